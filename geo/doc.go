@@ -1,0 +1,10 @@
+// Package geo is pinward's geometry kernel on top of orb: it checks input
+// geometry, measures distances in metres, and answers the two spatial
+// questions every request asks: which polygon covers this point
+// (PolygonIndex) and which point lies nearest to it (PointIndex).
+//
+// Coordinates are WGS84 longitude/latitude in GeoJSON order (orb.Point{lon, lat}).
+// Distances are metres on the WGS84 ellipsoid, computed with a local flat-earth
+// approximation that is exact to well under a millimetre over the few hundred
+// metres a lookup ever measures.
+package geo

@@ -1,0 +1,123 @@
+package geo
+
+import (
+	"github.com/paulmach/orb"
+	"github.com/tidwall/rtree"
+)
+
+// PolygonIndex answers "which polygon covers this point" for a fixed set of
+// (multi)polygons, such as a municipality's wards. An R-tree over the bounds
+// of every polygon part narrows the candidates; each candidate's rings are
+// banded (see bandedRing) so the exact test touches a few edges, not
+// thousands.
+//
+// Boundary rule: a polygon covers the points on its boundary (PostGIS
+// ST_Covers). When several polygons cover a point, as on a border two wards
+// share, the polygon with the lowest index wins, so every point of the
+// municipality belongs to exactly one polygon. In PostGIS terms:
+// ST_Covers(geom, pt) ORDER BY index LIMIT 1.
+//
+// A PolygonIndex is immutable once built and safe for concurrent use.
+type PolygonIndex struct {
+	tree  rtree.RTreeG[int32] // part number
+	parts []polygonPart
+	count int
+	bound orb.Bound
+}
+
+type polygonPart struct {
+	owner int
+	outer bandedRing
+	holes []bandedRing
+}
+
+func (pp *polygonPart) classify(p orb.Point) class {
+	c := pp.outer.classify(p)
+	if c == outside {
+		return outside
+	}
+	for i := range pp.holes {
+		switch pp.holes[i].classify(p) {
+		case inside:
+			return outside
+		case boundary:
+			c = boundary
+		}
+	}
+	return c
+}
+
+// NewPolygonIndex indexes polys; Locate answers with positions in this slice.
+// The polygons should have passed ValidateMultiPolygon.
+func NewPolygonIndex(polys []orb.MultiPolygon) *PolygonIndex {
+	ix := &PolygonIndex{count: len(polys)}
+	first := true
+	for owner, mp := range polys {
+		for _, poly := range mp {
+			if len(poly) == 0 {
+				continue
+			}
+			pp := polygonPart{owner: owner, outer: newBandedRing(poly[0])}
+			for _, h := range poly[1:] {
+				pp.holes = append(pp.holes, newBandedRing(h))
+			}
+			b := poly[0].Bound()
+			ix.tree.Insert(b.Min, b.Max, int32(len(ix.parts)))
+			ix.parts = append(ix.parts, pp)
+			if first {
+				ix.bound, first = b, false
+			} else {
+				ix.bound = ix.bound.Union(b)
+			}
+		}
+	}
+	return ix
+}
+
+// Locate returns the index of the polygon covering p, by the boundary rule
+// above, or false when no polygon covers it.
+func (ix *PolygonIndex) Locate(p orb.Point) (int, bool) {
+	best := -1
+	ix.tree.Search(p, p, func(_, _ [2]float64, part int32) bool {
+		pp := &ix.parts[part]
+		if best >= 0 && pp.owner >= best {
+			return true
+		}
+		if pp.classify(p) != outside {
+			best = pp.owner
+		}
+		return true
+	})
+	return best, best >= 0
+}
+
+// Len returns the number of polygons indexed.
+func (ix *PolygonIndex) Len() int { return ix.count }
+
+// Bound returns the bounding box of every polygon indexed.
+func (ix *PolygonIndex) Bound() orb.Bound { return ix.bound }
+
+// Covers reports whether mp covers p (boundary included) by testing every
+// edge. It is the slow reference PolygonIndex is checked against, and handy
+// for one-off tests.
+func Covers(mp orb.MultiPolygon, p orb.Point) bool {
+	for _, poly := range mp {
+		if len(poly) == 0 {
+			continue
+		}
+		c := ringClass(poly[0], p)
+		if c == outside {
+			continue
+		}
+		for _, h := range poly[1:] {
+			if ringClass(h, p) == inside {
+				c = outside
+				break
+			}
+		}
+		if c != outside {
+			return true
+		}
+	}
+	return false
+}
