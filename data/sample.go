@@ -1,0 +1,23 @@
+package data
+
+import (
+	"bytes"
+	_ "embed"
+)
+
+// The bundled sample town, generated from SampleConfig by
+// `go run ./data/gensample`; TestSampleUpToDate keeps it from drifting.
+var (
+	//go:embed sample/wards.geojson
+	sampleWards []byte
+	//go:embed sample/assets.csv
+	sampleAssets []byte
+)
+
+// SampleWardsGeoJSON returns the sample town's wards as GeoJSON. Each call
+// returns a fresh copy, so callers may modify it.
+func SampleWardsGeoJSON() []byte { return bytes.Clone(sampleWards) }
+
+// SampleAssetsCSV returns the sample town's assets as CSV
+// (id,type,lon,lat). Each call returns a fresh copy.
+func SampleAssetsCSV() []byte { return bytes.Clone(sampleAssets) }

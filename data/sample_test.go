@@ -1,0 +1,46 @@
+package data
+
+import (
+	"bytes"
+	"testing"
+)
+
+// TestSampleUpToDate regenerates the sample town and compares it with the
+// embedded files, so a generator change cannot silently leave a stale
+// sample behind.
+func TestSampleUpToDate(t *testing.T) {
+	c := mustGenerate(t, SampleConfig())
+	var wards, assets bytes.Buffer
+	if err := c.WriteWardsGeoJSON(&wards); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WriteAssetsCSV(&assets); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(wards.Bytes(), SampleWardsGeoJSON()) {
+		t.Error("data/sample/wards.geojson is stale: run `go run ./data/gensample`")
+	}
+	if !bytes.Equal(assets.Bytes(), SampleAssetsCSV()) {
+		t.Error("data/sample/assets.csv is stale: run `go run ./data/gensample`")
+	}
+}
+
+func TestSampleParses(t *testing.T) {
+	wards, err := ReadWardsGeoJSON(bytes.NewReader(SampleWardsGeoJSON()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	assets, err := ReadAssetsCSV(bytes.NewReader(SampleAssetsCSV()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(wards) < 8 || len(assets) < 2000 {
+		t.Errorf("sample has %d wards and %d assets", len(wards), len(assets))
+	}
+	// The copies are the caller's own.
+	b := SampleWardsGeoJSON()
+	b[0] = 'x'
+	if SampleWardsGeoJSON()[0] != '{' {
+		t.Error("SampleWardsGeoJSON returns shared memory")
+	}
+}
