@@ -1,0 +1,53 @@
+package requests
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/hex"
+	"strings"
+	"time"
+)
+
+// Role is what an API key may do.
+type Role string
+
+// The roles of API keys.
+const (
+	RoleIntegrator Role = "integrator" // submit requests, push assets, read work orders
+	RoleStaff      Role = "staff"      // also update statuses, manage clusters, read reporters (logged)
+	RoleAdmin      Role = "admin"      // everything, including keys
+)
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return r == RoleIntegrator || r == RoleStaff || r == RoleAdmin }
+
+// Key is a stored API key: its hash, never the key itself.
+type Key struct {
+	ID        int64
+	TenantID  string
+	Role      Role
+	Label     string // who holds it, for operators ("phone agents' app")
+	Hash      string // HashAPIKey of the key
+	CreatedAt time.Time
+}
+
+// keyPrefix makes a pinward key recognisable (secret scanners, logs).
+const keyPrefix = "pw_"
+
+// NewAPIKey returns a new random key and its hash. The key is shown once to
+// whoever creates it; only the hash is stored.
+func NewAPIKey() (key, hash string) {
+	b := make([]byte, 32)
+	rand.Read(b) // never fails (crypto/rand, Go 1.24+)
+	key = keyPrefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
+	return key, HashAPIKey(key)
+}
+
+// HashAPIKey returns the hash stored for key. A fast hash is enough: keys
+// are 256 random bits, so there is nothing to brute-force, and lookups by
+// hash stay one indexed query.
+func HashAPIKey(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:])
+}
