@@ -1,0 +1,154 @@
+package assets_test
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/paulmach/orb"
+	"github.com/pinward/pinward/assets"
+	"github.com/pinward/pinward/geo"
+)
+
+const synthN = 1_000_000
+
+// synthetic1M is a layer of a million streetlights spread over a
+// 32 km × 32 km city (one every 32 m on average), built once per process.
+var synthetic1M = sync.OnceValue(func() []assets.Asset {
+	rng := rand.New(rand.NewPCG(1, 1))
+	pr := geo.NewProjection(orb.Point{-73.60, 45.52})
+	as := make([]assets.Asset, synthN)
+	for i := range as {
+		as[i] = assets.Asset{
+			Layer: "streetlight",
+			ID:    fmt.Sprintf("SL%07d", i),
+			Point: pr.ToLonLat(orb.Point{rng.Float64()*32000 - 16000, rng.Float64()*32000 - 16000}),
+		}
+	}
+	return as
+})
+
+func newSynthetic1M(b *testing.B) *assets.Index {
+	b.Helper()
+	start := time.Now()
+	ix, err := assets.NewIndex(synthetic1M())
+	if err != nil {
+		b.Fatal(err)
+	}
+	took := time.Since(start)
+	var m runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&m)
+	b.Logf("NewIndex of %d assets: %v; heap in use %d MiB", ix.Len(), took.Round(time.Millisecond), m.HeapInuse>>20)
+	return ix
+}
+
+func BenchmarkNearest(b *testing.B) {
+	b.Run("gatineau_hydrants", func(b *testing.B) {
+		if _, err := findSharedData(realLayers["gatineau hydrants"].file); err != nil {
+			b.Skip(err)
+		}
+		as, _ := loadReal(b, "gatineau hydrants")
+		ix, err := assets.NewIndex(as)
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchNearest(b, ix, as, 50, "hydrant")
+	})
+	ix := (*assets.Index)(nil)
+	for _, radius := range []float64{30, 50} {
+		b.Run(fmt.Sprintf("synthetic_1M/r=%gm", radius), func(b *testing.B) {
+			if ix == nil {
+				ix = newSynthetic1M(b)
+			}
+			benchNearest(b, ix, synthetic1M(), radius, "streetlight")
+		})
+	}
+}
+
+// benchNearest looks up points within 60 m of a random asset, the way pins
+// land near what residents report.
+func benchNearest(b *testing.B, ix *assets.Index, as []assets.Asset, radius float64, layer string) {
+	rng := rand.New(rand.NewPCG(2, 2))
+	pts := make([]orb.Point, 4096)
+	for i := range pts {
+		a := as[rng.IntN(len(as))]
+		pts[i] = geo.NewProjection(a.Point).ToLonLat(orb.Point{rng.Float64()*120 - 60, rng.Float64()*120 - 60})
+	}
+	found := 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if _, _, ok := ix.Nearest(pts[i%len(pts)], radius, layer); ok {
+			found++
+		}
+	}
+	b.ReportMetric(float64(found)/float64(b.N), "found/op")
+}
+
+// BenchmarkUpsert applies batches to an index of a million assets: moves of
+// existing assets (a new version each time) and inserts of new ones. The
+// cost should follow the batch, not the million: compare with the same
+// batches into 100,000 and with batches of one.
+func BenchmarkUpsert(b *testing.B) {
+	for _, bc := range []struct {
+		kind      string
+		batch, of int
+	}{
+		{"move", 1000, synthN}, {"insert", 1000, synthN}, {"move", 1, synthN}, {"move", 1000, synthN / 10},
+	} {
+		b.Run(fmt.Sprintf("%s_%d_into_%dk", bc.kind, bc.batch, bc.of/1000), func(b *testing.B) {
+			base := synthetic1M()[:bc.of]
+			start := time.Now()
+			ix, err := assets.NewIndex(base)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Logf("NewIndex of %d assets: %v", ix.Len(), time.Since(start).Round(time.Millisecond))
+			rng := rand.New(rand.NewPCG(3, 3))
+			pr := geo.NewProjection(orb.Point{-73.60, 45.52})
+			batch := make([]assets.Asset, bc.batch)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for v := int64(1); b.Loop(); v++ {
+				for i := range batch {
+					p := pr.ToLonLat(orb.Point{rng.Float64()*32000 - 16000, rng.Float64()*32000 - 16000})
+					if bc.kind == "move" {
+						batch[i] = assets.Asset{Layer: "streetlight", ID: base[rng.IntN(len(base))].ID, Point: p, Version: v}
+					} else {
+						batch[i] = assets.Asset{Layer: "streetlight", ID: fmt.Sprintf("N%d-%d", v, i), Point: p}
+					}
+				}
+				if err := ix.Upsert(batch); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(batch)), "ns/asset")
+		})
+	}
+}
+
+// BenchmarkLoadCSV reads Gatineau's 8,077 hydrants.
+func BenchmarkLoadCSV(b *testing.B) {
+	path, err := findSharedData(realLayers["gatineau hydrants"].file)
+	if err != nil {
+		b.Skip(err)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	f, _ := assets.ParseCSVFormat(realLayers["gatineau hydrants"].format)
+	b.SetBytes(int64(len(raw)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := assets.LoadCSV(bytes.NewReader(raw), f); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

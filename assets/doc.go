@@ -1,0 +1,22 @@
+// Package assets holds a municipality's point assets (streetlights,
+// hydrants, bus stops…) in layers, and answers the question every 311
+// request asks of them: which asset of these types is nearest to the pin,
+// within a radius?
+//
+// An Asset is identified by its layer and the external ID the city's
+// asset-management system gives it. LoadCSV and LoadGeoJSON read the files
+// cities publish, reporting each bad row with its line number and skipping
+// it rather than failing the whole import.
+//
+// Index serves lookups from an immutable Snapshot published through an
+// atomic pointer: readers never lock and never see a half-applied change.
+// Upsert and Delete build the next snapshot by copy-on-write (the per-layer
+// R-trees through geo.PointIndex.Copy, the by-ID maps as persistent hash
+// tries), so a sync batch costs time proportional to its size, not to the
+// number of assets held. Versions make replays of a sync feed idempotent and
+// refuse stale updates.
+//
+// Distances are metres from geo.Ruler, fitted at the query point's latitude.
+// Equal distances are broken by (layer, ID), so answers never depend on the
+// order assets were loaded.
+package assets
