@@ -46,7 +46,7 @@ func TestNearestAgreesWithLinearScan(t *testing.T) {
 		ix.Insert(p, int32(i))
 	}
 	even := func(v int32) bool { return v%2 == 0 }
-	for i := 0; i < 3000; i++ {
+	for i := 0; i < 600; i++ {
 		p := randomPoints(rng, 1, gatineauish)[0]
 		if i%50 == 0 {
 			p = pts[100]

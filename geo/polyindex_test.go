@@ -70,7 +70,7 @@ func TestStripCityIsValid(t *testing.T) {
 
 func TestPolygonIndexAgreesWithBruteForce(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	polys := stripCity(8, 2000, rng)
+	polys := stripCity(8, 800, rng)
 	ix := NewPolygonIndex(polys)
 	if ix.Len() != 8 {
 		t.Fatalf("Len = %d", ix.Len())
@@ -161,7 +161,7 @@ func TestBandedRingMatchesFullScan(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	r := circle(orb.Point{0, 0}, 1, 5000)
 	br := newBandedRing(r)
-	for i := 0; i < 50000; i++ {
+	for i := 0; i < 10000; i++ {
 		p := orb.Point{rng.Float64()*2.2 - 1.1, rng.Float64()*2.2 - 1.1}
 		if i%10 == 0 {
 			p = r[rng.IntN(len(r))] // exactly on a vertex
