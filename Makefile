@@ -17,7 +17,10 @@ test:
 
 bench:
 	scripts/with-postgis.sh $(GO) test -run '^$$' -bench . -benchmem ./...
-	scripts/with-postgis.sh $(GO) run ./cmd/pinward bench geocode
+	$(GO) build -o $(BIN)/pinward ./cmd/pinward
+	scripts/with-postgis.sh $(BIN)/pinward bench geocode
+	scripts/with-postgis.sh $(BIN)/pinward bench cluster
+	scripts/with-postgis.sh $(BIN)/pinward bench intake
 
 lint: $(STATICCHECK)
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi

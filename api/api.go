@@ -1,0 +1,236 @@
+// Package api is pinward's HTTP surface: Open311 GeoReport v2 at
+// /open311/v2/ (JSON and XML), /healthz and /metrics.
+//
+// It turns HTTP into requests.Service calls and errors into HTTP: every
+// error below carries an i18n kind, and Status is the one place a kind
+// becomes a status code. Bodies are in the Open311 error format with a
+// bilingual extension (see errorBody). api never imports a store; the
+// caller wires one in through Config.
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/pinward/pinward/i18n"
+	"github.com/pinward/pinward/requests"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// DefaultMaxBody is the request body limit when Config.MaxBody is zero:
+// far more than any Open311 submission (a 4,000-character description and
+// a few attributes) needs.
+const DefaultMaxBody = 1 << 20
+
+// Config is what New wires together.
+type Config struct {
+	Service *requests.Service // required
+	Keys    requests.KeyStore // required: POST requests checks api_key against it
+	// Jurisdiction is the Open311 jurisdiction_id this server answers to; a
+	// request naming another gets 404. Empty means the Service's tenant.
+	Jurisdiction string
+	Logger       *slog.Logger // slog.Default() when nil
+	// Metrics registers the HTTP metrics; /metrics serves it when it is
+	// also a prometheus.Gatherer (a *prometheus.Registry is both). Nil:
+	// a registry of the handler's own.
+	Metrics prometheus.Registerer
+	MaxBody int64 // bytes; DefaultMaxBody when zero
+	// Health reports whether the store answers, for /healthz. Nil: a
+	// one-row list through the Service.
+	Health func(context.Context) error
+	Now    func() time.Time // time.Now when nil; the default GET window ends now
+}
+
+type handler struct {
+	svc          *requests.Service
+	keys         requests.KeyStore
+	jurisdiction string
+	log          *slog.Logger
+	maxBody      int64
+	health       func(context.Context) error
+	now          func() time.Time
+	m            *metrics
+}
+
+// New returns the HTTP handler of cfg. It panics when Service or Keys is
+// nil: that is a wiring bug in main, not a runtime condition.
+func New(cfg Config) http.Handler {
+	if cfg.Service == nil || cfg.Keys == nil {
+		panic("api: Config.Service and Config.Keys are required")
+	}
+	h := &handler{
+		svc:          cfg.Service,
+		keys:         cfg.Keys,
+		jurisdiction: cfg.Jurisdiction,
+		log:          cfg.Logger,
+		maxBody:      cfg.MaxBody,
+		health:       cfg.Health,
+		now:          cfg.Now,
+	}
+	if h.jurisdiction == "" {
+		h.jurisdiction = cfg.Service.Tenant()
+	}
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	if h.maxBody <= 0 {
+		h.maxBody = DefaultMaxBody
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	if h.health == nil {
+		h.health = func(ctx context.Context) error {
+			_, err := cfg.Service.List(ctx, requests.Filter{Limit: 1})
+			return err
+		}
+	}
+	reg := cfg.Metrics
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	h.m = newMetrics(reg)
+
+	r := chi.NewRouter()
+	r.Use(h.recoverer, h.instrument, h.negotiate)
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) { h.writeError(w, r, errNotFound()) })
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) { h.writeError(w, r, errMethod()) })
+	r.Get("/healthz", h.healthz)
+	if g, ok := reg.(prometheus.Gatherer); ok {
+		r.Handle("/metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
+	}
+	r.Route("/open311/v2", func(r chi.Router) {
+		r.Get("/services.{format}", h.listServices)
+		r.Get("/services/{code}.{format}", h.serviceDefinition)
+		r.Get("/requests.{format}", h.listRequests)
+		r.Post("/requests.{format}", h.postRequest)
+		r.Get("/requests/{id}.{format}", h.getRequest)
+		r.Get("/tokens/{token}.{format}", h.getToken)
+	})
+	return r
+}
+
+func (h *handler) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := h.health(ctx); err != nil {
+		h.log.ErrorContext(ctx, "health check failed", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// metrics are the HTTP metrics, on the registry main passes in (never the
+// global one, so tests and several handlers do not collide).
+type metrics struct {
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pinward_http_requests_total",
+			Help: "HTTP requests answered, by route pattern, method and status code.",
+		}, []string{"route", "method", "code"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "pinward_http_request_duration_seconds",
+			Help:    "Time to answer an HTTP request, by route pattern and method.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"route", "method"}),
+	}
+	m.requests = register(reg, m.requests)
+	m.latency = register(reg, m.latency)
+	return m
+}
+
+// register registers c, or reuses the collector already registered under
+// its name (a second handler on the same registry shares the series).
+func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
+	if err := reg.Register(c); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			if existing, ok := are.ExistingCollector.(C); ok {
+				return existing
+			}
+		}
+		panic("api: registering metrics: " + err.Error())
+	}
+	return c
+}
+
+// statusWriter remembers the status a handler wrote, for metrics and logs.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// instrument counts and times every request by its route pattern (not its
+// path, so IDs do not explode the label set).
+func (h *handler) instrument(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		route := "unmatched"
+		if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
+			route = rc.RoutePattern()
+		}
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		d := time.Since(start)
+		h.m.requests.WithLabelValues(route, r.Method, strconv.Itoa(sw.status)).Inc()
+		h.m.latency.WithLabelValues(route, r.Method).Observe(d.Seconds())
+		h.log.DebugContext(r.Context(), "http", "method", r.Method, "route", route, "status", sw.status, "duration", d)
+	})
+}
+
+// recoverer turns a panic in a handler into a logged, generic 500 instead
+// of a dropped connection.
+func (h *handler) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				h.writeError(w, r, &i18n.Error{Kind: i18n.Internal, Err: errors.New("panic: " + stringOf(v))})
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+func stringOf(v any) string {
+	switch v := v.(type) {
+	case error:
+		return v.Error()
+	case string:
+		return v
+	}
+	return "non-error panic value"
+}

@@ -1,0 +1,316 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/paulmach/orb"
+	"github.com/pinward/pinward/i18n"
+	"github.com/pinward/pinward/requests"
+)
+
+// postRequest is Open311 POST requests: a form (the spec's encoding) or,
+// as an extension, a JSON object with the same field names. Every refusal
+// happens before Service.Submit stores anything, or inside it before its
+// one transaction.
+func (h *handler) postRequest(w http.ResponseWriter, r *http.Request) {
+	if !h.start(w, r) {
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, h.maxBody)
+	in, err := h.readSubmission(r)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	if in.locale != "" {
+		infoOf(r).lang = i18n.Negotiate(in.locale, r.Header.Get("Accept-Language"))
+	}
+	if in.jurisdiction != "" && in.jurisdiction != h.jurisdiction {
+		h.writeError(w, r, errJurisdiction(in.jurisdiction))
+		return
+	}
+	key, err := h.authenticate(r, in.apiKey)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	sub := in.sub
+	sub.Lang = langOf(r)
+	sub.IdempotencyKey = r.Header.Get("Idempotency-Key")
+	sub.Actor = "key:" + strconv.FormatInt(key.ID, 10)
+	req, err := h.svc.Submit(r.Context(), sub)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	ext := "json"
+	if formatOf(r) == formatXML {
+		ext = "xml"
+	}
+	w.Header().Set("Location", "/open311/v2/requests/"+req.ServiceRequestID+"."+ext)
+	writeRecords(w, r, http.StatusCreated, []created{{
+		ServiceRequestID: req.ServiceRequestID,
+		Token:            req.Token,
+		ServiceNotice:    notice(req).In(langOf(r)),
+		WardID:           req.WardID,
+		ClusterID:        req.ClusterID,
+	}})
+}
+
+// authenticate checks the Open311 api_key (also accepted in the query and,
+// to keep it out of URLs and access logs, an X-Api-Key header): missing is 401, unknown or
+// another municipality's is 403. Any role may submit.
+func (h *handler) authenticate(r *http.Request, apiKey string) (requests.Key, error) {
+	if apiKey == "" {
+		apiKey = r.URL.Query().Get("api_key") // a JSON body's client may put it in the URL, as for forms
+	}
+	if apiKey == "" {
+		apiKey = r.Header.Get("X-Api-Key")
+	}
+	if apiKey == "" {
+		return requests.Key{}, errAPIKeyMissing()
+	}
+	k, err := h.keys.LookupAPIKey(r.Context(), requests.HashAPIKey(apiKey))
+	switch {
+	case i18n.KindOf(err) == i18n.NotFound:
+		return k, errAPIKeyInvalid()
+	case err != nil:
+		return k, err
+	case k.TenantID != h.svc.Tenant() || !k.Role.Valid():
+		return k, errAPIKeyInvalid()
+	}
+	return k, nil
+}
+
+// submission is a POST body read into the Service's terms, plus the fields
+// the API itself uses.
+type submission struct {
+	sub          requests.Submission
+	apiKey       string
+	jurisdiction string
+	locale       string
+}
+
+func (h *handler) readSubmission(r *http.Request) (submission, error) {
+	ct := r.Header.Get("Content-Type")
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil && ct != "" {
+		return submission{}, errUnsupportedMedia(ct)
+	}
+	switch mt {
+	case "application/x-www-form-urlencoded":
+		if err := r.ParseForm(); err != nil {
+			return submission{}, errMalformed("form", err)
+		}
+		return formSubmission(r.Form)
+	case "multipart/form-data":
+		// Uploaded files are not kept (media_url names media); the body
+		// limit bounds what is read.
+		if err := r.ParseMultipartForm(h.maxBody); err != nil {
+			return submission{}, errMalformed("form", err)
+		}
+		if r.MultipartForm != nil {
+			defer r.MultipartForm.RemoveAll()
+		}
+		return formSubmission(r.Form)
+	case "application/json":
+		return jsonSubmission(r.Body)
+	}
+	return submission{}, errUnsupportedMedia(ct)
+}
+
+// formSubmission reads the spec's form fields. attribute[code] may repeat,
+// or be written attribute[code][], for multivaluelist attributes.
+func formSubmission(form url.Values) (submission, error) {
+	s := submission{
+		apiKey:       form.Get("api_key"),
+		jurisdiction: form.Get("jurisdiction_id"),
+		locale:       form.Get("locale"),
+		sub: requests.Submission{
+			ServiceCode: form.Get("service_code"),
+			Address:     form.Get("address_string"),
+			Description: form.Get("description"),
+			MediaURL:    form.Get("media_url"),
+			Reporter: requests.Reporter{
+				FirstName: form.Get("first_name"),
+				LastName:  form.Get("last_name"),
+				Email:     form.Get("email"),
+				Phone:     form.Get("phone"),
+				DeviceID:  form.Get("device_id"),
+			},
+		},
+	}
+	p, err := point(form.Get("lat"), form.Get("long"))
+	if err != nil {
+		return s, err
+	}
+	s.sub.Point = p
+	for k, vs := range form {
+		code, ok := strings.CutPrefix(k, "attribute[")
+		if !ok {
+			continue
+		}
+		code = strings.TrimSuffix(code, "[]")
+		code, ok = strings.CutSuffix(code, "]")
+		if !ok || code == "" {
+			return s, i18n.Errorf(i18n.Invalid, clip(k), i18n.T("is not an attribute field; write attribute[code]",
+				"n'est pas un champ d'attribut; écrivez attribute[code]"))
+		}
+		if s.sub.Attributes == nil {
+			s.sub.Attributes = map[string][]string{}
+		}
+		s.sub.Attributes[code] = append(s.sub.Attributes[code], vs...)
+	}
+	return s, nil
+}
+
+// point reads lat and long; both empty is no point (the Service says they
+// are required). strconv reads "NaN" and "Inf", which the Service refuses
+// with its own message.
+func point(latS, longS string) (*orb.Point, error) {
+	latS, longS = strings.TrimSpace(latS), strings.TrimSpace(longS)
+	if latS == "" && longS == "" {
+		return nil, nil
+	}
+	if latS == "" {
+		return nil, i18n.Errorf(i18n.Invalid, "lat", i18n.T("is required with long", "est obligatoire avec long"))
+	}
+	if longS == "" {
+		return nil, i18n.Errorf(i18n.Invalid, "long", i18n.T("is required with lat", "est obligatoire avec lat"))
+	}
+	lat, err := strconv.ParseFloat(latS, 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return nil, errNumber("lat", latS)
+	}
+	lon, err := strconv.ParseFloat(longS, 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return nil, errNumber("long", longS)
+	}
+	return &orb.Point{lon, lat}, nil
+}
+
+// jsonBody is the JSON extension of POST requests: the form's field names,
+// lat and long as numbers or strings, attributes as an object.
+type jsonBody struct {
+	APIKey         string                     `json:"api_key"`
+	JurisdictionID string                     `json:"jurisdiction_id"`
+	Locale         string                     `json:"locale"`
+	ServiceCode    string                     `json:"service_code"`
+	Lat            json.RawMessage            `json:"lat"`
+	Long           json.RawMessage            `json:"long"`
+	AddressString  string                     `json:"address_string"`
+	AddressID      string                     `json:"address_id"`
+	Description    string                     `json:"description"`
+	Attributes     map[string]json.RawMessage `json:"attributes"`
+	Email          string                     `json:"email"`
+	DeviceID       string                     `json:"device_id"`
+	AccountID      string                     `json:"account_id"`
+	FirstName      string                     `json:"first_name"`
+	LastName       string                     `json:"last_name"`
+	Phone          string                     `json:"phone"`
+	MediaURL       string                     `json:"media_url"`
+}
+
+func jsonSubmission(body io.Reader) (submission, error) {
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields() // a misspelt field is an error, not a silent loss
+	var b jsonBody
+	if err := dec.Decode(&b); err != nil {
+		return submission{}, jsonError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		if err == nil {
+			err = errors.New("data after the JSON object")
+		}
+		return submission{}, jsonError(err)
+	}
+	s := submission{
+		apiKey: b.APIKey, jurisdiction: b.JurisdictionID, locale: b.Locale,
+		sub: requests.Submission{
+			ServiceCode: b.ServiceCode,
+			Address:     b.AddressString,
+			Description: b.Description,
+			MediaURL:    b.MediaURL,
+			Reporter: requests.Reporter{
+				FirstName: b.FirstName, LastName: b.LastName,
+				Email: b.Email, Phone: b.Phone, DeviceID: b.DeviceID,
+			},
+		},
+	}
+	latS, err := jsonScalar("lat", b.Lat)
+	if err != nil {
+		return s, err
+	}
+	longS, err := jsonScalar("long", b.Long)
+	if err != nil {
+		return s, err
+	}
+	if s.sub.Point, err = point(latS, longS); err != nil {
+		return s, err
+	}
+	for code, raw := range b.Attributes {
+		field := "attribute[" + code + "]"
+		var list []json.RawMessage
+		if bytes.HasPrefix(bytes.TrimSpace(raw), []byte("[")) {
+			if err := json.Unmarshal(raw, &list); err != nil {
+				return s, jsonError(err)
+			}
+		} else {
+			list = []json.RawMessage{raw}
+		}
+		if s.sub.Attributes == nil {
+			s.sub.Attributes = map[string][]string{}
+		}
+		for _, v := range list {
+			str, err := jsonScalar(field, v)
+			if err != nil {
+				return s, err
+			}
+			s.sub.Attributes[code] = append(s.sub.Attributes[code], str)
+		}
+	}
+	return s, nil
+}
+
+// jsonScalar returns a JSON string, number or boolean as text; null and
+// absent are "".
+func jsonScalar(field string, raw json.RawMessage) (string, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return "", nil
+	}
+	var v any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
+		return "", jsonError(err)
+	}
+	switch v := v.(type) {
+	case string:
+		return v, nil
+	case json.Number:
+		return v.String(), nil
+	case bool:
+		return strconv.FormatBool(v), nil
+	}
+	return "", i18n.Errorf(i18n.Invalid, field, i18n.T("must be a string or a number", "doit être une chaîne ou un nombre"))
+}
+
+func jsonError(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return err
+	}
+	e := i18n.Errorf(i18n.Invalid, "", i18n.T("the JSON body is malformed: %s", "le corps JSON est mal formé : %s"),
+		strings.TrimPrefix(err.Error(), "json: "))
+	e.Err = err
+	return e
+}

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"context"
+	"fmt"
+)
+
+const benchHelp = `
+Measures pinward against PostGIS on the same data in the same run, and checks
+that both give the same answers. Modes:
+
+  geocode   ward lookup and nearest asset for N points (default 100,000)
+  cluster   batch duplicate clustering against ST_ClusterDBSCAN
+  intake    Open311 POST throughput and latency on loopback, for each store
+
+Each mode has its own flags: pinward bench MODE --help.
+`
+
+func runBench(ctx context.Context, env Env, args []string) error {
+	modes := map[string]func(context.Context, Env, []string) error{
+		"geocode": benchGeocode,
+		"intake":  benchIntake,
+		"cluster": benchCluster,
+	}
+	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" {
+		fmt.Fprintf(env.Stdout, "Usage: pinward bench MODE [flags]\n%s", benchHelp)
+		if len(args) == 0 {
+			return usageErrorf("bench needs a mode")
+		}
+		return nil
+	}
+	run, ok := modes[args[0]]
+	if !ok {
+		return usageErrorf("unknown bench mode %q (see pinward bench --help)", args[0])
+	}
+	return run(ctx, env, args[1:])
+}
+
+// databaseURL is the PostGIS to measure against: --db, else the environment
+// that make test / make bench set up.
+func databaseURL(env Env, flagValue string) (string, error) {
+	for _, v := range []string{flagValue, env.Getenv("PINWARD_DATABASE_URL"), env.Getenv("PINWARD_TEST_DATABASE_URL")} {
+		if v != "" {
+			return v, nil
+		}
+	}
+	return "", usageErrorf("no PostGIS to compare with: pass --db postgres://... or set PINWARD_DATABASE_URL (make bench starts a throwaway one)")
+}

@@ -1,0 +1,307 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/paulmach/orb"
+	"github.com/pinward/pinward/api"
+	"github.com/pinward/pinward/assets"
+	"github.com/pinward/pinward/requests"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+const benchIntakeHelp = `
+Measures Open311 POST requests end to end on loopback: a real HTTP server
+in this process (the same api handler, Service and store as pinward serve)
+and an in-process load generator, for each store.
+
+Two phases per store, each bounded by --duration:
+  throughput  --concurrency clients POST back to back: acknowledged
+              requests per second, p50 and p99 latency;
+  rate        an open-loop schedule of --rate POSTs per second (latency is
+              measured from each request's scheduled time, so a stalled
+              server is not hidden): p50 and p99.
+
+Requests go to random points next to the sample town's assets, in a few
+categories, so ward lookup, asset snapping and duplicate clustering all run.
+SQLite uses a fresh temporary folder; PostGIS uses --db (default
+$PINWARD_DATABASE_URL or $PINWARD_TEST_DATABASE_URL) and writes tenant
+"bench-<time>" rows there; without a URL PostGIS is skipped.
+`
+
+func benchIntake(ctx context.Context, env Env, args []string) error {
+	fs := newFlags(env, "bench intake", "bench intake [--db URL] [--duration 10s] [--concurrency 16] [--rate 500]", benchIntakeHelp)
+	db := fs.String("db", "", "PostgreSQL+PostGIS `URL` (default $PINWARD_DATABASE_URL or $PINWARD_TEST_DATABASE_URL)")
+	stores := fs.String("stores", "sqlite,postgis", "comma-separated `stores` to measure")
+	duration := fs.Duration("duration", 10*time.Second, "length of each phase")
+	concurrency := fs.Int("concurrency", 16, "clients in the throughput phase")
+	rate := fs.Int("rate", 500, "POSTs per second in the rate phase (0 skips it)")
+	seed := fs.Uint64("seed", 1, "random `seed` for the points")
+	if err := parseFlags(fs, env, args); err != nil {
+		return err
+	}
+	if *duration <= 0 || *duration > 10*time.Minute || *concurrency < 1 || *concurrency > 1024 || *rate < 0 || *rate > 50000 {
+		return usageErrorf("--duration must be in (0, 10m], --concurrency in [1, 1024], --rate in [0, 50000]")
+	}
+	var sf spatialFlags
+	sf.wardFields = "id,name_en,name_fr"
+	set, ix, err := sf.load(env)
+	if err != nil {
+		return err
+	}
+	catalog, err := loadCatalog("")
+	if err != nil {
+		return err
+	}
+	// Points within about 20 m of an asset, and inside a ward: in the town,
+	// often near an earlier request (so clustering has work to do).
+	var points []orb.Point
+	rng := rand.New(rand.NewPCG(*seed, 0))
+	now := time.Now()
+	ix.Scan(func(a assets.Asset) bool {
+		p := orb.Point{a.Point[0] + (rng.Float64()-0.5)*0.0004, a.Point[1] + (rng.Float64()-0.5)*0.0004}
+		if _, ok := set.Locate(p, now); ok {
+			points = append(points, p)
+		}
+		return true
+	})
+	if len(points) == 0 {
+		return errors.New("the sample town has no assets to place requests near")
+	}
+
+	for _, name := range strings.Split(*stores, ",") {
+		var stf storeFlags
+		name = strings.TrimSpace(name)
+		switch name {
+		case "sqlite":
+			dir, err := os.MkdirTemp("", "pinward-bench-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(dir)
+			stf.dataDir = dir
+		case "postgis":
+			u, err := databaseURL(env, *db)
+			if err != nil {
+				fmt.Fprintf(env.Stdout, "postgis: skipped (no database URL)\n")
+				continue
+			}
+			stf.db = u
+		default:
+			return usageErrorf("--stores: unknown store %q (sqlite, postgis)", name)
+		}
+		st, closeStore, err := stf.open(ctx)
+		if err != nil {
+			return err
+		}
+		err = func() error {
+			defer closeStore()
+			tenant := "bench-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+			svc, err := requests.NewService(requests.ServiceConfig{Tenant: tenant, Catalog: catalog, Wards: set, Assets: ix, Store: st})
+			if err != nil {
+				return err
+			}
+			key, hash := requests.NewAPIKey()
+			if _, err := st.CreateAPIKey(ctx, requests.Key{TenantID: tenant, Role: requests.RoleIntegrator, Label: "bench", Hash: hash, CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}); err != nil {
+				return err
+			}
+			h := api.New(api.Config{Service: svc, Keys: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: prometheus.NewRegistry()})
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				return err
+			}
+			srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+			go srv.Serve(ln)
+			defer srv.Close()
+			l := &loader{
+				url:    "http://" + ln.Addr().String() + "/open311/v2/requests.json",
+				key:    key,
+				points: points,
+				client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+					MaxIdleConns: 2048, MaxIdleConnsPerHost: 2048, IdleConnTimeout: time.Minute,
+				}},
+				seed: *seed,
+			}
+			r := l.closed(ctx, *concurrency, *duration)
+			fmt.Fprintf(env.Stdout, "%-8s throughput  %s (%d clients)\n", name, r, *concurrency)
+			if *rate > 0 {
+				r = l.open(ctx, *rate, *duration)
+				fmt.Fprintf(env.Stdout, "%-8s rate %-6d %s\n", name, *rate, r)
+			}
+			return ctx.Err()
+		}()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loader posts valid Open311 submissions and records their latencies.
+type loader struct {
+	url    string
+	key    string
+	points []orb.Point
+	client *http.Client
+	seed   uint64
+	n      atomic.Uint64
+}
+
+// benchForm is the i-th submission's category and required attributes,
+// cycling through a few categories.
+func benchForm(i uint64) url.Values {
+	forms := [...]url.Values{
+		{"service_code": {"pothole"}, "attribute[size]": {"medium"}},
+		{"service_code": {"graffiti"}, "attribute[offensive]": {"no"}},
+		{"service_code": {"streetlight_out"}, "attribute[problem]": {"out"}},
+		{"service_code": {"hydrant_damage"}, "attribute[problem]": {"leaking"}},
+	}
+	return forms[i%uint64(len(forms))]
+}
+
+func (l *loader) post(ctx context.Context) error {
+	i := l.n.Add(1)
+	rng := rand.New(rand.NewPCG(l.seed, i))
+	p := l.points[rng.IntN(len(l.points))]
+	form := benchForm(i)
+	form.Set("lat", strconv.FormatFloat(p[1], 'f', -1, 64))
+	form.Set("long", strconv.FormatFloat(p[0], 'f', -1, 64))
+	form.Set("api_key", l.key)
+	form.Set("description", "bench request "+strconv.FormatUint(i, 10))
+	req, err := http.NewRequestWithContext(ctx, "POST", l.url, strings.NewReader(form.Encode()))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	res, err := l.client.Do(req)
+	if err != nil {
+		return err
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusCreated {
+		return fmt.Errorf("status %d: %.200s", res.StatusCode, body)
+	}
+	return nil
+}
+
+// result summarises one phase.
+type result struct {
+	ok, failed int
+	elapsed    time.Duration
+	lat        []time.Duration
+	firstErr   error
+}
+
+func (r result) String() string {
+	slices.Sort(r.lat)
+	q := func(f float64) time.Duration {
+		if len(r.lat) == 0 {
+			return 0
+		}
+		return r.lat[min(len(r.lat)-1, int(f*float64(len(r.lat))))]
+	}
+	s := fmt.Sprintf("%6d acknowledged, %d failed, %7.0f req/s, p50 %6.2f ms, p99 %6.2f ms",
+		r.ok, r.failed, float64(r.ok)/r.elapsed.Seconds(), ms(q(0.50)), ms(q(0.99)))
+	if r.firstErr != nil {
+		s += fmt.Sprintf(" (first error: %v)", r.firstErr)
+	}
+	return s
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+type collector struct {
+	mu sync.Mutex
+	r  result
+}
+
+func (c *collector) add(d time.Duration, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err != nil {
+		c.r.failed++
+		if c.r.firstErr == nil {
+			c.r.firstErr = err
+		}
+		return
+	}
+	c.r.ok++
+	c.r.lat = append(c.r.lat, d)
+}
+
+// closed runs n clients back to back for d.
+func (l *loader) closed(ctx context.Context, n int, d time.Duration) result {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	var c collector
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				t := time.Now()
+				err := l.post(ctx)
+				if ctx.Err() != nil {
+					return // cut off by the end of the phase, not a failure
+				}
+				c.add(time.Since(t), err)
+			}
+		}()
+	}
+	wg.Wait()
+	c.r.elapsed = time.Since(start)
+	return c.r
+}
+
+// open sends rate requests per second for d on a fixed schedule, each
+// timed from when it was due. At most maxInFlight are outstanding; one
+// that cannot start counts as failed rather than silently waiting.
+func (l *loader) open(ctx context.Context, rate int, d time.Duration) result {
+	const maxInFlight = 2048
+	var c collector
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, maxInFlight)
+	total := int(float64(rate) * d.Seconds())
+	interval := time.Second / time.Duration(rate)
+	start := time.Now()
+	for i := 0; i < total && ctx.Err() == nil; i++ {
+		due := start.Add(time.Duration(i) * interval)
+		if w := time.Until(due); w > 0 {
+			time.Sleep(w)
+		}
+		select {
+		case sem <- struct{}{}:
+		default:
+			c.add(0, errors.New("over 2048 requests in flight"))
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			err := l.post(ctx)
+			c.add(time.Since(due), err)
+		}()
+	}
+	wg.Wait()
+	c.r.elapsed = time.Since(start)
+	return c.r
+}

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/pinward/pinward/requests"
+)
+
+const keysHelp = `
+Makes an API key for an integrator, a staff tool or an administrator. The
+key is printed alone on stdout, once: only its hash is stored, so a lost key
+cannot be shown again (make a new one). The store is the one serve uses:
+--data-dir (default ./var) or --db postgres://..., also from PINWARD_DATA_DIR
+and PINWARD_DB.
+
+Roles: integrator (submit requests: any Open311 client, the phone agents'
+app), staff (also update statuses and read reporters, logged), admin
+(everything, including keys).
+`
+
+func runKeys(ctx context.Context, env Env, args []string) error {
+	if len(args) == 0 || args[0] != "create" {
+		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h" || args[0] == "-help") {
+			fmt.Fprintf(env.Stdout, "Usage: pinward keys create --role integrator|staff|admin [--label L] [--tenant T] [--data-dir D | --db URL]\n%s", keysHelp)
+			return nil
+		}
+		return usageErrorf("usage: pinward keys create --role integrator|staff|admin [flags] (pinward keys create --help)")
+	}
+	fs := newFlags(env, "keys create", "keys create --role integrator|staff|admin [--label L] [--tenant T] [--data-dir D | --db URL]", keysHelp)
+	role := fs.String("role", "", "what the key may do: `integrator`, staff or admin (required)")
+	label := fs.String("label", "", "who holds the key, for operators (e.g. \"phone agents' app\")")
+	tenant := fs.String("tenant", "sample", "the municipality's tenant `id`")
+	var stf storeFlags
+	stf.register(fs)
+	given, err := parseEnvFlags(fs, env, args[1:])
+	if err != nil {
+		return err
+	}
+	if err := stf.check(given); err != nil {
+		return err
+	}
+	r := requests.Role(*role)
+	if !r.Valid() {
+		return usageErrorf("--role must be integrator, staff or admin, not %q", *role)
+	}
+	if *tenant == "" {
+		return usageErrorf("--tenant is empty")
+	}
+	st, closeStore, err := stf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	key, hash := requests.NewAPIKey()
+	k, err := st.CreateAPIKey(ctx, requests.Key{
+		TenantID: *tenant, Role: r, Label: *label, Hash: hash,
+		CreatedAt: time.Now().UTC().Truncate(time.Microsecond),
+	})
+	if err != nil {
+		return fmt.Errorf("storing the key: %w", err)
+	}
+	fmt.Fprintln(env.Stdout, key)
+	fmt.Fprintf(env.Stderr, "pinward keys: created %s key %d for tenant %q in %s; it is shown only this once\n", r, k.ID, *tenant, stf.describe())
+	return nil
+}

@@ -1,0 +1,40 @@
+// Package dedup groups 311 reports that describe the same problem into
+// clusters, so public works handles one pothole once however many residents
+// report it.
+//
+// # The rule
+//
+// Two reports are linked when they fall in the same partition (the same
+// category, or categories the Rules declare equivalent) and were created at
+// most the partition's Rule.Window apart (any time apart when Window is 0),
+// and either
+//   - lie at most Rule.Distance metres apart, or
+//   - name the same asset (non-empty AssetID) and Rule.SameAsset is set.
+//
+// A cluster is a connected component of that relation: single linkage. A
+// report joins a cluster when it is linked to ANY member, not only to the
+// first one, and a report linked to members of two clusters merges them.
+// With Window 0 this is exactly DBSCAN with minpoints 1, which is what
+// PostGIS computes with ST_ClusterDBSCAN(geom, eps, minpoints => 1).
+//
+// Because the relation is symmetric and defined pair by pair, the clusters
+// do not depend on the order reports are seen in: batch Cluster over a
+// city's history and online Assigner.Assign as requests arrive give the
+// same partition (tests check this on random data).
+//
+// # Distances
+//
+// Distances are Euclidean in metres in one geo.Projection tangent at the
+// municipality (or at the centre of the data for batch runs): the
+// projected x, y are what the index stores, and they are what the PostGIS
+// comparison feeds ST_ClusterDBSCAN, so both sides measure the same metres.
+//
+// # Cluster IDs
+//
+// A cluster is named by its smallest member ID under CompareIDs: integer IDs
+// (ASCII digits only) sort numerically and before all other IDs, which sort
+// bytewise. Two runs or two implementations can then be compared line by
+// line. The anchor of a cluster is its first report (earliest CreatedAt,
+// ties by CompareIDs); it is informational only, linking never depends on
+// it.
+package dedup

@@ -1,0 +1,447 @@
+package postgis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/pinward/pinward/i18n"
+	"github.com/pinward/pinward/requests"
+)
+
+// requestColumns is what scanRequest reads, in order.
+const requestColumns = `id, tenant_id, service_code, description, status, status_notes,
+	ST_X(geom), ST_Y(geom), address, ward_id, asset_layer, asset_id, asset_distance_m,
+	cluster_id, department, requested_at, updated_at, due_at, attributes, media_url, token, lang`
+
+func scanRequest(row pgx.Row) (requests.Request, error) {
+	var (
+		r     requests.Request
+		due   *time.Time
+		attrs map[string]string
+		lang  string
+	)
+	err := row.Scan(&r.ID, &r.TenantID, &r.ServiceCode, &r.Description, &r.Status, &r.StatusNotes,
+		&r.Point[0], &r.Point[1], &r.Address, &r.WardID, &r.AssetLayer, &r.AssetID, &r.AssetDistanceM,
+		&r.ClusterID, &r.Department, &r.RequestedAt, &r.UpdatedAt, &due, &attrs, &r.MediaURL, &r.Token, &lang)
+	if err != nil {
+		return requests.Request{}, err
+	}
+	r.ServiceRequestID = requests.FormatServiceRequestID(r.ID)
+	// UTC so both stores return the same time.Time values.
+	r.RequestedAt, r.UpdatedAt = r.RequestedAt.UTC(), r.UpdatedAt.UTC()
+	if due != nil {
+		r.DueAt = due.UTC()
+	}
+	if len(attrs) > 0 {
+		r.Attributes = attrs
+	}
+	r.Lang = i18n.Lang(lang)
+	return r, nil
+}
+
+func collectRequests(rows pgx.Rows) ([]requests.Request, error) {
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (requests.Request, error) { return scanRequest(row) })
+}
+
+// nullTime maps the zero time (no SLA) to NULL.
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// nullString maps "" (no idempotency key) to NULL, which never conflicts.
+func nullString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// CreateRequest implements requests.Store.
+func (s *Store) CreateRequest(ctx context.Context, nr requests.NewRequest) (requests.Request, error) {
+	var out requests.Request
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		out, err = createRequest(ctx, tx, nr)
+		return err
+	})
+	if err != nil {
+		return requests.Request{}, internal("create request", err)
+	}
+	return out, nil
+}
+
+func createRequest(ctx context.Context, tx pgx.Tx, nr requests.NewRequest) (requests.Request, error) {
+	r := nr.Request
+	tenant := r.TenantID
+
+	// An idempotent retry is not looked up here: retries are rare, and
+	// the insert's ON CONFLICT finds them at no cost to first submissions.
+	if q := nr.Cluster; q != nil {
+		cands, err := clusterCandidates(ctx, tx, *q)
+		if err != nil {
+			return r, err
+		}
+		r.ClusterID = q.Pick(cands)
+	}
+
+	var attrs any // NULL rather than JSON null or {} for no attributes
+	if len(r.Attributes) > 0 {
+		attrs = r.Attributes
+	}
+	// The ID is drawn first so a request that starts its own cluster gets
+	// its own public ID as cluster_id in the same statement. ON CONFLICT
+	// DO NOTHING: a submission with the same key, committed or in flight,
+	// makes this insert (wait for it and) return no row.
+	row := tx.QueryRow(ctx, `WITH n AS (SELECT nextval(pg_get_serial_sequence('requests', 'id')::regclass) AS id)
+		INSERT INTO requests (id, tenant_id, service_code, description, status, status_notes,
+			geom, address, ward_id, asset_layer, asset_id, asset_distance_m, cluster_id, department,
+			requested_at, updated_at, due_at, attributes, media_url, token, lang, idempotency_key, fingerprint)
+		SELECT n.id, $1, $2, $3, $4, $5, ST_SetSRID(ST_MakePoint($6, $7), 4326), $8, $9, $10, $11, $12,
+			COALESCE(NULLIF($13, ''), n.id::text), $14,
+			$15, $16, $17, $18, $19, $20, $21, $22, $23
+		FROM n
+		ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
+		RETURNING `+requestColumns,
+		tenant, r.ServiceCode, r.Description, string(r.Status), r.StatusNotes,
+		r.Point[0], r.Point[1], r.Address, r.WardID, r.AssetLayer, r.AssetID, r.AssetDistanceM,
+		r.ClusterID, r.Department, r.RequestedAt, r.UpdatedAt, nullTime(r.DueAt), attrs, r.MediaURL,
+		r.Token, string(r.Lang), nullString(nr.IdempotencyKey), nr.Fingerprint)
+	stored, err := scanRequest(row)
+	if errors.Is(err, pgx.ErrNoRows) {
+		// Lost the race to a submission with the same key, now committed.
+		prev, found, err := replay(ctx, tx, tenant, nr)
+		if err == nil && !found {
+			err = errors.New("idempotency key conflicted but no request holds it")
+		}
+		return prev, err
+	}
+	if err != nil {
+		return r, fmt.Errorf("insert request: %w", err)
+	}
+
+	// Reporter and event in one round trip.
+	var b pgx.Batch
+	if rep := nr.Reporter; rep != nil && !rep.IsZero() {
+		b.Queue(`INSERT INTO reporters (tenant_id, request_id, first_name, last_name, email, phone, device_id)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			tenant, stored.ID, rep.FirstName, rep.LastName, rep.Email, rep.Phone, rep.DeviceID)
+	}
+	ev := nr.Event
+	ev.TenantID, ev.RequestID = tenant, stored.ID
+	queueEvent(&b, ev)
+	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+		return r, fmt.Errorf("insert reporter and event: %w", err)
+	}
+	return stored, nil
+}
+
+// replay looks up the request stored under nr's idempotency key: found is
+// false when there is none; a different fingerprint is
+// IdempotencyConflictError.
+func replay(ctx context.Context, tx pgx.Tx, tenant string, nr requests.NewRequest) (requests.Request, bool, error) {
+	var fp string
+	row := tx.QueryRow(ctx, `SELECT `+requestColumns+`, COALESCE(fingerprint, '')
+		FROM requests WHERE tenant_id = $1 AND idempotency_key = $2`, tenant, nr.IdempotencyKey)
+	// scanRequest reads a fixed column list; extraRow reads the
+	// fingerprint after it.
+	r, err := scanRequest(extraRow{row, &fp})
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return requests.Request{}, false, nil
+	case err != nil:
+		return requests.Request{}, false, fmt.Errorf("look up idempotency key: %w", err)
+	case fp != nr.Fingerprint:
+		return requests.Request{}, true, requests.IdempotencyConflictError()
+	}
+	return r, true, nil
+}
+
+// extraRow appends destinations to a Scan, so scanRequest can read a row
+// with more columns than requestColumns.
+type extraRow struct {
+	pgx.Row
+	extra *string
+}
+
+func (e extraRow) Scan(dest ...any) error { return e.Row.Scan(append(dest, e.extra)...) }
+
+// clusterCandidates takes the cluster lock of q and returns a superset of
+// the requests q.Matches: open, of q's codes, since q.Since, and inside
+// q.Bound (by the GiST index) or on the same asset. Pick makes the exact
+// choice.
+func clusterCandidates(ctx context.Context, tx pgx.Tx, q requests.ClusterQuery) ([]requests.Request, error) {
+	var since *time.Time
+	if !q.Since.IsZero() {
+		since = &q.Since
+	}
+	sql := `SELECT ` + requestColumns + ` FROM requests
+		WHERE tenant_id = $1 AND status <> 'closed' AND service_code = ANY($2)
+		  AND ($3::timestamptz IS NULL OR requested_at >= $3)
+		  AND (geom && ST_MakeEnvelope($4, $5, $6, $7, 4326)`
+	args := []any{q.Tenant, q.ServiceCodes, since, q.Bound.Min[0], q.Bound.Min[1], q.Bound.Max[0], q.Bound.Max[1]}
+	if q.AssetID != "" {
+		// A separate statement text, so the plan without an asset stays a
+		// plain GiST scan.
+		sql += ` OR (asset_layer = $8 AND asset_id = $9)`
+		args = append(args, q.AssetLayer, q.AssetID)
+	}
+	sql += `)`
+
+	// One round trip, two statements: the candidates are read after the
+	// lock is granted, so (READ COMMITTED: a snapshot per statement) they
+	// include every request committed by the previous holder. The lock
+	// serialises assignment for this tenant and category group across
+	// every server on the database and is released at commit.
+	var b pgx.Batch
+	b.Queue("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", q.LockKey())
+	b.Queue(sql, args...)
+	br := tx.SendBatch(ctx, &b)
+	defer br.Close()
+	if _, err := br.Exec(); err != nil {
+		return nil, fmt.Errorf("lock cluster %q: %w", q.LockKey(), err)
+	}
+	rows, err := br.Query()
+	if err != nil {
+		return nil, fmt.Errorf("query cluster candidates: %w", err)
+	}
+	cands, err := collectRequests(rows)
+	if err != nil {
+		return nil, fmt.Errorf("read cluster candidates: %w", err)
+	}
+	if err := br.Close(); err != nil {
+		return nil, fmt.Errorf("cluster candidates: %w", err)
+	}
+	return cands, nil
+}
+
+const insertEventSQL = `INSERT INTO events (tenant_id, request_id, at, actor, kind, from_status, to_status, note)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
+
+func eventArgs(ev requests.Event) []any {
+	return []any{ev.TenantID, ev.RequestID, ev.At, ev.Actor, string(ev.Kind), string(ev.From), string(ev.To), ev.Note}
+}
+
+func queueEvent(b *pgx.Batch, ev requests.Event) { b.Queue(insertEventSQL, eventArgs(ev)...) }
+
+func insertEvent(ctx context.Context, tx pgx.Tx, ev requests.Event) error {
+	if _, err := tx.Exec(ctx, insertEventSQL, eventArgs(ev)...); err != nil {
+		return fmt.Errorf("insert %s event: %w", ev.Kind, err)
+	}
+	return nil
+}
+
+// GetRequest implements requests.Store.
+func (s *Store) GetRequest(ctx context.Context, tenant, serviceRequestID string) (requests.Request, error) {
+	id, ok := requests.ParseServiceRequestID(serviceRequestID)
+	if !ok {
+		return requests.Request{}, requests.RequestNotFoundError(serviceRequestID)
+	}
+	r, err := scanRequest(s.pool.QueryRow(ctx,
+		`SELECT `+requestColumns+` FROM requests WHERE tenant_id = $1 AND id = $2`, tenant, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return requests.Request{}, requests.RequestNotFoundError(serviceRequestID)
+	}
+	if err != nil {
+		return requests.Request{}, internal("get request", err)
+	}
+	return r, nil
+}
+
+// GetRequestByToken implements requests.Store.
+func (s *Store) GetRequestByToken(ctx context.Context, tenant, token string) (requests.Request, error) {
+	if token == "" {
+		return requests.Request{}, requests.TokenNotFoundError()
+	}
+	r, err := scanRequest(s.pool.QueryRow(ctx,
+		`SELECT `+requestColumns+` FROM requests WHERE tenant_id = $1 AND token = $2`, tenant, token))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return requests.Request{}, requests.TokenNotFoundError()
+	}
+	if err != nil {
+		return requests.Request{}, internal("get request by token", err)
+	}
+	return r, nil
+}
+
+// ListRequests implements requests.Store.
+func (s *Store) ListRequests(ctx context.Context, f requests.Filter) ([]requests.Request, error) {
+	var (
+		where = []string{"tenant_id = $1"}
+		args  = []any{f.Tenant}
+	)
+	// arg adds a bind parameter and returns its placeholder.
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if len(f.ServiceRequestIDs) > 0 {
+		// IDs that cannot exist are dropped; if none is left, nothing
+		// matches.
+		ids := make([]int64, 0, len(f.ServiceRequestIDs))
+		for _, s := range f.ServiceRequestIDs {
+			if id, ok := requests.ParseServiceRequestID(s); ok {
+				ids = append(ids, id)
+			}
+		}
+		where = append(where, "id = ANY("+arg(ids)+")")
+	}
+	if len(f.ServiceCodes) > 0 {
+		where = append(where, "service_code = ANY("+arg(f.ServiceCodes)+")")
+	}
+	if len(f.Statuses) > 0 {
+		st := make([]string, len(f.Statuses))
+		for i, v := range f.Statuses {
+			st[i] = string(v)
+		}
+		where = append(where, "status = ANY("+arg(st)+")")
+	}
+	if f.WardID != "" {
+		where = append(where, "ward_id = "+arg(f.WardID))
+	}
+	if f.ClusterID != "" {
+		where = append(where, "cluster_id = "+arg(f.ClusterID))
+	}
+	if !f.Start.IsZero() {
+		where = append(where, "requested_at >= "+arg(f.Start))
+	}
+	if !f.End.IsZero() {
+		where = append(where, "requested_at <= "+arg(f.End))
+	}
+	if b := f.BBox; b != nil {
+		// && uses the GiST index but compares float4 boxes rounded outward;
+		// the exact float8 test keeps points on the edges and drops the
+		// rest.
+		minX, minY, maxX, maxY := arg(b.Min[0]), arg(b.Min[1]), arg(b.Max[0]), arg(b.Max[1])
+		where = append(where, fmt.Sprintf("geom && ST_MakeEnvelope(%[1]s, %[2]s, %[3]s, %[4]s, 4326)"+
+			" AND ST_X(geom) BETWEEN %[1]s AND %[3]s AND ST_Y(geom) BETWEEN %[2]s AND %[4]s", minX, minY, maxX, maxY))
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > requests.MaxListLimit {
+		limit = requests.MaxListLimit
+	}
+	sql := `SELECT ` + requestColumns + ` FROM requests WHERE ` + strings.Join(where, " AND ") +
+		` ORDER BY requested_at DESC, id DESC LIMIT ` + arg(limit) + ` OFFSET ` + arg(max(f.Offset, 0))
+	rows, err := s.pool.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, internal("list requests", err)
+	}
+	out, err := collectRequests(rows)
+	if err != nil {
+		return nil, internal("list requests", err)
+	}
+	return out, nil
+}
+
+// UpdateStatus implements requests.Store.
+func (s *Store) UpdateStatus(ctx context.Context, c requests.StatusChange) (requests.Request, error) {
+	id, ok := requests.ParseServiceRequestID(c.ServiceRequestID)
+	if !ok {
+		return requests.Request{}, requests.RequestNotFoundError(c.ServiceRequestID)
+	}
+	var out requests.Request
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// FOR UPDATE: two staff changing one request in parallel check the
+		// transition against the status the other one left.
+		var cur string
+		err := tx.QueryRow(ctx, `SELECT status FROM requests WHERE tenant_id = $1 AND id = $2 FOR UPDATE`,
+			c.Tenant, id).Scan(&cur)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return requests.RequestNotFoundError(c.ServiceRequestID)
+		}
+		if err != nil {
+			return fmt.Errorf("lock request: %w", err)
+		}
+		from := requests.Status(cur)
+		if !from.CanTransition(c.To) {
+			return requests.TransitionError(from, c.To)
+		}
+		out, err = scanRequest(tx.QueryRow(ctx, `UPDATE requests SET status = $3, status_notes = $4, updated_at = $5
+			WHERE tenant_id = $1 AND id = $2 RETURNING `+requestColumns,
+			c.Tenant, id, string(c.To), c.Note, c.At))
+		if err != nil {
+			return fmt.Errorf("update status: %w", err)
+		}
+		return insertEvent(ctx, tx, requests.Event{TenantID: c.Tenant, RequestID: id, At: c.At, Actor: c.Actor,
+			Kind: requests.EventStatus, From: from, To: c.To, Note: c.Note})
+	})
+	if err != nil {
+		return requests.Request{}, internal("update status", err)
+	}
+	return out, nil
+}
+
+// requestExists answers RequestNotFoundError for an unknown request.
+func requestExists(ctx context.Context, q interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}, tenant, serviceRequestID string) (int64, error) {
+	id, ok := requests.ParseServiceRequestID(serviceRequestID)
+	if !ok {
+		return 0, requests.RequestNotFoundError(serviceRequestID)
+	}
+	var exists bool
+	if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM requests WHERE tenant_id = $1 AND id = $2)`,
+		tenant, id).Scan(&exists); err != nil {
+		return 0, fmt.Errorf("look up request: %w", err)
+	}
+	if !exists {
+		return 0, requests.RequestNotFoundError(serviceRequestID)
+	}
+	return id, nil
+}
+
+// ListEvents implements requests.Store.
+func (s *Store) ListEvents(ctx context.Context, tenant, serviceRequestID string) ([]requests.Event, error) {
+	id, err := requestExists(ctx, s.pool, tenant, serviceRequestID)
+	if err != nil {
+		return nil, internal("list events", err)
+	}
+	rows, err := s.pool.Query(ctx, `SELECT id, tenant_id, request_id, at, actor, kind, from_status, to_status, note
+		FROM events WHERE tenant_id = $1 AND request_id = $2 ORDER BY at, id`, tenant, id)
+	if err != nil {
+		return nil, internal("list events", err)
+	}
+	evs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (requests.Event, error) {
+		var ev requests.Event
+		err := row.Scan(&ev.ID, &ev.TenantID, &ev.RequestID, &ev.At, &ev.Actor, &ev.Kind, &ev.From, &ev.To, &ev.Note)
+		ev.At = ev.At.UTC()
+		return ev, err
+	})
+	if err != nil {
+		return nil, internal("list events", err)
+	}
+	return evs, nil
+}
+
+// GetReporter implements requests.Store.
+func (s *Store) GetReporter(ctx context.Context, a requests.ReporterAccess) (requests.Reporter, error) {
+	var rep requests.Reporter
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		id, err := requestExists(ctx, tx, a.Tenant, a.ServiceRequestID)
+		if err != nil {
+			return err
+		}
+		err = tx.QueryRow(ctx, `SELECT first_name, last_name, email, phone, device_id
+			FROM reporters WHERE tenant_id = $1 AND request_id = $2`, a.Tenant, id).
+			Scan(&rep.FirstName, &rep.LastName, &rep.Email, &rep.Phone, &rep.DeviceID)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) { // no row: an anonymous report
+			return fmt.Errorf("read reporter: %w", err)
+		}
+		// The read is logged in the same transaction: no access goes
+		// unrecorded.
+		return insertEvent(ctx, tx, requests.Event{TenantID: a.Tenant, RequestID: id, At: a.At, Actor: a.Actor,
+			Kind: requests.EventReporterRead})
+	})
+	if err != nil {
+		return requests.Reporter{}, internal("get reporter", err)
+	}
+	return rep, nil
+}

@@ -1,0 +1,406 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"strings"
+
+	"github.com/paulmach/orb"
+	"github.com/pinward/pinward/i18n"
+	"github.com/pinward/pinward/requests"
+)
+
+var (
+	_ requests.Store    = (*Store)(nil)
+	_ requests.KeyStore = (*Store)(nil)
+)
+
+// requestCols are the columns scanRequest reads, in its order.
+const requestCols = `id, tenant_id, service_code, description, status, status_notes, lon, lat, address,
+	ward_id, asset_layer, asset_id, asset_distance_m, cluster_id, department,
+	requested_at, updated_at, due_at, attributes, media_url, token, lang`
+
+// querier is what both *sql.DB and *sql.Tx offer.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanRequest(sc scanner) (requests.Request, error) {
+	var (
+		r                       requests.Request
+		status, lang            string
+		lon, lat                float64
+		requested, updated, due sql.NullInt64
+		attrs                   sql.NullString
+	)
+	err := sc.Scan(&r.ID, &r.TenantID, &r.ServiceCode, &r.Description, &status, &r.StatusNotes, &lon, &lat, &r.Address,
+		&r.WardID, &r.AssetLayer, &r.AssetID, &r.AssetDistanceM, &r.ClusterID, &r.Department,
+		&requested, &updated, &due, &attrs, &r.MediaURL, &r.Token, &lang)
+	if err != nil {
+		return requests.Request{}, err
+	}
+	r.ServiceRequestID = requests.FormatServiceRequestID(r.ID)
+	r.Status, r.Lang = requests.Status(status), i18n.Lang(lang)
+	r.Point = orb.Point{lon, lat}
+	r.RequestedAt, r.UpdatedAt, r.DueAt = fromMicros(requested), fromMicros(updated), fromMicros(due)
+	if attrs.Valid {
+		if err := json.Unmarshal([]byte(attrs.String), &r.Attributes); err != nil {
+			return requests.Request{}, err
+		}
+		if len(r.Attributes) == 0 {
+			r.Attributes = nil
+		}
+	}
+	return r, nil
+}
+
+func queryRequests(ctx context.Context, q querier, query string, args ...any) ([]requests.Request, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []requests.Request
+	for rows.Next() {
+		r, err := scanRequest(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// getRequest reads one request of tenant by primary key.
+func getRequest(ctx context.Context, q querier, tenant string, id int64) (requests.Request, error) {
+	r, err := scanRequest(q.QueryRowContext(ctx, `SELECT `+requestCols+` FROM requests WHERE tenant_id = ? AND id = ?`, tenant, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return requests.Request{}, requests.RequestNotFoundError(requests.FormatServiceRequestID(id))
+	}
+	return r, err
+}
+
+// requestID returns the primary key of tenant's request serviceRequestID,
+// RequestNotFoundError when there is none.
+func requestID(ctx context.Context, q querier, tenant, serviceRequestID string) (int64, error) {
+	id, ok := requests.ParseServiceRequestID(serviceRequestID)
+	if !ok {
+		return 0, requests.RequestNotFoundError(serviceRequestID)
+	}
+	var n int
+	err := q.QueryRowContext(ctx, `SELECT count(*) FROM requests WHERE tenant_id = ? AND id = ?`, tenant, id).Scan(&n)
+	if err != nil {
+		return 0, err
+	}
+	if n == 0 {
+		return 0, requests.RequestNotFoundError(serviceRequestID)
+	}
+	return id, nil
+}
+
+// CreateRequest implements requests.Store.
+func (s *Store) CreateRequest(ctx context.Context, nr requests.NewRequest) (requests.Request, error) {
+	var out requests.Request
+	err := s.inTx(ctx, "create request", func(tx *sql.Tx) error {
+		r := nr.Request
+		if nr.IdempotencyKey != "" {
+			// The write lock is held since BEGIN IMMEDIATE, so no other
+			// creation can slip in between this read and the insert below.
+			var fp string
+			var id int64
+			err := tx.QueryRowContext(ctx, `SELECT fingerprint, request_id FROM idempotency WHERE tenant_id = ? AND key = ?`,
+				r.TenantID, nr.IdempotencyKey).Scan(&fp, &id)
+			switch {
+			case err == nil && fp != nr.Fingerprint:
+				return requests.IdempotencyConflictError()
+			case err == nil:
+				out, err = getRequest(ctx, tx, r.TenantID, id)
+				return err
+			case !errors.Is(err, sql.ErrNoRows):
+				return err
+			}
+		}
+		r.ClusterID = ""
+		if nr.Cluster != nil {
+			cands, err := clusterCandidates(ctx, tx, *nr.Cluster)
+			if err != nil {
+				return err
+			}
+			r.ClusterID = nr.Cluster.Pick(cands)
+		}
+		var attrs any
+		if len(r.Attributes) > 0 {
+			b, err := json.Marshal(r.Attributes)
+			if err != nil {
+				return err
+			}
+			attrs = string(b)
+		} else {
+			r.Attributes = nil
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO requests (tenant_id, service_code, description, status, status_notes,
+			lon, lat, address, ward_id, asset_layer, asset_id, asset_distance_m, cluster_id, department,
+			requested_at, updated_at, due_at, attributes, media_url, token, lang)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			r.TenantID, r.ServiceCode, r.Description, string(r.Status), r.StatusNotes,
+			r.Point[0], r.Point[1], r.Address, r.WardID, r.AssetLayer, r.AssetID, r.AssetDistanceM, r.ClusterID, r.Department,
+			micros(r.RequestedAt), micros(r.UpdatedAt), micros(r.DueAt), attrs, r.MediaURL, r.Token, string(r.Lang))
+		if err != nil {
+			return err
+		}
+		if r.ID, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		r.ServiceRequestID = requests.FormatServiceRequestID(r.ID)
+		if r.ClusterID == "" {
+			// The ID is known only now: the request starts its own cluster.
+			r.ClusterID = r.ServiceRequestID
+			if _, err := tx.ExecContext(ctx, `UPDATE requests SET cluster_id = ? WHERE id = ?`, r.ClusterID, r.ID); err != nil {
+				return err
+			}
+		}
+		if p := nr.Reporter; p != nil && !p.IsZero() {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO reporters (request_id, tenant_id, first_name, last_name, email, phone, device_id)
+				VALUES (?, ?, ?, ?, ?, ?, ?)`, r.ID, r.TenantID, p.FirstName, p.LastName, p.Email, p.Phone, p.DeviceID); err != nil {
+				return err
+			}
+		}
+		ev := nr.Event
+		ev.RequestID, ev.TenantID = r.ID, r.TenantID
+		if err := insertEvent(ctx, tx, ev); err != nil {
+			return err
+		}
+		if nr.IdempotencyKey != "" {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO idempotency (tenant_id, key, fingerprint, request_id) VALUES (?, ?, ?, ?)`,
+				r.TenantID, nr.IdempotencyKey, nr.Fingerprint, r.ID); err != nil {
+				return err
+			}
+		}
+		r.RequestedAt, r.UpdatedAt, r.DueAt = norm(r.RequestedAt), norm(r.UpdatedAt), norm(r.DueAt)
+		out = r
+		return nil
+	})
+	if err != nil {
+		return requests.Request{}, err
+	}
+	return out, nil
+}
+
+// clusterCandidates reads the open requests q may join: a superset of those
+// q.Matches (same codes, open, since q.Since, and in q.Bound or naming the
+// same asset); q.Pick makes the final choice.
+func clusterCandidates(ctx context.Context, tx *sql.Tx, q requests.ClusterQuery) ([]requests.Request, error) {
+	if len(q.ServiceCodes) == 0 {
+		return nil, nil
+	}
+	var where []string
+	var args []any
+	if q.DistanceM > 0 {
+		where = append(where, `id IN (SELECT id FROM requests_rtree WHERE max_lon >= ? AND min_lon <= ? AND max_lat >= ? AND min_lat <= ?)`)
+		args = append(args, q.Bound.Min[0], q.Bound.Max[0], q.Bound.Min[1], q.Bound.Max[1])
+	}
+	if q.AssetID != "" {
+		where = append(where, `(asset_layer = ? AND asset_id = ?)`)
+		args = append(args, q.AssetLayer, q.AssetID)
+	}
+	if len(where) == 0 {
+		return nil, nil
+	}
+	query := `SELECT ` + requestCols + ` FROM requests WHERE tenant_id = ? AND status <> ? AND service_code IN (` +
+		placeholders(len(q.ServiceCodes)) + `) AND (` + strings.Join(where, " OR ") + `)`
+	args = append([]any{q.Tenant, string(requests.Closed)}, append(anys(q.ServiceCodes), args...)...)
+	if !q.Since.IsZero() {
+		query += ` AND requested_at >= ?`
+		args = append(args, q.Since.UnixMicro())
+	}
+	return queryRequests(ctx, tx, query, args...)
+}
+
+func insertEvent(ctx context.Context, tx *sql.Tx, ev requests.Event) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO events (tenant_id, request_id, at, actor, kind, from_status, to_status, note)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		ev.TenantID, ev.RequestID, micros(ev.At), ev.Actor, string(ev.Kind), string(ev.From), string(ev.To), ev.Note)
+	return err
+}
+
+// GetRequest implements requests.Store.
+func (s *Store) GetRequest(ctx context.Context, tenant, serviceRequestID string) (requests.Request, error) {
+	id, ok := requests.ParseServiceRequestID(serviceRequestID)
+	if !ok {
+		return requests.Request{}, requests.RequestNotFoundError(serviceRequestID)
+	}
+	r, err := getRequest(ctx, s.read, tenant, id)
+	return r, wrap(ctx, "get request", err)
+}
+
+// GetRequestByToken implements requests.Store.
+func (s *Store) GetRequestByToken(ctx context.Context, tenant, token string) (requests.Request, error) {
+	if token == "" {
+		return requests.Request{}, requests.TokenNotFoundError()
+	}
+	r, err := scanRequest(s.read.QueryRowContext(ctx, `SELECT `+requestCols+` FROM requests WHERE tenant_id = ? AND token = ?`, tenant, token))
+	if errors.Is(err, sql.ErrNoRows) {
+		return requests.Request{}, requests.TokenNotFoundError()
+	}
+	return r, wrap(ctx, "get request by token", err)
+}
+
+// ListRequests implements requests.Store.
+func (s *Store) ListRequests(ctx context.Context, f requests.Filter) ([]requests.Request, error) {
+	where := []string{`tenant_id = ?`}
+	args := []any{f.Tenant}
+	if len(f.ServiceRequestIDs) > 0 {
+		var ids []any
+		for _, sid := range f.ServiceRequestIDs {
+			if id, ok := requests.ParseServiceRequestID(sid); ok {
+				ids = append(ids, id)
+			}
+		}
+		if len(ids) == 0 {
+			return nil, wrap(ctx, "list requests", ctx.Err()) // no ID can match
+		}
+		where = append(where, `id IN (`+placeholders(len(ids))+`)`)
+		args = append(args, ids...)
+	}
+	if len(f.ServiceCodes) > 0 {
+		where = append(where, `service_code IN (`+placeholders(len(f.ServiceCodes))+`)`)
+		args = append(args, anys(f.ServiceCodes)...)
+	}
+	if len(f.Statuses) > 0 {
+		where = append(where, `status IN (`+placeholders(len(f.Statuses))+`)`)
+		args = append(args, anys(f.Statuses)...)
+	}
+	if f.WardID != "" {
+		where = append(where, `ward_id = ?`)
+		args = append(args, f.WardID)
+	}
+	if f.ClusterID != "" {
+		where = append(where, `cluster_id = ?`)
+		args = append(args, f.ClusterID)
+	}
+	if !f.Start.IsZero() {
+		// Microseconds are what is stored; rounding Start up keeps the
+		// bound exact for sub-microsecond filter times.
+		where = append(where, `requested_at >= ?`)
+		args = append(args, ceilMicros(f.Start))
+	}
+	if !f.End.IsZero() {
+		where = append(where, `requested_at <= ?`)
+		args = append(args, f.End.UnixMicro())
+	}
+	if b := f.BBox; b != nil {
+		// The R*Tree narrows; the exact columns decide (edges included).
+		where = append(where, `id IN (SELECT id FROM requests_rtree WHERE max_lon >= ? AND min_lon <= ? AND max_lat >= ? AND min_lat <= ?)`,
+			`lon BETWEEN ? AND ?`, `lat BETWEEN ? AND ?`)
+		args = append(args, b.Min[0], b.Max[0], b.Min[1], b.Max[1], b.Min[0], b.Max[0], b.Min[1], b.Max[1])
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > requests.MaxListLimit {
+		limit = requests.MaxListLimit
+	}
+	args = append(args, limit, max(f.Offset, 0))
+	out, err := queryRequests(ctx, s.read, `SELECT `+requestCols+` FROM requests WHERE `+strings.Join(where, " AND ")+
+		` ORDER BY requested_at DESC, id DESC LIMIT ? OFFSET ?`, args...)
+	return out, wrap(ctx, "list requests", err)
+}
+
+// UpdateStatus implements requests.Store.
+func (s *Store) UpdateStatus(ctx context.Context, c requests.StatusChange) (requests.Request, error) {
+	var out requests.Request
+	err := s.inTx(ctx, "update status", func(tx *sql.Tx) error {
+		id, ok := requests.ParseServiceRequestID(c.ServiceRequestID)
+		if !ok {
+			return requests.RequestNotFoundError(c.ServiceRequestID)
+		}
+		// The write transaction is the row lock: no other writer runs.
+		r, err := getRequest(ctx, tx, c.Tenant, id)
+		if err != nil {
+			return err
+		}
+		if !r.Status.CanTransition(c.To) {
+			return requests.TransitionError(r.Status, c.To)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE requests SET status = ?, status_notes = ?, updated_at = ? WHERE id = ?`,
+			string(c.To), c.Note, micros(c.At), id); err != nil {
+			return err
+		}
+		if err := insertEvent(ctx, tx, requests.Event{TenantID: c.Tenant, RequestID: id, At: c.At, Actor: c.Actor,
+			Kind: requests.EventStatus, From: r.Status, To: c.To, Note: c.Note}); err != nil {
+			return err
+		}
+		r.Status, r.StatusNotes, r.UpdatedAt = c.To, c.Note, norm(c.At)
+		out = r
+		return nil
+	})
+	if err != nil {
+		return requests.Request{}, err
+	}
+	return out, nil
+}
+
+// ListEvents implements requests.Store.
+func (s *Store) ListEvents(ctx context.Context, tenant, serviceRequestID string) ([]requests.Event, error) {
+	id, err := requestID(ctx, s.read, tenant, serviceRequestID)
+	if err != nil {
+		return nil, wrap(ctx, "list events", err)
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT id, tenant_id, request_id, at, actor, kind, from_status, to_status, note
+		FROM events WHERE tenant_id = ? AND request_id = ? ORDER BY at, id`, tenant, id)
+	if err != nil {
+		return nil, wrap(ctx, "list events", err)
+	}
+	defer rows.Close()
+	var out []requests.Event
+	for rows.Next() {
+		var (
+			e              requests.Event
+			at             sql.NullInt64
+			kind, from, to string
+		)
+		if err := rows.Scan(&e.ID, &e.TenantID, &e.RequestID, &at, &e.Actor, &kind, &from, &to, &e.Note); err != nil {
+			return nil, wrap(ctx, "list events", err)
+		}
+		e.At, e.Kind, e.From, e.To = fromMicros(at), requests.EventKind(kind), requests.Status(from), requests.Status(to)
+		out = append(out, e)
+	}
+	return out, wrap(ctx, "list events", rows.Err())
+}
+
+// GetReporter implements requests.Store. The read and its audit event share
+// one write transaction: no read goes unlogged.
+func (s *Store) GetReporter(ctx context.Context, a requests.ReporterAccess) (requests.Reporter, error) {
+	var out requests.Reporter
+	err := s.inTx(ctx, "get reporter", func(tx *sql.Tx) error {
+		id, err := requestID(ctx, tx, a.Tenant, a.ServiceRequestID)
+		if err != nil {
+			return err
+		}
+		err = tx.QueryRowContext(ctx, `SELECT first_name, last_name, email, phone, device_id FROM reporters
+			WHERE tenant_id = ? AND request_id = ?`, a.Tenant, id).Scan(&out.FirstName, &out.LastName, &out.Email, &out.Phone, &out.DeviceID)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		return insertEvent(ctx, tx, requests.Event{TenantID: a.Tenant, RequestID: id, At: a.At, Actor: a.Actor, Kind: requests.EventReporterRead})
+	})
+	if err != nil {
+		return requests.Reporter{}, err
+	}
+	return out, nil
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+func anys[T any](vs []T) []any {
+	out := make([]any, len(vs))
+	for i, v := range vs {
+		out[i] = v
+	}
+	return out
+}

@@ -1,0 +1,252 @@
+// Package sqlite is the embedded implementation of requests.Store and
+// requests.KeyStore on modernc.org/sqlite (pure Go, no cgo), the default
+// store for `make run` and small towns.
+//
+// The database runs in WAL mode with synchronous=FULL, so a write is on disk
+// when its transaction commits: nothing acknowledged lives only in memory.
+// Writes go through one connection and begin with BEGIN IMMEDIATE, which
+// serialises them (cluster assignment and idempotency rely on it), also
+// against another process using the same file; reads use a separate pool
+// and never wait for a writer.
+//
+// Times are stored as unix microseconds in UTC (NULL for the zero time), so
+// a request read back equals the one stored once its times are UTC and
+// truncated to the microsecond, as requests.Service produces them.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pinward/pinward/i18n"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Store is a pinward database in one SQLite file. It is safe for
+// concurrent use.
+type Store struct {
+	write *sql.DB // exactly one connection: SQLite has one writer anyway
+	read  *sql.DB // query_only connections for reads
+}
+
+// busyTimeout is how long a connection waits for another process's write
+// lock before failing with SQLITE_BUSY.
+const busyTimeout = 10 * time.Second
+
+// Open opens (creating it and its folder if missing) the database file at
+// path, applies any pending migrations and returns the Store. Close it when
+// done.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if path == "" || strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("sqlite: invalid database path %q", path)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("sqlite: create folder: %w", err)
+	}
+	common := url.Values{}
+	common.Add("_pragma", "busy_timeout("+strconv.FormatInt(busyTimeout.Milliseconds(), 10)+")")
+	common.Add("_pragma", "foreign_keys(1)")
+	// FULL syncs the WAL on every commit: an acknowledged write survives
+	// power loss, not only a crash of the process.
+	common.Add("_pragma", "synchronous(FULL)")
+
+	wq := cloneValues(common)
+	wq.Add("_pragma", "journal_mode(WAL)")
+	wq.Set("_txlock", "immediate") // take the write lock at BEGIN, not at the first write
+	w, err := sql.Open("sqlite", path+"?"+wq.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	s := &Store{write: w}
+	if err := s.Migrate(ctx); err != nil {
+		w.Close()
+		return nil, err
+	}
+
+	rq := cloneValues(common)
+	rq.Add("_pragma", "query_only(1)") // a bug cannot write around the writer
+	r, err := sql.Open("sqlite", path+"?"+rq.Encode())
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	if err := r.PingContext(ctx); err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	s.read = r
+	return s, nil
+}
+
+func cloneValues(v url.Values) url.Values {
+	out := url.Values{}
+	for k, vs := range v {
+		out[k] = slices.Clone(vs)
+	}
+	return out
+}
+
+// Close closes the database. Every acknowledged write is already on disk.
+func (s *Store) Close() error {
+	var errs []error
+	if s.read != nil {
+		errs = append(errs, s.read.Close())
+	}
+	if s.write != nil {
+		// Closing the last connection checkpoints the WAL into the main file.
+		errs = append(errs, s.write.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Migrate applies the embedded migrations not applied yet, in order, each
+// in its own transaction recorded in schema_migrations. It is safe to run
+// again and from several processes at once. Open calls it.
+func (s *Store) Migrate(ctx context.Context) error {
+	if _, err := s.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER PRIMARY KEY,
+		name       TEXT    NOT NULL,
+		applied_at INTEGER NOT NULL
+	)`); err != nil {
+		return wrap(ctx, "create schema_migrations", err)
+	}
+	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
+	if err != nil {
+		return wrap(ctx, "list migrations", err)
+	}
+	slices.Sort(names) // zero-padded numbers: lexical order is numeric order
+	for _, name := range names {
+		base := filepath.Base(name)
+		num, _, ok := strings.Cut(base, "_")
+		version, err := strconv.Atoi(num)
+		if !ok || err != nil {
+			return fmt.Errorf("sqlite: migration %s: name must start with a number and '_'", base)
+		}
+		body, err := migrationFiles.ReadFile(name)
+		if err != nil {
+			return wrap(ctx, "read migration "+base, err)
+		}
+		err = s.inTx(ctx, "migrate "+base, func(tx *sql.Tx) error {
+			// Checked inside the write transaction, so two processes
+			// migrating at once apply each file once.
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return nil
+			}
+			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+				version, base, time.Now().UnixMicro())
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// inTx runs fn in a write transaction (BEGIN IMMEDIATE) and commits it,
+// or rolls it back when fn fails. Errors that are not already *i18n.Error
+// are wrapped as Internal, naming op.
+func (s *Store) inTx(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return wrap(ctx, op, err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return wrap(ctx, op, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return wrap(ctx, op, err)
+	}
+	return nil
+}
+
+// wrap returns err unchanged when it is already an *i18n.Error (NotFound,
+// Conflict...), else as an Internal error naming op. When ctx is done its
+// error is kept in the chain, so errors.Is(err, context.Canceled) holds for
+// a client that hung up whatever the driver reported.
+func wrap(ctx context.Context, op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var ie *i18n.Error
+	if errors.As(err, &ie) {
+		return err
+	}
+	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+		err = fmt.Errorf("%w: %w", cerr, err)
+	}
+	return &i18n.Error{
+		Kind:    i18n.Internal,
+		Message: i18n.T("the database failed", "la base de données a échoué"),
+		Err:     fmt.Errorf("sqlite: %s: %w", op, err),
+	}
+}
+
+// micros is t as stored: unix microseconds, NULL for the zero time.
+func micros(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMicro()
+}
+
+// fromMicros is the time stored as v, in UTC.
+func fromMicros(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return time.UnixMicro(v.Int64).UTC()
+}
+
+// norm is t as it reads back from the database.
+func norm(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return time.UnixMicro(t.UnixMicro()).UTC()
+}
+
+// ceilMicros is t in unix microseconds, rounded up.
+func ceilMicros(t time.Time) int64 {
+	us := t.UnixMicro()
+	if time.UnixMicro(us).Before(t) {
+		us++
+	}
+	return us
+}
