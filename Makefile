@@ -6,11 +6,23 @@ BIN         := $(CURDIR)/bin
 STATICCHECK := $(BIN)/staticcheck
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: all run test bench lint
+.PHONY: all run test bench lint web
 all: lint test
 
-run:
+run: web/dist/.stamp
 	$(GO) run ./cmd/pinward serve
+
+# The pages' bundle (web/dist: committed, embedded by package web), rebuilt
+# with npm when its sources or the pinned npm packages change. Without npm
+# the committed bundle is used; a test fails if it is stale.
+WEB_SRC := web/package.json web/package-lock.json web/build.mjs $(wildcard web/src/*)
+web/dist/.stamp: $(WEB_SRC)
+	@if command -v npm >/dev/null 2>&1; then \
+		cd web && npm ci --no-audit --no-fund && npm run build; \
+	else echo "npm not found: using the committed web/dist" >&2; fi
+
+web:
+	cd web && npm ci --no-audit --no-fund && npm run build
 
 test:
 	scripts/with-postgis.sh $(GO) test -race -count=1 ./...
@@ -21,6 +33,7 @@ bench:
 	scripts/with-postgis.sh $(BIN)/pinward bench geocode
 	scripts/with-postgis.sh $(BIN)/pinward bench cluster
 	scripts/with-postgis.sh $(BIN)/pinward bench intake
+	scripts/with-postgis.sh $(BIN)/pinward bench assets
 
 lint: $(STATICCHECK)
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi

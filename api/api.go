@@ -19,6 +19,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/pinward/pinward/i18n"
 	"github.com/pinward/pinward/requests"
+	"github.com/pinward/pinward/tiles"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -45,6 +46,16 @@ type Config struct {
 	// one-row list through the Service.
 	Health func(context.Context) error
 	Now    func() time.Time // time.Now when nil; the default GET window ends now
+	// Web serves the resident and staff pages (package web); nil: none.
+	Web http.Handler
+	// WorkOrders serves /api/v1/workorders (status back, dead letters);
+	// nil: no such routes.
+	WorkOrders requests.OutboxStore
+	// Assets configures the asset sync API (/api/v1/assets, see
+	// assets.go); a nil Assets.Store: no such routes.
+	Assets AssetAPI
+	// Tiles serves /tiles/... (see mountTiles); nil: no tiles.
+	Tiles *tiles.Tiler
 }
 
 type handler struct {
@@ -66,7 +77,7 @@ func New(cfg Config) http.Handler {
 	}
 	h := &handler{
 		svc:          cfg.Service,
-		keys:         cfg.Keys,
+		keys:         newKeyCache(cfg.Keys),
 		jurisdiction: cfg.Jurisdiction,
 		log:          cfg.Logger,
 		maxBody:      cfg.MaxBody,
@@ -102,6 +113,11 @@ func New(cfg Config) http.Handler {
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) { h.writeError(w, r, errNotFound()) })
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) { h.writeError(w, r, errMethod()) })
 	r.Get("/healthz", h.healthz)
+	h.mountWorkOrders(r, cfg.WorkOrders)
+	h.mountLocate(r)
+	h.mountTiles(r, cfg.Tiles)
+	h.mountWeb(r, cfg.Web)
+	h.mountAssets(r, cfg.Assets)
 	if g, ok := reg.(prometheus.Gatherer); ok {
 		r.Handle("/metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
 	}

@@ -55,15 +55,24 @@ const Lateness = time.Hour
 // Clusters are kept with union-find, so a report linking several clusters
 // merges them in near-constant time. An Assigner is not safe for concurrent
 // use; the service serialises assignment (per tenant and category).
+//
+// Reports dropped from the index stay known by ID (a couple of hundred
+// bytes each), so staff operations can still name them; a server that runs
+// for years rebuilds its Assigner with Restore from the store now and then
+// rather than keep them all.
 type Assigner struct {
 	rules   *Ruleset
 	pj      geo.Projection
 	ids     []string
 	mem     []member
-	byID    map[string]int32
+	byID    map[string]int32 // report ID → member
+	byName  map[string]int32 // cluster ID → root member
 	parts   []*partition
 	partOf  map[string]int32 // partition key → index in parts
 	scratch []int32
+	// batch is set inside Cluster, which checked the IDs and names the
+	// clusters itself: the maps, names and anchors are skipped.
+	batch bool
 }
 
 type member struct {
@@ -71,11 +80,12 @@ type member struct {
 	t     int64   // CreatedAt as nanoseconds since 1970, saturated
 	asset string
 	part  int32
-	// Union-find: parent links; at a root, size, the member with the
-	// smallest ID (the cluster's name), the anchor (first member) and
-	// whether staff closed the cluster.
-	parent, size, min, anchor int32
-	closed                    bool
+	// Union-find: parent links; at a root, size, the cluster's ID (its
+	// smallest member ID, or the ID the store gave it), the anchor (first
+	// member) and whether staff closed the cluster.
+	parent, size, anchor int32
+	name                 string
+	closed               bool
 	// next links the members of a cluster in a ring, so staff operations
 	// can list them without a scan.
 	next int32
@@ -101,7 +111,7 @@ func NewAssigner(rules Rules, pj geo.Projection) (*Assigner, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Assigner{rules: rs, pj: pj, byID: map[string]int32{}, partOf: map[string]int32{}}, nil
+	return &Assigner{rules: rs, pj: pj, byID: map[string]int32{}, byName: map[string]int32{}, partOf: map[string]int32{}}, nil
 }
 
 // Len returns the number of reports assigned.
@@ -120,11 +130,11 @@ func (a *Assigner) Assign(r Report) (Outcome, error) {
 		out.Joined = true
 		out.Nearest, out.Distance = a.ids[l.nearest], l.dist
 		for _, root := range l.roots {
-			out.Absorbed = append(out.Absorbed, a.ids[a.mem[root].min])
+			out.Absorbed = append(out.Absorbed, a.mem[root].name)
 		}
 	}
 	i := a.insert(r, l.roots)
-	out.ClusterID = a.ids[a.mem[a.find(i)].min]
+	out.ClusterID = a.mem[a.find(i)].name
 	out.Absorbed = slices.DeleteFunc(out.Absorbed, func(id string) bool { return id == out.ClusterID })
 	slices.SortFunc(out.Absorbed, CompareIDs)
 	if len(out.Absorbed) == 0 {
@@ -141,16 +151,29 @@ type links struct {
 	dist    float64
 }
 
-// link validates r and finds what it links to.
-func (a *Assigner) link(r Report) (links, error) {
+// check refuses a report Assign or Restore cannot take. restoring is the
+// cluster Restore puts r in; "" for Assign, to which a cluster already
+// named after r (restored before r) means r was assigned before.
+func (a *Assigner) check(r Report, restoring string) error {
 	if r.ID == "" {
-		return links{}, errors.New("report has an empty ID")
+		return errors.New("report has an empty ID")
 	}
-	if _, dup := a.byID[r.ID]; dup {
-		return links{}, fmt.Errorf("report %q is already assigned", r.ID)
+	if !a.batch {
+		_, dup := a.byID[r.ID]
+		if _, named := a.byName[r.ID]; dup || named && restoring != r.ID {
+			return fmt.Errorf("report %q is already assigned", r.ID)
+		}
 	}
 	if err := geo.ValidatePoint(r.Point); err != nil {
-		return links{}, geo.Named(err, fmt.Sprintf("report %q", r.ID))
+		return geo.Named(err, fmt.Sprintf("report %q", r.ID))
+	}
+	return nil
+}
+
+// link validates r and finds what it links to.
+func (a *Assigner) link(r Report) (links, error) {
+	if err := a.check(r, ""); err != nil {
+		return links{}, err
 	}
 	p := a.parts[a.partition(r.Category)]
 	t := nanos(r.CreatedAt)
@@ -197,10 +220,14 @@ func (a *Assigner) insert(r Report, roots []int32) int32 {
 	xy := a.pj.ToMetres(r.Point)
 	a.mem = append(a.mem, member{
 		x: xy[0], y: xy[1], t: nanos(r.CreatedAt), asset: r.AssetID, part: pi,
-		parent: i, size: 1, min: i, anchor: i, next: i,
+		parent: i, size: 1, anchor: i, next: i,
 	})
 	a.ids = append(a.ids, r.ID)
-	a.byID[r.ID] = i
+	if !a.batch {
+		a.byID[r.ID] = i
+		a.mem[i].name = r.ID
+		a.byName[r.ID] = i
+	}
 	for _, root := range roots {
 		a.union(i, root)
 	}
@@ -286,14 +313,22 @@ func (a *Assigner) union(i, j int32) int32 {
 	x, y := &a.mem[ri], &a.mem[rj]
 	y.parent = ri
 	x.size += y.size
-	if CompareIDs(a.ids[y.min], a.ids[x.min]) < 0 {
-		x.min = y.min
+	x.closed = x.closed && y.closed
+	x.next, y.next = y.next, x.next // splice the two rings
+	if a.batch {
+		return ri
 	}
 	if a.before(y.anchor, x.anchor) {
 		x.anchor = y.anchor
 	}
-	x.closed = x.closed && y.closed
-	x.next, y.next = y.next, x.next // splice the two rings
+	// The merged cluster keeps the smaller name.
+	keep, drop := x.name, y.name
+	if CompareIDs(drop, keep) < 0 {
+		keep, drop = drop, keep
+	}
+	delete(a.byName, drop)
+	x.name, y.name = keep, ""
+	a.byName[keep] = ri
 	return ri
 }
 
@@ -312,7 +347,7 @@ func (a *Assigner) ClusterOf(id string) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	return a.ids[a.mem[a.find(i)].min], true
+	return a.mem[a.find(i)].name, true
 }
 
 // ClusterInfo describes one cluster.
@@ -347,15 +382,22 @@ func (a *Assigner) members(root int32) []string {
 
 // clusterRoot returns the root of the cluster named clusterID.
 func (a *Assigner) clusterRoot(clusterID string) (int32, error) {
-	i, ok := a.byID[clusterID]
-	if !ok {
-		return 0, fmt.Errorf("no cluster %q", clusterID)
+	if root, ok := a.byName[clusterID]; ok {
+		return root, nil
 	}
-	root := a.find(i)
-	if a.ids[a.mem[root].min] != clusterID {
-		return 0, fmt.Errorf("no cluster %q: report %q belongs to cluster %q", clusterID, clusterID, a.ids[a.mem[root].min])
+	if i, ok := a.byID[clusterID]; ok {
+		return 0, fmt.Errorf("no cluster %q: report %q belongs to cluster %q", clusterID, clusterID, a.mem[a.find(i)].name)
 	}
-	return root, nil
+	return 0, fmt.Errorf("no cluster %q", clusterID)
+}
+
+// rename gives the cluster at root the ID name.
+func (a *Assigner) rename(root int32, name string) {
+	if old := a.mem[root].name; a.byName[old] == root {
+		delete(a.byName, old)
+	}
+	a.mem[root].name = name
+	a.byName[name] = root
 }
 
 // Close marks a cluster closed (the problem is fixed): new reports no
@@ -386,13 +428,14 @@ func (a *Assigner) Merge(x, y string) (string, error) {
 	if a.mem[rx].part != a.mem[ry].part {
 		return "", fmt.Errorf("clusters %q and %q are of categories that are not equivalent", x, y)
 	}
-	return a.ids[a.mem[a.union(rx, ry)].min], nil
+	return a.mem[a.union(rx, ry)].name, nil
 }
 
 // Split moves reports ids out of cluster clusterID into a cluster of their
 // own, as staff do when the rules joined two problems. It returns the IDs
-// of the two clusters: the one formed by ids and the remainder. Both keep
-// the cluster's closed state. A later report linking both parts joins them
+// of the two clusters: the one formed by ids (its smallest ID) and the
+// remainder, which keeps clusterID unless its report moved. Both keep the
+// cluster's closed state. A later report linking both parts joins them
 // again, as the rules say it should.
 func (a *Assigner) Split(clusterID string, ids []string) (moved, rest string, err error) {
 	root, err := a.clusterRoot(clusterID)
@@ -418,11 +461,12 @@ func (a *Assigner) Split(clusterID string, ids []string) (moved, rest string, er
 			break
 		}
 	}
+	delete(a.byName, clusterID)
 	for _, i := range all {
 		m := &a.mem[i]
-		m.parent, m.size, m.min, m.anchor, m.next, m.closed = i, 1, i, i, i, closed
+		m.parent, m.size, m.anchor, m.next, m.closed, m.name = i, 1, i, i, closed, a.ids[i]
 	}
-	var first [2]int32
+	var first [2]int32 // a member of the rest [0] and of the moved [1]
 	var have [2]bool
 	for _, i := range all {
 		k := 0
@@ -435,7 +479,48 @@ func (a *Assigner) Split(clusterID string, ids []string) (moved, rest string, er
 			first[k], have[k] = i, true
 		}
 	}
-	return a.ids[a.mem[a.find(first[1])].min], a.ids[a.mem[a.find(first[0])].min], nil
+	for _, i := range all {
+		delete(a.byName, a.ids[i]) // the parts are named below
+	}
+	restRoot, movedRoot := a.find(first[0]), a.find(first[1])
+	moved, rest = a.mem[movedRoot].name, a.mem[restRoot].name
+	if moved != clusterID {
+		// clusterID's report did not move (or is no longer held): the rest
+		// keeps the name the store knows it by.
+		rest = clusterID
+	}
+	a.rename(movedRoot, moved)
+	a.rename(restRoot, rest)
+	return moved, rest, nil
+}
+
+// Restore adds a report whose cluster was decided before, without applying
+// the rules to it: requests loaded from the store when a server starts,
+// or assigned meanwhile by another server. It joins cluster clusterID,
+// which is created when unknown, and later reports link to it like to any
+// member. Restoring the open requests created within each category's
+// window, in time order, rebuilds an Assigner that goes on exactly as the
+// one that assigned them (a test checks this).
+func (a *Assigner) Restore(r Report, clusterID string) error {
+	if err := a.check(r, clusterID); err != nil {
+		return err
+	}
+	if clusterID == "" {
+		return fmt.Errorf("restore %q: empty cluster ID", r.ID)
+	}
+	pi := a.partition(r.Category)
+	root, exists := a.byName[clusterID]
+	if exists && a.mem[root].part != pi {
+		return fmt.Errorf("restore %q: cluster %q is of a category that is not equivalent", r.ID, clusterID)
+	}
+	a.expire(a.parts[pi], nanos(r.CreatedAt))
+	var roots []int32
+	if exists {
+		roots = []int32{root}
+	}
+	i := a.insert(r, roots)
+	a.rename(a.find(i), clusterID)
+	return nil
 }
 
 // dist is the Euclidean distance, computed as PostGIS computes it

@@ -281,3 +281,136 @@ func TestAssignRefusesBadReports(t *testing.T) {
 		t.Errorf("refused reports were counted: Len = %d", a.Len())
 	}
 }
+
+// TestRestoreResumesAssignment restarts a server half way: a new Assigner
+// restores, from "the store", the open requests recent enough to be linked
+// (within the window and Lateness of the newest), after staff merged,
+// split and closed clusters; both then assign the rest and must agree on
+// every Outcome.
+func TestRestoreResumesAssignment(t *testing.T) {
+	pj := geo.NewProjection(testOrigin)
+	reports := timeOrder(randomReports(rand.New(rand.NewPCG(9, 9)), 3000))
+	window := 2 * 24 * time.Hour
+	rules := testRules(30, window, true)
+	a, err := NewAssigner(rules, pj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	half := len(reports) / 2
+	for _, r := range reports[:half] {
+		if _, err := a.Assign(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Staff work on the clusters of the most recent reports.
+	var multi []string
+	seen := map[string]bool{}
+	for _, r := range slices.Backward(reports[:half]) {
+		c, _ := a.ClusterOf(r.ID)
+		if info, _ := a.Info(c); len(info.Members) > 2 && !seen[c] {
+			seen[c] = true
+			multi = append(multi, c)
+		}
+	}
+	if len(multi) < 4 {
+		t.Fatalf("only %d clusters with 3 reports: not enough to test staff operations", len(multi))
+	}
+	info, _ := a.Info(multi[0])
+	if _, _, err := a.Split(multi[0], info.Members[1:2]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Merge(multi[1], multi[2]); err != nil && !strings.Contains(err.Error(), "not equivalent") {
+		t.Fatal(err)
+	}
+	if err := a.Close(multi[3]); err != nil {
+		t.Fatal(err)
+	}
+
+	// The restart: open requests created at most window + Lateness before
+	// the newest, in time order, with the cluster the store recorded.
+	b, err := NewAssigner(rules, pj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newest := reports[half-1].CreatedAt
+	restored := 0
+	for _, r := range reports[:half] {
+		c, _ := a.ClusterOf(r.ID)
+		if info, _ := a.Info(c); info.Closed || newest.Sub(r.CreatedAt) > window+Lateness {
+			continue
+		}
+		if err := b.Restore(r, c); err != nil {
+			t.Fatal(err)
+		}
+		restored++
+	}
+	t.Logf("restored %d of %d requests", restored, half)
+	// Both hold the restored requests in the same clusters.
+	same := func(when string) {
+		t.Helper()
+		for _, id := range b.ids {
+			cb, _ := b.ClusterOf(id)
+			ca, _ := a.ClusterOf(id)
+			ib, err := b.Info(cb)
+			if ca != cb || err != nil || !slices.Contains(ib.Members, id) {
+				t.Fatalf("%s: report %s in cluster %q, restarted %q (%v, %v)", when, id, ca, cb, ib.Members, err)
+			}
+		}
+	}
+	same("after restore")
+
+	for _, r := range reports[half:] {
+		oa, err := a.Assign(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ob, err := b.Assign(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(oa) != fmt.Sprint(ob) {
+			t.Fatalf("report %s: original %+v, restarted %+v", r.ID, oa, ob)
+		}
+	}
+	same("at the end")
+}
+
+func TestRestoreRefuses(t *testing.T) {
+	pj := geo.NewProjection(testOrigin)
+	a, err := NewAssigner(Rules{Default: Rule{Distance: 10}}, pj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := Report{ID: "5", Category: "pothole", Point: testOrigin}
+	if err := a.Restore(r, "3"); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := a.ClusterOf("5"); c != "3" {
+		t.Errorf("restored into %q, want the store's 3", c)
+	}
+	// Report 3 itself is not held (yet); the cluster keeps its name.
+	out, err := a.Assign(Report{ID: "7", Category: "pothole", Point: testOrigin})
+	if err != nil || out.ClusterID != "3" || !out.Joined {
+		t.Errorf("Assign next to a restored cluster: %+v, %v; want cluster 3", out, err)
+	}
+	if err := a.Restore(Report{ID: "3", Category: "pothole", Point: testOrigin}, "3"); err != nil {
+		t.Errorf("restoring the report a cluster is named after: %v", err)
+	}
+	if _, err := a.Assign(Report{ID: "3", Category: "pothole", Point: testOrigin}); err == nil {
+		t.Error("Assign took an ID already restored")
+	}
+	for _, tc := range []struct {
+		r    Report
+		c    string
+		want string
+	}{
+		{Report{ID: "5", Category: "pothole", Point: testOrigin}, "3", `report "5" is already assigned`},
+		{Report{ID: "3", Category: "pothole", Point: testOrigin}, "4", `report "3" is already assigned`},
+		{Report{ID: "8", Category: "pothole", Point: testOrigin}, "", "empty cluster ID"},
+		{Report{ID: "9", Category: "graffiti", Point: testOrigin}, "3", "not equivalent"},
+	} {
+		if err := a.Restore(tc.r, tc.c); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Restore(%s, %q): err = %v, want %q", tc.r.ID, tc.c, err, tc.want)
+		}
+	}
+}

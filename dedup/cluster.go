@@ -1,6 +1,7 @@
 package dedup
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/bits"
@@ -53,12 +54,17 @@ func ClusterIn(reports []Report, rules Rules, pj geo.Projection) ([]Assignment, 
 	if len(reports) > math.MaxInt32 {
 		return nil, fmt.Errorf("%d reports: at most %d fit one batch", len(reports), math.MaxInt32)
 	}
+	if len(reports) == 0 {
+		return []Assignment{}, nil
+	}
 
-	// One sequential pass checks the reports, finds their partitions and
-	// projects them; later passes read these small arrays, not Reports.
+	// One sequential pass over the Reports checks them, finds their
+	// partitions, projects them and reads integer IDs; a second lays each
+	// partition's indices and metres out contiguously, so the clustering
+	// passes read small arrays in order.
 	n := len(reports)
 	group := make([]int32, n)
-	pts := make([]orb.Point, n)   // metres
+	num := make([]uint64, n)      // integer IDs; nil once one is not
 	groupOf := map[string]int32{} // category → group
 	var first, size []int32       // per group: a report, and the count
 	for i, r := range reports {
@@ -89,36 +95,45 @@ func ClusterIn(reports []Report, rules Rules, pj geo.Projection) ([]Assignment, 
 		}
 		group[i] = g
 		size[g]++
-		pts[i] = pj.ToMetres(r.Point)
+		if num != nil {
+			if v, ok := plainInteger(r.ID); ok {
+				num[i] = v
+			} else {
+				num = nil
+			}
+		}
 	}
-	order, err := newIDOrder(reports)
+	order, err := newIDOrder(reports, num)
 	if err != nil {
 		return nil, err
 	}
-
-	// Each partition's report indices, contiguous and increasing.
 	start := make([]int32, len(size)+1)
 	for g, c := range size {
 		start[g+1] = start[g] + c
 	}
 	fill := slices.Clone(start[:len(size)])
 	idx := make([]int32, n)
+	xs, ys := make([]float64, n), make([]float64, n)
 	for i, g := range group {
-		idx[fill[g]] = int32(i)
+		p := fill[g]
 		fill[g]++
+		m := pj.ToMetres(reports[i].Point)
+		idx[p], xs[p], ys[p] = int32(i), m[0], m[1]
 	}
 
 	name := group     // reuse: report → report naming its cluster
 	var timed []int32 // reports of partitions with a window
+	scratch := gridScratch{hint: int(slices.Max(size))}
 	for g := range size {
-		part := idx[start[g]:start[g+1]]
+		lo, hi := start[g], start[g+1]
 		rule := rs.Rule(reports[first[g]].Category)
-		if rule.Window != 0 || rule.Distance < minGridDistance || !clusterGrid(reports, part, pts, rule, order, name) {
-			timed = append(timed, part...)
+		if rule.Window != 0 || rule.Distance < minGridDistance ||
+			!clusterGrid(&scratch, reports, idx[lo:hi], xs[lo:hi], ys[lo:hi], rule, order, name) {
+			timed = append(timed, idx[lo:hi]...)
 		}
 	}
 	if len(timed) > 0 {
-		if err := clusterTimed(reports, timed, rules, pj, name); err != nil {
+		if err := clusterTimed(reports, timed, rules, pj, order, name); err != nil {
 			return nil, err
 		}
 	}
@@ -136,17 +151,13 @@ type idOrder struct {
 	num     []uint64 // nil unless all IDs are plain integers
 }
 
-// newIDOrder also refuses duplicate IDs.
-func newIDOrder(reports []Report) (idOrder, error) {
-	o := idOrder{reports: reports, num: make([]uint64, len(reports))}
+// newIDOrder returns the order of reports' IDs, num being their values
+// when all are plain integers (else nil), and refuses duplicate IDs.
+func newIDOrder(reports []Report, num []uint64) (idOrder, error) {
+	o := idOrder{reports: reports, num: num}
 	var hi uint64
-	for i, r := range reports {
-		v, ok := plainInteger(r.ID)
-		if !ok {
-			o.num = nil
-			break
-		}
-		o.num[i], hi = v, max(hi, v)
+	for _, v := range num {
+		hi = max(hi, v)
 	}
 	dup := func(i int) error { return fmt.Errorf("report %d: ID %q appears twice", i+1, reports[i].ID) }
 	switch {
@@ -205,26 +216,50 @@ func plainInteger(s string) (uint64, bool) {
 }
 
 // clusterTimed feeds reports idx to an Assigner in time order (ties by ID).
-func clusterTimed(reports []Report, idx []int32, rules Rules, pj geo.Projection, name []int32) error {
-	slices.SortFunc(idx, func(i, j int32) int {
-		if c := reports[i].CreatedAt.Compare(reports[j].CreatedAt); c != 0 {
-			return c
+func clusterTimed(reports []Report, idx []int32, rules Rules, pj geo.Projection, order idOrder, name []int32) error {
+	type item struct {
+		t int64 // nanoseconds, as the Assigner compares them
+		i int32
+	}
+	items := make([]item, len(idx))
+	for k, i := range idx {
+		items[k] = item{nanos(reports[i].CreatedAt), i}
+	}
+	slices.SortFunc(items, func(a, b item) int {
+		if a.t != b.t {
+			return cmp.Compare(a.t, b.t)
 		}
-		return CompareIDs(reports[i].ID, reports[j].ID)
+		if order.less(a.i, b.i) {
+			return -1
+		}
+		return 1 // IDs are unique
 	})
 	a, err := NewAssigner(rules, pj)
 	if err != nil {
 		return err
 	}
-	for _, i := range idx {
-		l, err := a.link(reports[i])
+	a.batch = true // IDs were checked, and clusters are named below
+	for k, it := range items {
+		r := reports[it.i]
+		l, err := a.link(r)
 		if err != nil {
 			return err
 		}
-		a.insert(reports[i], l.roots)
+		a.insert(r, l.roots)
+		idx[k] = it.i // member k is report idx[k]
+	}
+	best := make([]int32, len(idx)) // root member → report naming it
+	for k := range best {
+		best[k] = -1
 	}
 	for k, i := range idx {
-		name[i] = idx[a.mem[a.find(int32(k))].min] // member k is report idx[k]
+		r := a.find(int32(k))
+		if best[r] < 0 || order.less(i, best[r]) {
+			best[r] = i
+		}
+	}
+	for k, i := range idx {
+		name[i] = best[a.find(int32(k))]
 	}
 	return nil
 }
@@ -241,26 +276,48 @@ const minGridDistance = 1.0
 // larger the cells, the fewer there are to visit.
 const gridFactor = 1.45
 
+// gridScratch holds clusterGrid's working arrays from one partition to
+// the next: sized once for the largest, they spare the garbage collector
+// most of what a batch would otherwise allocate.
+type gridScratch struct {
+	keys, tmpKeys, ckey                        []uint64
+	perm, tmpPerm, cellOf, cells, parent, size []int32
+	sx, sy                                     []float64
+	box                                        []cellBox
+	hint                                       int // the largest partition
+}
+
+// grow returns s with length n, reallocated only when too small, then
+// for at least hint elements so that it is allocated once.
+func grow[T any](s []T, n, hint int) []T {
+	if cap(s) < n {
+		return make([]T, n, max(n, hint))
+	}
+	return s[:n]
+}
+
 // clusterGrid clusters one partition without a time window: single
 // linkage on a grid, with union-find over cells. Each cell's points are one
 // cluster outright, and two cells join when any pair across them is within
 // Distance, which is only measured while the cells are still apart. idx are
-// the partition's reports and pts all reports' metres; name receives, for
-// each of idx, the report naming its cluster. It returns false, having
-// written nothing, when the data spans too many cells for 64-bit cell keys
-// (never for a municipality).
-func clusterGrid(reports []Report, idx []int32, pts []orb.Point, rule Rule, order idOrder, name []int32) bool {
+// the partition's reports and xs, ys their metres; name receives, for each,
+// the report naming its cluster. It returns false, having written nothing,
+// when the data spans too many cells for 64-bit cell keys (never for a
+// municipality).
+func clusterGrid(s *gridScratch, reports []Report, idx []int32, xs, ys []float64, rule Rule, order idOrder, name []int32) bool {
 	n := len(idx)
 	eps := rule.Distance
+	r := newRadius(eps)
 	side := eps / gridFactor
-	cell := func(v float64) int64 { return int64(math.Floor(v / side)) }
-	minX, minY := int64(math.MaxInt64), int64(math.MaxInt64)
-	maxX, maxY := int64(math.MinInt64), int64(math.MinInt64)
-	for _, i := range idx {
-		cx, cy := cell(pts[i][0]), cell(pts[i][1])
-		minX, maxX = min(minX, cx), max(maxX, cx)
-		minY, maxY = min(minY, cy), max(maxY, cy)
+	x0, x1, y0, y1 := xs[0], xs[0], ys[0], ys[0]
+	for k := range n {
+		x0, x1 = min(x0, xs[k]), max(x1, xs[k])
+		y0, y1 = min(y0, ys[k]), max(y1, ys[k])
 	}
+	// Cell numbers grow with the coordinate, so the extremes' cells bound
+	// them all.
+	minX, maxX := int64(math.Floor(x0/side)), int64(math.Floor(x1/side))
+	minY, maxY := int64(math.Floor(y0/side)), int64(math.Floor(y1/side))
 	// key = column << rowBits | row, with rows offset by 2 so that row±2
 	// never leaves the field: sorting keys sorts cells by (column, row).
 	rowBits := uint(bits.Len64(uint64(maxY-minY) + 4))
@@ -268,12 +325,15 @@ func clusterGrid(reports []Report, idx []int32, pts []orb.Point, rule Rule, orde
 		return false
 	}
 	rowMask := uint64(1)<<rowBits - 1
-	keys, perm := make([]uint64, n), make([]int32, n)
-	for k, i := range idx {
-		keys[k] = uint64(cell(pts[i][0])-minX)<<rowBits | uint64(cell(pts[i][1])-minY+2)
+	s.keys, s.perm = grow(s.keys, n, s.hint), grow(s.perm, n, s.hint)
+	keys, perm := s.keys, s.perm
+	for k := range keys {
+		cx, cy := int64(math.Floor(xs[k]/side)), int64(math.Floor(ys[k]/side))
+		keys[k] = uint64(cx-minX)<<rowBits | uint64(cy-minY+2)
 		perm[k] = int32(k)
 	}
-	radixSort(keys, perm)
+	s.tmpKeys, s.tmpPerm = grow(s.tmpKeys, n, s.hint), grow(s.tmpPerm, n, s.hint)
+	radixSort(keys, perm, s.tmpKeys, s.tmpPerm)
 
 	// Points in cell order (so comparing two cells reads memory in
 	// sequence), cells[c] the first position of cell c, cellOf[k] the cell
@@ -285,14 +345,11 @@ func clusterGrid(reports []Report, idx []int32, pts []orb.Point, rule Rule, orde
 			nc++
 		}
 	}
-	sp := make([]orb.Point, n)
-	cellOf := make([]int32, n)
-	cells := make([]int32, 0, nc+1)
-	ckey := make([]uint64, 0, nc)
-	box := make([]cellBox, 0, nc)
+	s.sx, s.sy, s.cellOf = grow(s.sx, n, s.hint), grow(s.sy, n, s.hint), grow(s.cellOf, n, s.hint)
+	s.cells, s.ckey, s.box = grow(s.cells, nc+1, s.hint), grow(s.ckey, nc, s.hint), grow(s.box, nc, s.hint)
+	sx, sy, cellOf, cells, ckey, box := s.sx, s.sy, s.cellOf, s.cells[:0], s.ckey[:0], s.box[:0]
 	for j, k := range perm {
-		p := pts[idx[k]]
-		x, y := p[0], p[1]
+		x, y := xs[k], ys[k]
 		if j == 0 || keys[j] != keys[j-1] {
 			cells = append(cells, int32(j))
 			ckey = append(ckey, keys[j])
@@ -301,20 +358,22 @@ func clusterGrid(reports []Report, idx []int32, pts []orb.Point, rule Rule, orde
 			b := &box[len(box)-1]
 			b.x0, b.x1, b.y0, b.y1 = min(b.x0, x), max(b.x1, x), min(b.y0, y), max(b.y1, y)
 		}
-		sp[j] = p
+		sx[j], sy[j] = x, y
 		cellOf[k] = int32(len(cells) - 1)
 	}
 	cells = append(cells, int32(n))
 	keyOf := func(c int) uint64 { return ckey[c] }
 
-	uf := newUnionFind(nc)
+	s.parent, s.size = grow(s.parent, nc, s.hint), grow(s.size, nc, s.hint)
+	uf := &unionFind{parent: s.parent, size: s.size}
+	uf.reset()
 	var ra int32 // the root of the cell being visited, kept current
 	linkCells := func(a, b int) {
 		if ra == uf.find(int32(b)) {
 			return
 		}
 		bb := box[b]
-		switch bb.reachBox(box[a], eps) {
+		switch bb.reachBox(box[a], r) {
 		case reachNone:
 			return
 		case reachAll:
@@ -323,8 +382,8 @@ func clusterGrid(reports []Report, idx []int32, pts []orb.Point, rule Rule, orde
 		}
 		b0, b1 := cells[b], cells[b+1]
 		for p := cells[a]; p < cells[a+1]; p++ {
-			px, py := sp[p][0], sp[p][1]
-			switch bb.reach(px, py, eps) {
+			px, py := sx[p], sy[p]
+			switch bb.reach(px, py, r) {
 			case reachNone:
 				continue
 			case reachAll:
@@ -332,7 +391,7 @@ func clusterGrid(reports []Report, idx []int32, pts []orb.Point, rule Rule, orde
 				return
 			}
 			for q := b0; q < b1; q++ {
-				if dist(sp[p], sp[q]) <= eps {
+				if dx, dy := sx[q]-px, sy[q]-py; r.within(float64(dx*dx) + float64(dy*dy)) {
 					ra = uf.union(ra, int32(b))
 					return
 				}
@@ -378,24 +437,52 @@ func clusterGrid(reports []Report, idx []int32, pts []orb.Point, rule Rule, orde
 	}
 
 	// Name each cluster by its smallest ID: best[root cell] is a report.
-	root := perm[:nc] // reuse
+	// The sort's buffers are free again.
+	root, best := s.tmpPerm[:nc], perm[:nc]
 	for c := range root {
 		root[c] = uf.find(int32(c))
-	}
-	best := cells[:nc] // reuse
-	for c := range best {
 		best[c] = -1
 	}
-	for k, i := range idx {
-		r := root[cellOf[k]]
-		if best[r] < 0 || order.less(i, best[r]) {
-			best[r] = i
+	if num := order.num; num != nil { // the common case, kept tight
+		for k, i := range idx {
+			r := root[cellOf[k]]
+			if b := best[r]; b < 0 || num[i] < num[b] {
+				best[r] = i
+			}
+		}
+	} else {
+		for k, i := range idx {
+			r := root[cellOf[k]]
+			if best[r] < 0 || order.less(i, best[r]) {
+				best[r] = i
+			}
 		}
 	}
 	for k, i := range idx {
 		name[i] = best[root[cellOf[k]]]
 	}
 	return true
+}
+
+// radius decides dist(a, b) <= eps from the squared distance, taking the
+// square root only within a hair of the boundary: beyond 1e-14 relative,
+// rounding cannot change the answer, so it is the same decision exactly.
+type radius struct{ eps, lo, hi float64 }
+
+func newRadius(eps float64) radius {
+	e2 := eps * eps
+	return radius{eps, e2 * (1 - 1e-14), e2 * (1 + 1e-14)}
+}
+
+// within reports whether sqrt(s) <= eps, s being dx*dx + dy*dy.
+func (r radius) within(s float64) bool {
+	switch {
+	case s < r.lo:
+		return true
+	case s > r.hi:
+		return false
+	}
+	return math.Sqrt(s) <= r.eps
 }
 
 // cellBox bounds the points of one cell.
@@ -413,7 +500,7 @@ const (
 // subtraction, squares, sum and square root all round monotonically, so
 // dist to any point of the box as computed lies between the two corner
 // distances as computed.
-func (b cellBox) reach(px, py, eps float64) int {
+func (b cellBox) reach(px, py float64, r radius) int {
 	var nx, ny float64 // to the nearest point of the box
 	switch {
 	case px < b.x0:
@@ -427,11 +514,11 @@ func (b cellBox) reach(px, py, eps float64) int {
 	case py > b.y1:
 		ny = py - b.y1
 	}
-	if math.Sqrt(float64(nx*nx)+float64(ny*ny)) > eps {
+	if !r.within(float64(nx*nx) + float64(ny*ny)) {
 		return reachNone
 	}
 	fx, fy := max(px-b.x0, b.x1-px), max(py-b.y0, b.y1-py) // to the farthest
-	if math.Sqrt(float64(fx*fx)+float64(fy*fy)) <= eps {
+	if r.within(float64(fx*fx) + float64(fy*fy)) {
 		return reachAll
 	}
 	return reachSome
@@ -440,7 +527,7 @@ func (b cellBox) reach(px, py, eps float64) int {
 // reachBox is reach for all the points of box a at once: reachNone when
 // no pair across the boxes lies within eps, reachAll when every pair does.
 // It is exact for the same reason as reach.
-func (b cellBox) reachBox(a cellBox, eps float64) int {
+func (b cellBox) reachBox(a cellBox, r radius) int {
 	var nx, ny float64 // the gap between the boxes
 	switch {
 	case a.x1 < b.x0:
@@ -454,11 +541,11 @@ func (b cellBox) reachBox(a cellBox, eps float64) int {
 	case a.y0 > b.y1:
 		ny = a.y0 - b.y1
 	}
-	if math.Sqrt(float64(nx*nx)+float64(ny*ny)) > eps {
+	if !r.within(float64(nx*nx) + float64(ny*ny)) {
 		return reachNone
 	}
 	fx, fy := max(a.x1-b.x0, b.x1-a.x0), max(a.y1-b.y0, b.y1-a.y0) // the span
-	if math.Sqrt(float64(fx*fx)+float64(fy*fy)) <= eps {
+	if r.within(float64(fx*fx) + float64(fy*fy)) {
 		return reachAll
 	}
 	return reachSome
@@ -466,7 +553,8 @@ func (b cellBox) reachBox(a cellBox, eps float64) int {
 
 // radixSort sorts keys ascending, permuting vals alongside: least
 // significant digit first, 11 bits a pass, skipping digits all keys share.
-func radixSort(keys []uint64, vals []int32) {
+// tk and tv are buffers as long as keys.
+func radixSort(keys []uint64, vals []int32, tk []uint64, tv []int32) {
 	n := len(keys)
 	if n < 2 {
 		return
@@ -475,7 +563,6 @@ func radixSort(keys []uint64, vals []int32) {
 	for _, k := range keys {
 		all |= k
 	}
-	tk, tv := make([]uint64, n), make([]int32, n)
 	for shift := uint(0); shift < 64 && all>>shift != 0; shift += 11 {
 		var count [2048]int
 		for _, k := range keys {
@@ -502,12 +589,11 @@ func radixSort(keys []uint64, vals []int32) {
 // halving.
 type unionFind struct{ parent, size []int32 }
 
-func newUnionFind(n int) *unionFind {
-	u := &unionFind{parent: make([]int32, n), size: make([]int32, n)}
+// reset makes every element a set of its own.
+func (u *unionFind) reset() {
 	for i := range u.parent {
 		u.parent[i], u.size[i] = int32(i), 1
 	}
-	return u
 }
 
 func (u *unionFind) find(i int32) int32 {

@@ -149,6 +149,14 @@ func TestClusterRefusesBadReports(t *testing.T) {
 	}
 }
 
+func TestClusterEmpty(t *testing.T) {
+	for _, reports := range [][]Report{nil, {}} {
+		if as, err := Cluster(reports, DefaultRules()); err != nil || len(as) != 0 {
+			t.Errorf("Cluster(%v) = %v, %v; want nothing", reports, as, err)
+		}
+	}
+}
+
 func TestClusterPartitionsByEquivalence(t *testing.T) {
 	p := orb.Point{-75.7, 45.4}
 	reports := []Report{
@@ -163,5 +171,75 @@ func TestClusterPartitionsByEquivalence(t *testing.T) {
 	want := []Assignment{{"3", "1"}, {"1", "1"}, {"2", "2"}}
 	if d := diff(got, want); d != "" {
 		t.Fatal(d)
+	}
+}
+
+// TestGridExactBoundary feeds the grid metres directly, so that distances
+// land on eps exactly and one float step either side, where the squared
+// distance and the rounded square root can disagree: Pythagorean triples
+// (3-4-5 and friends, scaled) nudged by an ulp. Every decision must match
+// dist(a, b) <= eps, computed pair by pair.
+func TestGridExactBoundary(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	triples := [][3]float64{{3, 4, 5}, {5, 12, 13}, {8, 15, 17}, {7, 24, 25}, {20, 21, 29}, {0, 1, 1}}
+	nudge := func(v float64) float64 {
+		switch rng.IntN(3) {
+		case 0:
+			return math.Nextafter(v, math.Inf(1))
+		case 1:
+			return math.Nextafter(v, math.Inf(-1))
+		}
+		return v
+	}
+	for _, scale := range []float64{1, 2.5, 10, 0.3} {
+		var xs, ys []float64
+		for i := range 600 {
+			tr := triples[rng.IntN(len(triples))]
+			// Pairs on a lattice 40 times the largest eps apart, each pair
+			// about its triple's eps long.
+			x, y := float64(i%25)*40*scale*29, float64(i/25)*40*scale*29
+			dx, dy := tr[0]*scale, tr[1]*scale
+			if rng.IntN(2) == 0 {
+				dx, dy = dy, -dx
+			}
+			xs, ys = append(xs, x), append(ys, y)
+			xs, ys = append(xs, nudge(x+dx)), append(ys, nudge(y+dy))
+		}
+		for _, tr := range triples {
+			eps := tr[2] * scale
+			if eps < minGridDistance {
+				continue
+			}
+			n := len(xs)
+			reports := make([]Report, n)
+			idx := make([]int32, n)
+			num := make([]uint64, n)
+			for i := range reports {
+				reports[i].ID = fmt.Sprint(i + 1)
+				idx[i], num[i] = int32(i), uint64(i+1)
+			}
+			name := make([]int32, n)
+			var s gridScratch
+			if !clusterGrid(&s, reports, idx, xs, ys, Rule{Distance: eps}, idOrder{reports: reports, num: num}, name) {
+				t.Fatal("grid refused the data")
+			}
+			// Pairs are isolated, so each is linked exactly when its two
+			// points are within eps.
+			linked := 0
+			for i := 0; i < n; i += 2 {
+				want := dist(orb.Point{xs[i], ys[i]}, orb.Point{xs[i+1], ys[i+1]}) <= eps
+				if got := name[i] == name[i+1]; got != want {
+					t.Fatalf("eps %g: pair %v–%v at %v: linked %v, want %v", eps,
+						orb.Point{xs[i], ys[i]}, orb.Point{xs[i+1], ys[i+1]},
+						dist(orb.Point{xs[i], ys[i]}, orb.Point{xs[i+1], ys[i+1]}), got, want)
+				}
+				if want {
+					linked++
+				}
+			}
+			if linked == 0 || linked == n/2 {
+				t.Logf("eps %g: %d of %d pairs linked", eps, linked, n/2)
+			}
+		}
 	}
 }

@@ -34,7 +34,21 @@
 // A cluster is named by its smallest member ID under CompareIDs: integer IDs
 // (ASCII digits only) sort numerically and before all other IDs, which sort
 // bytewise. Two runs or two implementations can then be compared line by
-// line. The anchor of a cluster is its first report (earliest CreatedAt,
-// ties by CompareIDs); it is informational only, linking never depends on
-// it.
+// line. When a report links two clusters, the merged one keeps the smaller
+// name and Outcome.Absorbed lists the other; a report with a smaller ID
+// than all its cluster's members renames it the same way. The anchor of a
+// cluster is its first report (earliest CreatedAt, ties by CompareIDs); it
+// is informational only, linking never depends on it.
+//
+// # In the service
+//
+// The Assigner is the in-memory half of assignment; the store is the
+// record. A server Restores, at start, the open requests created within
+// each category's window (all open ones for categories without a window)
+// with the cluster IDs the store holds, then Assigns each new request and
+// writes the Outcome in the same transaction: the request's cluster, and
+// the relabelling of Absorbed clusters. Staff Merge, Split and Close act on
+// both. An Assigner is single-threaded: the service serialises assignment
+// per tenant and partition (an advisory lock in the database) and Restores
+// what another server assigned since it last held the lock.
 package dedup

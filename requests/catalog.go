@@ -12,6 +12,9 @@ import (
 type Department struct {
 	Code string    `json:"code"`
 	Name i18n.Text `json:"name"`
+	// Connector sends the department's work orders out (nil: none); see
+	// Connector.
+	Connector *Connector `json:"connector,omitempty"`
 }
 
 // Category is one service a resident can request (an Open311 "service").

@@ -167,6 +167,9 @@ func (f *catalogFile) build() (*Catalog, error) {
 		if !bilingual(d.Name) {
 			return nil, cfgErr(field+".name", msgBilingual)
 		}
+		if err := checkConnector(field, d.Connector); err != nil {
+			return nil, err
+		}
 		c.deptByCode[d.Code] = len(c.departments)
 		c.departments = append(c.departments, d)
 	}

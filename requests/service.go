@@ -38,6 +38,9 @@ type ServiceConfig struct {
 	Assets  AssetFinder // nil: requests are never snapped to assets
 	Store   Store
 	Now     func() time.Time // time.Now when nil
+	// OnChange, when set, is called with every request the Service has
+	// stored (submitted or changed), after the store committed it.
+	OnChange func(Request)
 }
 
 // Service is the domain's entry point for one municipality: the API calls
@@ -145,7 +148,7 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Request, error) {
 		r := sub.Reporter
 		nr.Reporter = &r
 	}
-	return s.cfg.Store.CreateRequest(ctx, nr)
+	return s.notify(s.cfg.Store.CreateRequest(ctx, nr))
 }
 
 // check validates everything about a submission that needs no lookup, in
@@ -212,6 +215,9 @@ func (s *Service) clusterQuery(cat Category, req Request, now time.Time) *Cluste
 		Point:        req.Point,
 		DistanceM:    rule.DistanceM,
 		Bound:        geo.NewRuler(req.Point[1]).Buffer(req.Point, rule.DistanceM),
+		// One grid for the whole group: equivalent categories share
+		// their rule (LoadCatalog checks it).
+		LockCellDeg: LockCellDeg(rule.DistanceM),
 	}
 	if rule.WindowHours > 0 {
 		q.Since = now.Add(-time.Duration(rule.WindowHours * float64(time.Hour)))
@@ -309,10 +315,10 @@ func (s *Service) UpdateStatus(ctx context.Context, u StatusUpdate) (Request, er
 	if _, ok := ParseServiceRequestID(u.ServiceRequestID); !ok {
 		return Request{}, RequestNotFoundError(clip(u.ServiceRequestID))
 	}
-	return s.cfg.Store.UpdateStatus(ctx, StatusChange{
+	return s.notify(s.cfg.Store.UpdateStatus(ctx, StatusChange{
 		Tenant: s.cfg.Tenant, ServiceRequestID: u.ServiceRequestID,
 		To: u.To, Note: u.Note, Actor: u.Actor, At: s.now(),
-	})
+	}))
 }
 
 // Events returns a request's audit trail, oldest first.

@@ -25,9 +25,10 @@ type Store interface {
 	//     the request stored then when nr.Fingerprint matches, else
 	//     IdempotencyConflictError(); write nothing. This must hold under
 	//     concurrency (a unique index on tenant and key).
-	//  2. If nr.Cluster is set: serialise with every other creation of the
-	//     same nr.Cluster.LockKey() (an advisory transaction lock in
-	//     PostgreSQL; SQLite's write transaction already serialises), read
+	//  2. If nr.Cluster is set: serialise with every other creation it
+	//     could pick or be picked by, by nr.ClusterLocks() (advisory
+	//     transaction locks in PostgreSQL; SQLite's write transaction
+	//     already serialises), read
 	//     the candidates (at least every stored request for which
 	//     nr.Cluster.Matches is true; a coarse superset is fine, e.g. by
 	//     Bound, same asset, codes, status and Since) and set
@@ -95,6 +96,9 @@ type NewRequest struct {
 	IdempotencyKey string
 	Fingerprint    string
 	Cluster        *ClusterQuery // nil: the request starts its own cluster
+	// WorkOrder: when the request starts its cluster, also create the
+	// cluster's work order and its outbox message (see OutboxStore).
+	WorkOrder bool
 }
 
 // MaxListLimit is the most requests one ListRequests call returns (and the
@@ -151,6 +155,10 @@ type ClusterQuery struct {
 	Since      time.Time
 	AssetLayer string
 	AssetID    string
+	// LockCellDeg is the side in degrees of the grid a store locks cells
+	// of (see NewRequest.ClusterLocks), the same for every category of the
+	// group; zero locks the whole group.
+	LockCellDeg float64
 }
 
 // LockKey names the set of creations that must not assign clusters

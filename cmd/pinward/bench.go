@@ -12,15 +12,21 @@ that both give the same answers. Modes:
   geocode   ward lookup and nearest asset for N points (default 100,000)
   cluster   batch duplicate clustering against ST_ClusterDBSCAN
   intake    Open311 POST throughput and latency on loopback, for each store
+  assets    asset upsert throughput (features/s) through PUT /api/v1/assets, for each store
+  workorders  work-order delivery to a local webhook (work orders/s), for each store
+  tiles     vector tiles (requests, clusters) against ST_AsMVT, zooms 12-16
 
 Each mode has its own flags: pinward bench MODE --help.
 `
 
 func runBench(ctx context.Context, env Env, args []string) error {
 	modes := map[string]func(context.Context, Env, []string) error{
-		"geocode": benchGeocode,
-		"intake":  benchIntake,
-		"cluster": benchCluster,
+		"geocode":    benchGeocode,
+		"intake":     benchIntake,
+		"cluster":    benchCluster,
+		"assets":     benchAssets,
+		"workorders": benchWorkOrders,
+		"tiles":      benchTiles,
 	}
 	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" {
 		fmt.Fprintf(env.Stdout, "Usage: pinward bench MODE [flags]\n%s", benchHelp)

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/paulmach/orb"
 	"github.com/pinward/pinward/api"
 	"github.com/pinward/pinward/assets"
@@ -30,18 +32,24 @@ Measures Open311 POST requests end to end on loopback: a real HTTP server
 in this process (the same api handler, Service and store as pinward serve)
 and an in-process load generator, for each store.
 
-Two phases per store, each bounded by --duration:
-  throughput  --concurrency clients POST back to back: acknowledged
-              requests per second, p50 and p99 latency;
+Two phases per store, each bounded by --duration and --requests:
+  throughput  --concurrency clients POST back to back (closed loop):
+              acknowledged requests per second, p50 and p99 latency;
   rate        an open-loop schedule of --rate POSTs per second (latency is
               measured from each request's scheduled time, so a stalled
               server is not hidden): p50 and p99.
+With --runs N each phase runs N times and a summary line gives the median
+and the spread (min-max). The load generator shares the machine's cores
+with the server and the database.
 
 Requests go to random points next to the sample town's assets, in a few
 categories, so ward lookup, asset snapping and duplicate clustering all run.
-SQLite uses a fresh temporary folder; PostGIS uses --db (default
-$PINWARD_DATABASE_URL or $PINWARD_TEST_DATABASE_URL) and writes tenant
-"bench-<time>" rows there; without a URL PostGIS is skipped.
+SQLite uses a fresh temporary folder (synchronous=FULL); PostGIS uses --db
+(default $PINWARD_DATABASE_URL or $PINWARD_TEST_DATABASE_URL) and writes
+tenant "bench-<time>" rows there; without a URL PostGIS is skipped. The
+server's fsync and synchronous_commit settings are printed: a throwaway
+test server (scripts/with-postgis.sh) runs with fsync off, which flatters
+the figures; measure a durable server for numbers to quote.
 `
 
 func benchIntake(ctx context.Context, env Env, args []string) error {
@@ -51,12 +59,27 @@ func benchIntake(ctx context.Context, env Env, args []string) error {
 	duration := fs.Duration("duration", 10*time.Second, "length of each phase")
 	concurrency := fs.Int("concurrency", 16, "clients in the throughput phase")
 	rate := fs.Int("rate", 500, "POSTs per second in the rate phase (0 skips it)")
+	maxRequests := fs.Int("requests", 50000, "at most this many POSTs per phase")
+	runs := fs.Int("runs", 1, "run each phase this many `times` (summary: median and spread)")
 	seed := fs.Uint64("seed", 1, "random `seed` for the points")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to `file`")
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
 	}
-	if *duration <= 0 || *duration > 10*time.Minute || *concurrency < 1 || *concurrency > 1024 || *rate < 0 || *rate > 50000 {
-		return usageErrorf("--duration must be in (0, 10m], --concurrency in [1, 1024], --rate in [0, 50000]")
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if *duration <= 0 || *duration > 10*time.Minute || *concurrency < 1 || *concurrency > 1024 || *rate < 0 || *rate > 50000 ||
+		*maxRequests < 1 || *maxRequests > 1_000_000 || *runs < 1 || *runs > 10 {
+		return usageErrorf("--duration must be in (0, 10m], --concurrency in [1, 1024], --rate in [0, 50000], --requests in [1, 1000000], --runs in [1, 10]")
 	}
 	var sf spatialFlags
 	sf.wardFields = "id,name_en,name_fr"
@@ -137,11 +160,27 @@ func benchIntake(ctx context.Context, env Env, args []string) error {
 				}},
 				seed: *seed,
 			}
-			r := l.closed(ctx, *concurrency, *duration)
-			fmt.Fprintf(env.Stdout, "%-8s throughput  %s (%d clients)\n", name, r, *concurrency)
-			if *rate > 0 {
-				r = l.open(ctx, *rate, *duration)
-				fmt.Fprintf(env.Stdout, "%-8s rate %-6d %s\n", name, *rate, r)
+			if ps, ok := st.(interface{ Pool() *pgxpool.Pool }); ok {
+				fmt.Fprintf(env.Stdout, "%-8s %s\n", name, pgSettings(ctx, ps.Pool()))
+			} else {
+				fmt.Fprintf(env.Stdout, "%-8s WAL, synchronous=FULL (every acknowledged request is on disk)\n", name)
+			}
+			var closedRuns, rateRuns []result
+			for run := range *runs {
+				r := l.closed(ctx, *concurrency, *duration, *maxRequests)
+				closedRuns = append(closedRuns, r)
+				fmt.Fprintf(env.Stdout, "%-8s throughput  %s (%d clients%s)\n", name, r, *concurrency, runLabel(run, *runs))
+				if *rate > 0 {
+					r = l.open(ctx, *rate, *duration, *maxRequests)
+					rateRuns = append(rateRuns, r)
+					fmt.Fprintf(env.Stdout, "%-8s rate %-6d %s%s\n", name, *rate, r, runLabel(run, *runs))
+				}
+			}
+			if *runs > 1 {
+				fmt.Fprintf(env.Stdout, "%-8s throughput  median of %d: %s\n", name, *runs, summarise(closedRuns))
+				if *rate > 0 {
+					fmt.Fprintf(env.Stdout, "%-8s rate %-6d median of %d: %s\n", name, *rate, *runs, summarise(rateRuns))
+				}
 			}
 			return ctx.Err()
 		}()
@@ -245,18 +284,19 @@ func (c *collector) add(d time.Duration, err error) {
 	c.r.lat = append(c.r.lat, d)
 }
 
-// closed runs n clients back to back for d.
-func (l *loader) closed(ctx context.Context, n int, d time.Duration) result {
+// closed runs n clients back to back for d or until max POSTs were sent.
+func (l *loader) closed(ctx context.Context, n int, d time.Duration, max int) result {
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	var c collector
 	var wg sync.WaitGroup
+	var sent atomic.Int64
 	start := time.Now()
 	for range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for ctx.Err() == nil {
+			for ctx.Err() == nil && sent.Add(1) <= int64(max) {
 				t := time.Now()
 				err := l.post(ctx)
 				if ctx.Err() != nil {
@@ -274,12 +314,12 @@ func (l *loader) closed(ctx context.Context, n int, d time.Duration) result {
 // open sends rate requests per second for d on a fixed schedule, each
 // timed from when it was due. At most maxInFlight are outstanding; one
 // that cannot start counts as failed rather than silently waiting.
-func (l *loader) open(ctx context.Context, rate int, d time.Duration) result {
+func (l *loader) open(ctx context.Context, rate int, d time.Duration, max int) result {
 	const maxInFlight = 2048
 	var c collector
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, maxInFlight)
-	total := int(float64(rate) * d.Seconds())
+	total := min(max, int(float64(rate)*d.Seconds()))
 	interval := time.Second / time.Duration(rate)
 	start := time.Now()
 	for i := 0; i < total && ctx.Err() == nil; i++ {
@@ -304,4 +344,62 @@ func (l *loader) open(ctx context.Context, rate int, d time.Duration) result {
 	wg.Wait()
 	c.r.elapsed = time.Since(start)
 	return c.r
+}
+
+func runLabel(run, runs int) string {
+	if runs == 1 {
+		return ""
+	}
+	return fmt.Sprintf(", run %d/%d", run+1, runs)
+}
+
+// quantile is the q-quantile of the result's latencies.
+func (r result) quantile(q float64) time.Duration {
+	if len(r.lat) == 0 {
+		return 0
+	}
+	lat := slices.Clone(r.lat)
+	slices.Sort(lat)
+	return lat[min(len(lat)-1, int(q*float64(len(lat))))]
+}
+
+func (r result) rate() float64 { return float64(r.ok) / r.elapsed.Seconds() }
+
+// summarise gives the median of each figure over several runs and its
+// spread (min-max), and the failures in all.
+func summarise(rs []result) string {
+	med := func(f func(result) float64) (m, lo, hi float64) {
+		v := make([]float64, len(rs))
+		for i, r := range rs {
+			v[i] = f(r)
+		}
+		slices.Sort(v)
+		return v[len(v)/2], v[0], v[len(v)-1]
+	}
+	rate, rlo, rhi := med(result.rate)
+	p50, p50lo, p50hi := med(func(r result) float64 { return ms(r.quantile(0.5)) })
+	p99, p99lo, p99hi := med(func(r result) float64 { return ms(r.quantile(0.99)) })
+	failed := 0
+	for _, r := range rs {
+		failed += r.failed
+	}
+	return fmt.Sprintf("%.0f req/s (%.0f-%.0f), p50 %.2f ms (%.2f-%.2f), p99 %.2f ms (%.2f-%.2f), %d failed",
+		rate, rlo, rhi, p50, p50lo, p50hi, p99, p99lo, p99hi, failed)
+}
+
+// pgSettings describes the PostgreSQL server the bench measures, for the
+// figures to be read right: without fsync a commit is not durable.
+func pgSettings(ctx context.Context, pool *pgxpool.Pool) string {
+	var version, fsync, syncCommit string
+	err := pool.QueryRow(ctx, `SELECT current_setting('server_version'), current_setting('fsync'),
+		current_setting('synchronous_commit')`).Scan(&version, &fsync, &syncCommit)
+	if err != nil {
+		return "PostgreSQL settings unknown: " + err.Error()
+	}
+	s := fmt.Sprintf("PostgreSQL %s, fsync=%s, synchronous_commit=%s, pool_max_conns=%d",
+		version, fsync, syncCommit, pool.Config().MaxConns)
+	if fsync != "on" || syncCommit == "off" {
+		s += " (NOT durable: a crash may lose acknowledged requests, and the figures flatter a real server)"
+	}
+	return s
 }

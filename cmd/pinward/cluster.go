@@ -34,8 +34,9 @@ linkage): with --window 0 this is exactly PostGIS
 ST_ClusterDBSCAN(geom_in_metres, eps, minpoints => 1) OVER (PARTITION BY
 category). Metres are measured in a local projection centred on the data.
 
-created_at is RFC 3339, "YYYY-MM-DD HH:MM:SS" or YYYY-MM-DD (both read as
-UTC); it may be left out with --window 0, and category with --by none.
+created_at is RFC 3339, or "YYYY-MM-DD HH:MM:SS" or YYYY-MM-DD without a
+zone (read as UTC); it may be left out with --window 0, and category with
+--by none.
 
 A bad row (unparseable date, coordinates that are not numbers, NaN, out of
 range or swapped, empty or repeated id) is reported on stderr with its line

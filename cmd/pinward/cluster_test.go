@@ -240,10 +240,10 @@ func TestClusterCommandMatchesPackage(t *testing.T) {
 // ST_ClusterDBSCAN(geom_m, eps, minpoints => 1) OVER (PARTITION BY
 // category), geom_m being pinward's projected metres (see loadDBSCAN).
 func TestClusterMatchesPostGIS(t *testing.T) {
-	url := pgtest.URL(t)
 	if testing.Short() {
 		t.Skip("100,000 requests through PostGIS: not in -short")
 	}
+	url := pgtest.URL(t)
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, url)
 	if err != nil {

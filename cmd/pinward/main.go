@@ -41,6 +41,7 @@ func commands() []command {
 		{"migrate", "apply the database migrations", runMigrate},
 		{"keys", "create API keys (keys create --role ...)", runKeys},
 		{"geocode", "locate points (CSV) in their ward and at their nearest asset", runGeocode},
+		{"assets", "import asset layers into the store (assets import --layer L FILE)", runAssets},
 		{"cluster", "group duplicate requests (CSV) into clusters", runCluster},
 		{"bench", "measure pinward against PostGIS on the same data", runBench},
 	}

@@ -53,12 +53,18 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	sf.register(fs)
 	var stf storeFlags
 	stf.register(fs)
+	var wof workorderFlags
+	wof.register(fs)
 	categories := fs.String("categories", "", "service catalog `JSON` (default: the bundled sample's)")
 	tenant := fs.String("tenant", "sample", "the municipality's tenant `id`, stored on every row")
 	jurisdiction := fs.String("jurisdiction", "", "Open311 jurisdiction_id this server answers to (default: the tenant)")
 	maxBody := fs.Int64("max-body", api.DefaultMaxBody, "request body limit in `bytes`")
 	var lf logFlags
 	lf.register(fs)
+	var wf webFlags
+	wf.register(fs)
+	var af assetFlags
+	af.register(fs)
 	given, err := parseEnvFlags(fs, env, args)
 	if err != nil {
 		return err
@@ -84,9 +90,30 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer closeStore()
-	svc, err := requests.NewService(requests.ServiceConfig{Tenant: *tenant, Catalog: catalog, Wards: set, Assets: ix, Store: st})
+	// Before anything starts goroutines: a refused --web-key stops here.
+	pages, err := wf.pages(ctx, st, *tenant, set, log)
+	if err != nil {
+		return err
+	}
+	ix, assetAPI, err := af.follow(ctx, st, ix, *tenant, log)
+	if err != nil {
+		return err
+	}
+	wo, err := wof.setup(ctx, env, log, catalog, *tenant, st)
+	if err != nil {
+		return err
+	}
+	defer wo.stop() // before the store closes
+	tl, err := newTiler(set, ix)
+	if err != nil {
+		return err
+	}
+	svc, err := requests.NewService(requests.ServiceConfig{Tenant: *tenant, Catalog: catalog, Wards: set, Assets: ix, Store: wo.store(st), OnChange: tileUpdater(tl)})
 	if err != nil {
 		return usageError{err}
+	}
+	if err := loadTileRequests(ctx, svc, tl); err != nil {
+		return err
 	}
 
 	reg := prometheus.NewRegistry()
@@ -94,6 +121,10 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	h := api.New(api.Config{
 		Service: svc, Keys: st, Jurisdiction: *jurisdiction,
 		Logger: log, Metrics: reg, MaxBody: *maxBody,
+		WorkOrders: wo.outbox,
+		Web:        pages,
+		Tiles:      tl,
+		Assets:     assetAPI,
 	})
 	srv := &http.Server{
 		Handler:           h,

@@ -489,6 +489,13 @@ func TestContract(t *testing.T) {
 	})
 }
 
+func TestOutbox(t *testing.T) {
+	storetest.RunOutbox(t, func(t *testing.T) storetest.OutboxStores {
+		s := open(t)
+		return storetest.OutboxStores{Store: s, OutboxStore: s}
+	})
+}
+
 // TestContractTwoServers runs the suite against two Stores (two servers'
 // pools) on one database: writes alternate between them and reads go
 // through the other, so serialisation must hold in the database, not in

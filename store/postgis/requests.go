@@ -65,44 +65,17 @@ func nullString(s string) *string {
 	return &s
 }
 
-// CreateRequest implements requests.Store.
-func (s *Store) CreateRequest(ctx context.Context, nr requests.NewRequest) (requests.Request, error) {
-	var out requests.Request
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var err error
-		out, err = createRequest(ctx, tx, nr)
-		return err
-	})
-	if err != nil {
-		return requests.Request{}, internal("create request", err)
-	}
-	return out, nil
-}
+// insertRequestSQL stores a request with its created event and, in the
+// second form, its reporter, in one statement. The ID is drawn first so a
+// request that starts its own cluster gets its own public ID as cluster_id.
+// ON CONFLICT DO NOTHING: a submission with the same key, committed or in
+// flight, makes the insert (wait for it and) return no row, and then the
+// event and reporter inserts, which read the inserted row, add nothing.
+var insertRequestSQL = [2]string{insertRequestStmt(false), insertRequestStmt(true)}
 
-func createRequest(ctx context.Context, tx pgx.Tx, nr requests.NewRequest) (requests.Request, error) {
-	r := nr.Request
-	tenant := r.TenantID
-
-	// An idempotent retry is not looked up here: retries are rare, and
-	// the insert's ON CONFLICT finds them at no cost to first submissions.
-	if q := nr.Cluster; q != nil {
-		cands, err := clusterCandidates(ctx, tx, *q)
-		if err != nil {
-			return r, err
-		}
-		r.ClusterID = q.Pick(cands)
-	}
-
-	var attrs any // NULL rather than JSON null or {} for no attributes
-	if len(r.Attributes) > 0 {
-		attrs = r.Attributes
-	}
-	// The ID is drawn first so a request that starts its own cluster gets
-	// its own public ID as cluster_id in the same statement. ON CONFLICT
-	// DO NOTHING: a submission with the same key, committed or in flight,
-	// makes this insert (wait for it and) return no row.
-	row := tx.QueryRow(ctx, `WITH n AS (SELECT nextval(pg_get_serial_sequence('requests', 'id')::regclass) AS id)
-		INSERT INTO requests (id, tenant_id, service_code, description, status, status_notes,
+func insertRequestStmt(reporter bool) string {
+	sql := `WITH n AS (SELECT nextval(pg_get_serial_sequence('requests', 'id')::regclass) AS id),
+	ins AS (INSERT INTO requests (id, tenant_id, service_code, description, status, status_notes,
 			geom, address, ward_id, asset_layer, asset_id, asset_distance_m, cluster_id, department,
 			requested_at, updated_at, due_at, attributes, media_url, token, lang, idempotency_key, fingerprint)
 		SELECT n.id, $1, $2, $3, $4, $5, ST_SetSRID(ST_MakePoint($6, $7), 4326), $8, $9, $10, $11, $12,
@@ -110,15 +83,141 @@ func createRequest(ctx context.Context, tx pgx.Tx, nr requests.NewRequest) (requ
 			$15, $16, $17, $18, $19, $20, $21, $22, $23
 		FROM n
 		ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
-		RETURNING `+requestColumns,
-		tenant, r.ServiceCode, r.Description, string(r.Status), r.StatusNotes,
+		RETURNING ` + requestColumns + `),
+	ev AS (INSERT INTO events (tenant_id, request_id, at, actor, kind, from_status, to_status, note)
+		SELECT ins.tenant_id, ins.id, $24, $25, $26, $27, $28, $29 FROM ins)`
+	if reporter {
+		sql += `,
+	rep AS (INSERT INTO reporters (tenant_id, request_id, first_name, last_name, email, phone, device_id)
+		SELECT ins.tenant_id, ins.id, $30, $31, $32, $33, $34 FROM ins)`
+	}
+	return sql + `
+	SELECT * FROM ins`
+}
+
+// insertRequestArgs are insertRequestSQL's arguments and the statement to
+// use for them.
+func insertRequestArgs(nr requests.NewRequest, r requests.Request) (string, []any) {
+	var attrs any // NULL rather than JSON null or {} for no attributes
+	if len(r.Attributes) > 0 {
+		attrs = r.Attributes
+	}
+	ev := nr.Event
+	args := []any{r.TenantID, r.ServiceCode, r.Description, string(r.Status), r.StatusNotes,
 		r.Point[0], r.Point[1], r.Address, r.WardID, r.AssetLayer, r.AssetID, r.AssetDistanceM,
 		r.ClusterID, r.Department, r.RequestedAt, r.UpdatedAt, nullTime(r.DueAt), attrs, r.MediaURL,
-		r.Token, string(r.Lang), nullString(nr.IdempotencyKey), nr.Fingerprint)
-	stored, err := scanRequest(row)
+		r.Token, string(r.Lang), nullString(nr.IdempotencyKey), nr.Fingerprint,
+		ev.At, ev.Actor, string(ev.Kind), string(ev.From), string(ev.To), ev.Note}
+	if rep := nr.Reporter; rep != nil && !rep.IsZero() {
+		return insertRequestSQL[1], append(args, rep.FirstName, rep.LastName, rep.Email, rep.Phone, rep.DeviceID)
+	}
+	return insertRequestSQL[0], args
+}
+
+// CreateRequest implements requests.Store.
+//
+// Intake is the hot path, so it costs at most two round trips: the locks
+// and the cluster candidates (after BEGIN) in one, the insert of the
+// request, its event and its reporter and COMMIT in the other; a request
+// with no duplicate rule, one statement. A request that may start a work
+// order takes the general transaction (createRequest).
+func (s *Store) CreateRequest(ctx context.Context, nr requests.NewRequest) (requests.Request, error) {
+	var (
+		out requests.Request
+		err error
+	)
+	if nr.WorkOrder {
+		err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			out, err = createRequest(ctx, tx, nr)
+			return err
+		})
+	} else {
+		out, err = s.createPipelined(ctx, nr)
+	}
+	if err != nil {
+		return requests.Request{}, internal("create request", err)
+	}
+	return out, nil
+}
+
+// createPipelined is CreateRequest without a work order, pipelined on one
+// connection.
+func (s *Store) createPipelined(ctx context.Context, nr requests.NewRequest) (requests.Request, error) {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return requests.Request{}, fmt.Errorf("acquire connection: %w", err)
+	}
+	// A connection left inside a transaction by a failure is closed by
+	// the pool on release rather than reused.
+	defer conn.Release()
+	r := nr.Request
+	inTx := nr.Cluster != nil
+	if inTx {
+		var b pgx.Batch
+		b.Queue("BEGIN")
+		cands, err := clusterCandidates(ctx, conn.Conn(), &b, nr)
+		if err != nil {
+			rollback(conn.Conn())
+			return r, err
+		}
+		r.ClusterID = nr.Cluster.Pick(cands)
+	}
+	sql, args := insertRequestArgs(nr, r)
+	var b pgx.Batch
+	b.Queue(sql, args...)
+	if inTx {
+		b.Queue("COMMIT")
+	}
+	br := conn.SendBatch(ctx, &b)
+	stored, err := scanRequest(br.QueryRow())
+	inserted := err == nil
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		br.Close()
+		rollback(conn.Conn())
+		return r, fmt.Errorf("insert request: %w", err)
+	}
+	if err := br.Close(); err != nil {
+		rollback(conn.Conn())
+		return r, fmt.Errorf("commit request: %w", err)
+	}
+	if inserted {
+		return stored, nil
+	}
+	// Lost the race to a submission with the same key, now committed.
+	prev, found, err := replay(ctx, conn, r.TenantID, nr)
+	if err == nil && !found {
+		err = errors.New("idempotency key conflicted but no request holds it")
+	}
+	return prev, err
+}
+
+// rollback ends a failed pipelined transaction, so the connection goes
+// back to the pool clean (if it fails, the pool closes the connection).
+func rollback(c *pgx.Conn) {
+	if c.PgConn().TxStatus() != 'I' {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		c.Exec(ctx, "ROLLBACK") //nolint:errcheck // see above
+	}
+}
+
+// createRequest is CreateRequest inside tx, for a request that may start a
+// work order.
+func createRequest(ctx context.Context, tx pgx.Tx, nr requests.NewRequest) (requests.Request, error) {
+	r := nr.Request
+	if nr.Cluster != nil {
+		var b pgx.Batch
+		cands, err := clusterCandidates(ctx, tx, &b, nr)
+		if err != nil {
+			return r, err
+		}
+		r.ClusterID = nr.Cluster.Pick(cands)
+	}
+	sql, args := insertRequestArgs(nr, r)
+	stored, err := scanRequest(tx.QueryRow(ctx, sql, args...))
 	if errors.Is(err, pgx.ErrNoRows) {
 		// Lost the race to a submission with the same key, now committed.
-		prev, found, err := replay(ctx, tx, tenant, nr)
+		prev, found, err := replay(ctx, tx, r.TenantID, nr)
 		if err == nil && !found {
 			err = errors.New("idempotency key conflicted but no request holds it")
 		}
@@ -127,19 +226,8 @@ func createRequest(ctx context.Context, tx pgx.Tx, nr requests.NewRequest) (requ
 	if err != nil {
 		return r, fmt.Errorf("insert request: %w", err)
 	}
-
-	// Reporter and event in one round trip.
-	var b pgx.Batch
-	if rep := nr.Reporter; rep != nil && !rep.IsZero() {
-		b.Queue(`INSERT INTO reporters (tenant_id, request_id, first_name, last_name, email, phone, device_id)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			tenant, stored.ID, rep.FirstName, rep.LastName, rep.Email, rep.Phone, rep.DeviceID)
-	}
-	ev := nr.Event
-	ev.TenantID, ev.RequestID = tenant, stored.ID
-	queueEvent(&b, ev)
-	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
-		return r, fmt.Errorf("insert reporter and event: %w", err)
+	if err := createWorkOrder(ctx, tx, nr, stored); err != nil {
+		return r, err
 	}
 	return stored, nil
 }
@@ -147,7 +235,7 @@ func createRequest(ctx context.Context, tx pgx.Tx, nr requests.NewRequest) (requ
 // replay looks up the request stored under nr's idempotency key: found is
 // false when there is none; a different fingerprint is
 // IdempotencyConflictError.
-func replay(ctx context.Context, tx pgx.Tx, tenant string, nr requests.NewRequest) (requests.Request, bool, error) {
+func replay(ctx context.Context, tx queryRower, tenant string, nr requests.NewRequest) (requests.Request, bool, error) {
 	var fp string
 	row := tx.QueryRow(ctx, `SELECT `+requestColumns+`, COALESCE(fingerprint, '')
 		FROM requests WHERE tenant_id = $1 AND idempotency_key = $2`, tenant, nr.IdempotencyKey)
@@ -174,11 +262,22 @@ type extraRow struct {
 
 func (e extraRow) Scan(dest ...any) error { return e.Row.Scan(append(dest, e.extra)...) }
 
-// clusterCandidates takes the cluster lock of q and returns a superset of
-// the requests q.Matches: open, of q's codes, since q.Since, and inside
-// q.Bound (by the GiST index) or on the same asset. Pick makes the exact
-// choice.
-func clusterCandidates(ctx context.Context, tx pgx.Tx, q requests.ClusterQuery) ([]requests.Request, error) {
+// queryRower is what a pgx.Tx, *pgx.Conn and *pgxpool.Conn offer.
+type queryRower interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// batcher is what a pgx.Tx and *pgx.Conn offer.
+type batcher interface {
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
+// clusterCandidates takes nr's cluster locks and returns a superset of the
+// requests nr.Cluster.Matches: open, of its codes, since its Since, and
+// inside its Bound (by the GiST index) or on the same asset. Pick makes the
+// exact choice.
+func clusterCandidates(ctx context.Context, tx batcher, b *pgx.Batch, nr requests.NewRequest) ([]requests.Request, error) {
+	q := *nr.Cluster
 	var since *time.Time
 	if !q.Since.IsZero() {
 		since = &q.Since
@@ -196,18 +295,36 @@ func clusterCandidates(ctx context.Context, tx pgx.Tx, q requests.ClusterQuery) 
 	}
 	sql += `)`
 
-	// One round trip, two statements: the candidates are read after the
-	// lock is granted, so (READ COMMITTED: a snapshot per statement) they
-	// include every request committed by the previous holder. The lock
-	// serialises assignment for this tenant and category group across
-	// every server on the database and is released at commit.
-	var b pgx.Batch
-	b.Queue("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", q.LockKey())
+	// One round trip, several statements (after what b already holds): the candidates are read after
+	// the locks are granted, so (READ COMMITTED: a snapshot per statement)
+	// they include every request committed by a previous holder. The locks
+	// serialise assignment across every server on the database and are
+	// released at commit. The group lock is taken shared by creations that
+	// lock grid cells, exclusively by one that locks its whole group (and
+	// by servers of earlier versions, which only take it exclusively).
+	group, cells := nr.ClusterLocks()
+	before := b.Len()
+	if cells == nil {
+		b.Queue("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", group)
+	} else {
+		b.Queue("SELECT pg_advisory_xact_lock_shared(hashtextextended($1, 0))", group)
+		// A function scan returns the array in order: the cells are
+		// locked in their sorted order, so no two creations deadlock.
+		b.Queue("SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) AS k", cells)
+	}
 	b.Queue(sql, args...)
-	br := tx.SendBatch(ctx, &b)
+	br := tx.SendBatch(ctx, b)
 	defer br.Close()
-	if _, err := br.Exec(); err != nil {
-		return nil, fmt.Errorf("lock cluster %q: %w", q.LockKey(), err)
+	for i := range b.Len() - 1 {
+		if i < before {
+			if _, err := br.Exec(); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if _, err := br.Exec(); err != nil {
+			return nil, fmt.Errorf("lock cluster %q: %w", group, err)
+		}
 	}
 	rows, err := br.Query()
 	if err != nil {
@@ -229,8 +346,6 @@ const insertEventSQL = `INSERT INTO events (tenant_id, request_id, at, actor, ki
 func eventArgs(ev requests.Event) []any {
 	return []any{ev.TenantID, ev.RequestID, ev.At, ev.Actor, string(ev.Kind), string(ev.From), string(ev.To), ev.Note}
 }
-
-func queueEvent(b *pgx.Batch, ev requests.Event) { b.Queue(insertEventSQL, eventArgs(ev)...) }
 
 func insertEvent(ctx context.Context, tx pgx.Tx, ev requests.Event) error {
 	if _, err := tx.Exec(ctx, insertEventSQL, eventArgs(ev)...); err != nil {

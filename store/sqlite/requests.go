@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/paulmach/orb"
@@ -103,10 +104,17 @@ func requestID(ctx context.Context, q querier, tenant, serviceRequestID string) 
 	return id, nil
 }
 
-// CreateRequest implements requests.Store.
+// CreateRequest implements requests.Store. Creations that arrive together
+// share one write transaction and one fsync (see groupCommit); each
+// returns only once that transaction is committed.
 func (s *Store) CreateRequest(ctx context.Context, nr requests.NewRequest) (requests.Request, error) {
+	return s.commits.submit(ctx, s, nr)
+}
+
+// createRequest is CreateRequest's work inside the write transaction tx.
+func createRequest(ctx context.Context, tx *sql.Tx, nr requests.NewRequest) (requests.Request, error) {
 	var out requests.Request
-	err := s.inTx(ctx, "create request", func(tx *sql.Tx) error {
+	err := func() error {
 		r := nr.Request
 		if nr.IdempotencyKey != "" {
 			// The write lock is held since BEGIN IMMEDIATE, so no other
@@ -181,44 +189,59 @@ func (s *Store) CreateRequest(ctx context.Context, nr requests.NewRequest) (requ
 				return err
 			}
 		}
+		if err := createWorkOrder(ctx, tx, nr, r); err != nil {
+			return err
+		}
 		r.RequestedAt, r.UpdatedAt, r.DueAt = norm(r.RequestedAt), norm(r.UpdatedAt), norm(r.DueAt)
 		out = r
 		return nil
-	})
-	if err != nil {
-		return requests.Request{}, err
-	}
-	return out, nil
+	}()
+	return out, err
 }
 
 // clusterCandidates reads the open requests q may join: a superset of those
 // q.Matches (same codes, open, since q.Since, and in q.Bound or naming the
 // same asset); q.Pick makes the final choice.
+//
+// The R-tree drives the spatial query (CROSS JOIN fixes the join order):
+// left to itself, SQLite walks every request of the category in the window
+// by index and tests each against the R-tree, which grows with the table.
+// Naming the same asset is a second query on its index.
 func clusterCandidates(ctx context.Context, tx *sql.Tx, q requests.ClusterQuery) ([]requests.Request, error) {
 	if len(q.ServiceCodes) == 0 {
 		return nil, nil
 	}
-	var where []string
-	var args []any
-	if q.DistanceM > 0 {
-		where = append(where, `id IN (SELECT id FROM requests_rtree WHERE max_lon >= ? AND min_lon <= ? AND max_lat >= ? AND min_lat <= ?)`)
-		args = append(args, q.Bound.Min[0], q.Bound.Max[0], q.Bound.Min[1], q.Bound.Max[1])
-	}
-	if q.AssetID != "" {
-		where = append(where, `(asset_layer = ? AND asset_id = ?)`)
-		args = append(args, q.AssetLayer, q.AssetID)
-	}
-	if len(where) == 0 {
-		return nil, nil
-	}
-	query := `SELECT ` + requestCols + ` FROM requests WHERE tenant_id = ? AND status <> ? AND service_code IN (` +
-		placeholders(len(q.ServiceCodes)) + `) AND (` + strings.Join(where, " OR ") + `)`
-	args = append([]any{q.Tenant, string(requests.Closed)}, append(anys(q.ServiceCodes), args...)...)
+	filter := ` tenant_id = ? AND status <> ? AND service_code IN (` + placeholders(len(q.ServiceCodes)) + `)`
+	args := append([]any{q.Tenant, string(requests.Closed)}, anys(q.ServiceCodes)...)
 	if !q.Since.IsZero() {
-		query += ` AND requested_at >= ?`
+		filter += ` AND requested_at >= ?`
 		args = append(args, q.Since.UnixMicro())
 	}
-	return queryRequests(ctx, tx, query, args...)
+	var out []requests.Request
+	if q.DistanceM > 0 {
+		rs, err := queryRequests(ctx, tx, `SELECT `+requestCols+` FROM
+			(SELECT id AS rid FROM requests_rtree WHERE max_lon >= ? AND min_lon <= ? AND max_lat >= ? AND min_lat <= ?) AS t
+			CROSS JOIN requests ON requests.id = t.rid WHERE`+filter,
+			append([]any{q.Bound.Min[0], q.Bound.Max[0], q.Bound.Min[1], q.Bound.Max[1]}, args...)...)
+		if err != nil {
+			return nil, err
+		}
+		out = rs
+	}
+	if q.AssetID != "" {
+		rs, err := queryRequests(ctx, tx, `SELECT `+requestCols+` FROM requests INDEXED BY requests_tenant_asset
+			WHERE asset_layer = ? AND asset_id = ? AND asset_id <> '' AND`+filter,
+			append([]any{q.AssetLayer, q.AssetID}, args...)...)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rs {
+			if !slices.ContainsFunc(out, func(o requests.Request) bool { return o.ID == r.ID }) {
+				out = append(out, r)
+			}
+		}
+	}
+	return out, nil
 }
 
 func insertEvent(ctx context.Context, tx *sql.Tx, ev requests.Event) error {

@@ -7,7 +7,8 @@
 // Writes go through one connection and begin with BEGIN IMMEDIATE, which
 // serialises them (cluster assignment and idempotency rely on it), also
 // against another process using the same file; reads use a separate pool
-// and never wait for a writer.
+// and never wait for a writer. Concurrent request creations share a
+// transaction, so one fsync acknowledges many (group commit).
 //
 // Times are stored as unix microseconds in UTC (NULL for the zero time), so
 // a request read back equals the one stored once its times are UTC and
@@ -43,6 +44,8 @@ var migrationFiles embed.FS
 type Store struct {
 	write *sql.DB // exactly one connection: SQLite has one writer anyway
 	read  *sql.DB // query_only connections for reads
+	// commits batches concurrent CreateRequest calls into one transaction.
+	commits groupCommit
 }
 
 // busyTimeout is how long a connection waits for another process's write
@@ -116,6 +119,7 @@ func cloneValues(v url.Values) url.Values {
 
 // Close closes the database. Every acknowledged write is already on disk.
 func (s *Store) Close() error {
+	s.commits.close()
 	var errs []error
 	if s.read != nil {
 		errs = append(errs, s.read.Close())

@@ -34,6 +34,13 @@ func TestContract(t *testing.T) {
 	})
 }
 
+func TestOutbox(t *testing.T) {
+	storetest.RunOutbox(t, func(t *testing.T) storetest.OutboxStores {
+		s := open(t, filepath.Join(t.TempDir(), "pinward.db"))
+		return storetest.OutboxStores{Store: s, OutboxStore: s}
+	})
+}
+
 func sample(at time.Time) requests.NewRequest {
 	return requests.NewRequest{
 		Request: requests.Request{TenantID: "t", ServiceCode: "pothole", Status: requests.Open, Point: orb.Point{-73.1, 46.05},

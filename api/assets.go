@@ -1,0 +1,675 @@
+package api
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/paulmach/orb"
+	"github.com/pinward/pinward/assets"
+	"github.com/pinward/pinward/geo"
+	"github.com/pinward/pinward/i18n"
+	"github.com/pinward/pinward/requests"
+)
+
+// DefaultMaxAssetBody is the body limit of an asset upsert when
+// AssetAPI.MaxBody is zero: about 200,000 point features.
+const DefaultMaxAssetBody = 64 << 20
+
+// AssetAPI configures the integrators' asset sync API under
+// /api/v1/assets. A nil Store leaves it unmounted.
+type AssetAPI struct {
+	Store requests.AssetStore
+	// Synced, when set, catches this server's assets.Index up with the
+	// store; it is called after each write so the server answers from the
+	// new assets before the write's response is sent. Other servers follow
+	// through the change feed.
+	Synced func(context.Context) error
+	// Layers are accepted by PUT besides the catalog's asset layers and the
+	// layers already stored.
+	Layers  []string
+	MaxBody int64 // bytes; DefaultMaxAssetBody when zero
+}
+
+type assetAPI struct {
+	*handler
+	cfg AssetAPI
+}
+
+// mountAssets adds the asset sync routes (full paths, so other /api/v1
+// groups can be mounted beside them).
+func (h *handler) mountAssets(r chi.Router, cfg AssetAPI) {
+	if cfg.Store == nil {
+		return
+	}
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = DefaultMaxAssetBody
+	}
+	a := &assetAPI{handler: h, cfg: cfg}
+	r.Get("/api/v1/assets/changes", a.changes)
+	r.Get("/api/v1/assets/retired-open", a.retiredOpen)
+	r.Put("/api/v1/assets/{layer}", a.upsert)
+	r.Delete("/api/v1/assets/{layer}/{id}", a.retire)
+}
+
+// keyFor authenticates the request's API key (api_key query parameter or
+// X-Api-Key header) and checks its role: 401 without a key, 403 for an
+// unknown key or a role not in roles.
+func (a *assetAPI) keyFor(r *http.Request, what i18n.Text, roles ...requests.Role) (requests.Key, error) {
+	if r.URL.Query().Get("api_key") == "" && r.Header.Get("X-Api-Key") == "" {
+		return requests.Key{}, &i18n.Error{Kind: i18n.Unauthorized, Field: "api_key", Message: i18n.Text{
+			En: "an API key is required to " + what.En + " (X-Api-Key header)",
+			Fr: "une clé d'API est obligatoire pour " + what.Fr + " (en-tête X-Api-Key)",
+		}}
+	}
+	k, err := a.authenticate(r, "")
+	if err != nil {
+		return k, err
+	}
+	if !slices.Contains(roles, k.Role) {
+		names := make([]string, len(roles))
+		for i, ro := range roles {
+			names[i] = string(ro)
+		}
+		return k, &i18n.Error{Kind: i18n.Forbidden, Field: "api_key", Message: i18n.Text{
+			En: fmt.Sprintf("a key of role %s may not %s (needs %s)", k.Role, what.En, strings.Join(names, " or ")),
+			Fr: fmt.Sprintf("une clé de rôle %s ne peut pas %s (il faut %s)", k.Role, what.Fr, strings.Join(names, " ou ")),
+		}}
+	}
+	return k, nil
+}
+
+var (
+	verbSync   = i18n.T("change assets", "modifier les actifs")
+	verbFeed   = i18n.T("read the asset change feed", "lire le flux des changements d'actifs")
+	verbFlags  = i18n.T("list requests on retired assets", "lister les demandes sur des actifs retirés")
+	integrator = []requests.Role{requests.RoleIntegrator, requests.RoleAdmin}
+	staff      = []requests.Role{requests.RoleStaff, requests.RoleAdmin}
+)
+
+// upsertResult is the answer to a successful PUT.
+type upsertResult struct {
+	Layer          string `json:"layer"`
+	Received       int    `json:"received"`
+	Applied        int    `json:"applied"`
+	Unchanged      int    `json:"unchanged"`
+	DefaultVersion int64  `json:"default_version"`
+	Cursor         string `json:"cursor,omitempty"`
+}
+
+func (a *assetAPI) upsert(w http.ResponseWriter, r *http.Request) {
+	key, err := a.keyFor(r, verbSync, integrator...)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	layer := chi.URLParam(r, "layer")
+	if err := a.knownLayer(r.Context(), layer); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	now := a.now().UTC().Truncate(time.Microsecond)
+	body := http.MaxBytesReader(w, r.Body, a.cfg.MaxBody)
+	batch, lines, err := readFeatures(r.Header.Get("Content-Type"), body, layer, now.UnixMicro())
+	if err != nil {
+		a.writeAssetError(w, r, err, lines)
+		return
+	}
+	if len(batch) == 0 {
+		a.writeError(w, r, i18n.Errorf(i18n.Invalid, "features", i18n.T("the body holds no feature", "le corps ne contient aucune entité")))
+		return
+	}
+	res, err := a.cfg.Store.UpsertAssets(r.Context(), requests.AssetUpsert{Tenant: a.svc.Tenant(), Assets: batch, At: now})
+	if err != nil {
+		a.writeAssetError(w, r, err, lines)
+		return
+	}
+	a.log.InfoContext(r.Context(), "assets upserted", "layer", layer, "received", len(batch), "applied", res.Applied,
+		"unchanged", res.Unchanged, "actor", "key:"+strconv.FormatInt(key.ID, 10))
+	a.sync(r.Context())
+	out := upsertResult{Layer: layer, Received: len(batch), Applied: res.Applied, Unchanged: res.Unchanged, DefaultVersion: now.UnixMicro()}
+	if res.Cursor > 0 {
+		out.Cursor = formatCursor(res.Cursor)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// sync catches this server's index up after a write; a failure is logged
+// only, as the write is committed and the follower retries.
+func (a *assetAPI) sync(ctx context.Context) {
+	if a.cfg.Synced == nil {
+		return
+	}
+	if err := a.cfg.Synced(context.WithoutCancel(ctx)); err != nil {
+		a.log.WarnContext(ctx, "asset index catch-up after a write", "err", err)
+	}
+}
+
+// knownLayer accepts the catalog's asset layers, AssetAPI.Layers and the
+// layers already stored (created by `pinward assets import`): a typo in a
+// URL must not start a new layer that no category snaps to.
+func (a *assetAPI) knownLayer(ctx context.Context, layer string) error {
+	if err := requests.ValidateLayerName(layer); err != nil {
+		return err
+	}
+	known := slices.Clone(a.cfg.Layers)
+	for _, c := range a.svc.Catalog().Categories() {
+		known = append(known, c.AssetLayers...)
+	}
+	if slices.Contains(known, layer) {
+		return nil
+	}
+	stored, err := a.cfg.Store.AssetLayers(ctx, a.svc.Tenant())
+	if err != nil {
+		return err
+	}
+	if slices.Contains(stored, layer) {
+		return nil
+	}
+	known = append(known, stored...)
+	slices.Sort(known)
+	known = slices.Compact(known)
+	return i18n.Errorf(i18n.NotFound, "layer", i18n.T(
+		"there is no asset layer %q; known layers: %s (a new layer is created with pinward assets import)",
+		"il n'y a pas de couche d'actifs %q; couches connues : %s (une nouvelle couche se crée avec pinward assets import)"),
+		layer, strings.Join(known, ", "))
+}
+
+type retireResult struct {
+	Layer          string   `json:"layer"`
+	ID             string   `json:"id"`
+	Retired        bool     `json:"retired"`
+	AlreadyRetired bool     `json:"already_retired"`
+	Cursor         string   `json:"cursor,omitempty"`
+	Flagged        []string `json:"flagged_requests"`
+}
+
+func (a *assetAPI) retire(w http.ResponseWriter, r *http.Request) {
+	key, err := a.keyFor(r, verbSync, integrator...)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	layer, id := pathParam(r, "layer"), pathParam(r, "id")
+	res, err := a.cfg.Store.RetireAsset(r.Context(), requests.AssetRetire{
+		Tenant: a.svc.Tenant(), Layer: layer, ID: id, Actor: "key:" + strconv.FormatInt(key.ID, 10),
+		At: a.now().UTC().Truncate(time.Microsecond),
+	})
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	a.sync(r.Context())
+	out := retireResult{Layer: layer, ID: id, Retired: true, AlreadyRetired: res.AlreadyRetired, Flagged: res.Flagged}
+	if out.Flagged == nil {
+		out.Flagged = []string{}
+	}
+	if res.Cursor > 0 {
+		out.Cursor = formatCursor(res.Cursor)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// pathParam is a path parameter unescaped: an external ID may hold any
+// character, "/" included (sent as %2F).
+func pathParam(r *http.Request, name string) string {
+	v := chi.URLParam(r, name)
+	if r.URL.RawPath != "" { // chi matched the escaped path
+		if u, err := url.PathUnescape(v); err == nil {
+			return u
+		}
+	}
+	return v
+}
+
+// changeOut is one change of the feed.
+type changeOut struct {
+	Cursor     string            `json:"cursor"`
+	Op         string            `json:"op"`
+	Layer      string            `json:"layer"`
+	ID         string            `json:"id"`
+	Version    int64             `json:"version"`
+	Lon        float64           `json:"lon"`
+	Lat        float64           `json:"lat"`
+	Attributes map[string]string `json:"attributes,omitempty"`
+	At         time.Time         `json:"at"`
+}
+
+type changesOut struct {
+	Changes []changeOut `json:"changes"`
+	Next    string      `json:"next"`
+	More    bool        `json:"more"`
+}
+
+// defaultChangesLimit is the page size of the change feed when limit is
+// not given.
+const defaultChangesLimit = 1000
+
+func (a *assetAPI) changes(w http.ResponseWriter, r *http.Request) {
+	if _, err := a.keyFor(r, verbFeed, integrator...); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	since, err := parseCursor(q.Get("since"))
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	limit := defaultChangesLimit
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > requests.MaxAssetChanges {
+			a.writeError(w, r, i18n.Errorf(i18n.Invalid, "limit", i18n.T("must be a whole number from 1 to %d",
+				"doit être un nombre entier de 1 à %d"), requests.MaxAssetChanges))
+			return
+		}
+		limit = n
+	}
+	// One more than asked tells whether there is more.
+	cs, err := a.cfg.Store.AssetChanges(r.Context(), a.svc.Tenant(), since, min(limit+1, requests.MaxAssetChanges))
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	out := changesOut{Changes: []changeOut{}, Next: formatCursor(since)}
+	if len(cs) > limit {
+		cs, out.More = cs[:limit], true
+	}
+	for _, c := range cs {
+		out.Changes = append(out.Changes, changeOut{
+			Cursor: formatCursor(c.Seq), Op: string(c.Op), Layer: c.Asset.Layer, ID: c.Asset.ID, Version: c.Asset.Version,
+			Lon: c.Asset.Point[0], Lat: c.Asset.Point[1], Attributes: c.Asset.Attrs, At: c.At,
+		})
+		out.Next = formatCursor(c.Seq)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// Cursors are opaque to clients: today the feed's sequence number in base
+// 36 behind a "c", so no one mistakes it for a count or a time.
+func formatCursor(seq int64) string { return "c" + strconv.FormatInt(seq, 36) }
+
+func parseCursor(s string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	if rest, ok := strings.CutPrefix(s, "c"); ok {
+		if n, err := strconv.ParseInt(rest, 36, 64); err == nil && n >= 0 {
+			return n, nil
+		}
+	}
+	return 0, i18n.Errorf(i18n.Invalid, "since", i18n.T("%q is not a cursor of this feed; give the next value of a previous page, or nothing to start from the beginning",
+		"%q n'est pas un curseur de ce flux; donnez la valeur next d'une page précédente, ou rien pour partir du début"), clip(s))
+}
+
+type flaggedOut struct {
+	ServiceRequestID string `json:"service_request_id"`
+	ServiceCode      string `json:"service_code"`
+	Status           string `json:"status"`
+	AssetLayer       string `json:"asset_layer"`
+	AssetID          string `json:"asset_id"`
+	ClusterID        string `json:"cluster_id"`
+	RequestedAt      string `json:"requested_datetime"`
+}
+
+// retiredOpen lists for staff the requests that are not closed and name an
+// asset the asset-management system retired.
+func (a *assetAPI) retiredOpen(w http.ResponseWriter, r *http.Request) {
+	if _, err := a.keyFor(r, verbFlags, staff...); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	ids, err := a.cfg.Store.RetiredAssetRequests(r.Context(), a.svc.Tenant())
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	out := []flaggedOut{}
+	if len(ids) > 0 {
+		list, err := a.svc.List(r.Context(), requests.Filter{ServiceRequestIDs: ids, Limit: requests.MaxListLimit})
+		if err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		for _, q := range list {
+			out = append(out, flaggedOut{ServiceRequestID: q.ServiceRequestID, ServiceCode: q.ServiceCode, Status: string(q.Status),
+				AssetLayer: q.AssetLayer, AssetID: q.AssetID, ClusterID: q.ClusterID, RequestedAt: q.RequestedAt.Format(time.RFC3339)})
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"requests": out})
+}
+
+// featureErrorOut is one refused feature in a 4xx body.
+type featureErrorOut struct {
+	Index         int    `json:"index"`          // position in the body, from 0
+	Line          int    `json:"line,omitempty"` // NDJSON line
+	Layer         string `json:"layer,omitempty"`
+	ID            string `json:"id,omitempty"`
+	Kind          string `json:"kind"`
+	Field         string `json:"field,omitempty"`
+	Description   string `json:"description"`
+	DescriptionEn string `json:"description_en"`
+	DescriptionFr string `json:"description_fr"`
+}
+
+type batchErrorOut struct {
+	errorBody
+	Refused  int               `json:"features_refused"`
+	Features []featureErrorOut `json:"features"`
+}
+
+// writeAssetError answers a batch error with the per-feature list, and any
+// other error as usual. lines maps feature index to NDJSON line.
+func (a *assetAPI) writeAssetError(w http.ResponseWriter, r *http.Request, err error, lines []int) {
+	var be *requests.AssetBatchError
+	if !errors.As(err, &be) {
+		a.writeError(w, r, err)
+		return
+	}
+	lang := langOf(r)
+	status := Status(be.Summary.Kind)
+	out := batchErrorOut{
+		errorBody: errorBody{Code: status, Description: be.Summary.Message.In(lang), Kind: string(be.Summary.Kind),
+			Field: be.Summary.Field, DescriptionEn: be.Summary.Message.En, DescriptionFr: be.Summary.Message.Fr},
+		Refused: be.Total,
+	}
+	for _, f := range be.Features {
+		fo := featureErrorOut{Index: f.Index, Layer: f.Layer, ID: f.ID, Kind: string(f.Err.Kind), Field: f.Err.Field,
+			Description: f.Err.Message.In(lang), DescriptionEn: f.Err.Message.En, DescriptionFr: f.Err.Message.Fr}
+		if f.Index < len(lines) {
+			fo.Line = lines[f.Index]
+		}
+		out.Features = append(out.Features, fo)
+	}
+	writeJSON(w, status, []batchErrorOut{out})
+}
+
+// readFeatures reads a FeatureCollection (application/geo+json or
+// application/json) or one Feature per line (application/x-ndjson) into
+// assets of layer. A feature's ID is its "id" member, else its "id"
+// property; its version its "version" property (a whole number), else
+// defaultVersion; its other properties become attributes. Every feature
+// is checked; when any is refused the error is an *AssetBatchError listing
+// them (all or nothing). lines gives each feature's NDJSON line.
+func readFeatures(contentType string, body io.Reader, layer string, defaultVersion int64) (batch []assets.Asset, lines []int, err error) {
+	mt, _, perr := mime.ParseMediaType(contentType)
+	if perr != nil && contentType != "" {
+		mt = "?"
+	}
+	be := requests.NewAssetBatchError(i18n.Invalid)
+	add := func(raw []byte, line int) {
+		i := len(batch)
+		a, ferr := featureAsset(raw, layer, defaultVersion)
+		batch, lines = append(batch, a), append(lines, line)
+		if ferr != nil {
+			be.Add(requests.AssetFeatureError{Index: i, Layer: layer, ID: a.ID, Err: ferr})
+		}
+	}
+	switch mt {
+	case "application/geo+json", "application/json":
+		if err := readCollection(body, func(raw []byte) { add(raw, 0) }); err != nil {
+			return nil, nil, err
+		}
+	case "application/x-ndjson", "application/geo+json-seq":
+		br := bufio.NewReader(body)
+		for line := 1; ; line++ {
+			b, err := br.ReadBytes('\n')
+			if t := bytes.TrimSpace(bytes.TrimPrefix(b, []byte{0x1e})); len(t) > 0 { // RS of geo+json-seq
+				add(t, line)
+			}
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return nil, nil, err
+			}
+		}
+	default:
+		return nil, nil, i18n.Errorf(kindUnsupportedMedia, "Content-Type", i18n.T(
+			"%q is not an asset body pinward reads; send application/geo+json (a FeatureCollection) or application/x-ndjson (one Feature per line)",
+			"%q n'est pas un corps d'actifs que pinward lit; envoyez application/geo+json (une FeatureCollection) ou application/x-ndjson (une Feature par ligne)"),
+			clip(contentType))
+	}
+	if err := be.Finish(); err != nil {
+		return nil, lines, err
+	}
+	if err := requests.CheckAssetBatch(batch); err != nil {
+		return nil, lines, err
+	}
+	return batch, lines, nil
+}
+
+// readCollection walks a FeatureCollection token by token and hands each
+// feature's raw JSON to fn, so a large body is decoded once.
+func readCollection(body io.Reader, fn func([]byte)) error {
+	dec := json.NewDecoder(body)
+	dec.UseNumber()
+	if err := expectDelim(dec, '{'); err != nil {
+		return err
+	}
+	typ, sawFeatures := "", false
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return badJSON(err)
+		}
+		switch tok {
+		case "type":
+			if err := dec.Decode(&typ); err != nil {
+				return badJSON(err)
+			}
+			if typ != "FeatureCollection" {
+				return i18n.Errorf(i18n.Invalid, "type", i18n.T(`the body's type is %q; want "FeatureCollection"`,
+					`le type du corps est %q; "FeatureCollection" est attendu`), clip(typ))
+			}
+		case "features":
+			sawFeatures = true
+			if err := expectDelim(dec, '['); err != nil {
+				return err
+			}
+			for dec.More() {
+				var raw json.RawMessage
+				if err := dec.Decode(&raw); err != nil {
+					return badJSON(err)
+				}
+				fn(raw)
+			}
+			if _, err := dec.Token(); err != nil {
+				return badJSON(err)
+			}
+		default:
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return badJSON(err)
+			}
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return badJSON(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		if err == nil {
+			err = errors.New("data after the FeatureCollection")
+		}
+		return badJSON(err)
+	}
+	if typ == "" || !sawFeatures {
+		return i18n.Errorf(i18n.Invalid, "", i18n.T(`the body is not a GeoJSON FeatureCollection: "type" and "features" are required`,
+			`le corps n'est pas une FeatureCollection GeoJSON : "type" et "features" sont obligatoires`))
+	}
+	return nil
+}
+
+func expectDelim(dec *json.Decoder, want json.Delim) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return badJSON(err)
+	}
+	if tok != want {
+		return i18n.Errorf(i18n.Invalid, "", i18n.T("the body is not a GeoJSON FeatureCollection: found %v where %v was expected",
+			"le corps n'est pas une FeatureCollection GeoJSON : %v trouvé au lieu de %v"), tok, want)
+	}
+	return nil
+}
+
+// badJSON is a body that is not JSON; a body cut by the size limit keeps
+// its *http.MaxBytesError, which writeError answers with 413.
+func badJSON(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return err
+	}
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return errMalformed("GeoJSON", err)
+}
+
+type featureIn struct {
+	Type       string                     `json:"type"`
+	ID         json.RawMessage            `json:"id"`
+	Geometry   json.RawMessage            `json:"geometry"`
+	Properties map[string]json.RawMessage `json:"properties"`
+}
+
+// featureAsset turns one GeoJSON Feature into an asset of layer, or says
+// in both languages why it cannot be one.
+func featureAsset(raw []byte, layer string, defaultVersion int64) (assets.Asset, *i18n.Error) {
+	a := assets.Asset{Layer: layer, Version: defaultVersion}
+	var f featureIn
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&f); err != nil {
+		e := i18n.Errorf(i18n.Invalid, "", i18n.T("not a GeoJSON Feature: %s", "pas une Feature GeoJSON : %s"), clip(err.Error()))
+		e.Err = err
+		return a, e
+	}
+	if f.Type != "Feature" {
+		return a, i18n.Errorf(i18n.Invalid, "type", i18n.T(`type is %q; want "Feature"`, `le type est %q; "Feature" est attendu`), clip(f.Type))
+	}
+	idRaw, idProp := f.ID, false
+	if len(bytes.TrimSpace(idRaw)) == 0 || string(bytes.TrimSpace(idRaw)) == "null" {
+		idRaw, idProp = f.Properties["id"], true
+	}
+	id, ok := scalar(idRaw)
+	a.ID = strings.TrimSpace(id)
+	if !ok || a.ID == "" {
+		return a, i18n.Errorf(i18n.Invalid, "id", i18n.T(`the feature has no ID: give an "id" member or an "id" property (a string or a number)`,
+			`l'entité n'a pas d'ID : donnez un membre "id" ou une propriété "id" (une chaîne ou un nombre)`))
+	}
+	if v, ok := f.Properties["version"]; ok {
+		s, isScalar := scalar(v)
+		n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+		if !isScalar || err != nil || n < 1 {
+			return a, i18n.Errorf(i18n.Invalid, "version", i18n.T("asset %s: version %s is not a whole number of 1 or more",
+				"actif %s : la version %s n'est pas un nombre entier de 1 ou plus"), clip(a.ID), clip(string(v)))
+		}
+		a.Version = n
+	}
+	p, err := pointOf(f.Geometry)
+	if err != nil {
+		err.Message = i18n.Text{En: "asset " + clip(a.ID) + ": " + err.Message.En, Fr: "actif " + clip(a.ID) + " : " + err.Message.Fr}
+		return a, err
+	}
+	a.Point = p
+	for k, v := range f.Properties {
+		if k == "version" || (idProp && k == "id") {
+			continue
+		}
+		if s, ok := attrText(v); ok {
+			if a.Attrs == nil {
+				a.Attrs = make(map[string]string, len(f.Properties))
+			}
+			a.Attrs[k] = s
+		}
+	}
+	return a, nil
+}
+
+// pointOf reads a Point geometry; NaN cannot be written in JSON, so bad
+// numbers arrive as strings, nulls or huge exponents and are refused here
+// or by geo.ValidatePoint.
+func pointOf(raw json.RawMessage) (orb.Point, *i18n.Error) {
+	var g struct {
+		Type        string            `json:"type"`
+		Coordinates []json.RawMessage `json:"coordinates"`
+	}
+	if t := bytes.TrimSpace(raw); len(t) == 0 || string(t) == "null" {
+		return orb.Point{}, i18n.Errorf(i18n.Invalid, "geometry", i18n.T("the feature has no geometry", "l'entité n'a pas de géométrie"))
+	}
+	if err := json.Unmarshal(raw, &g); err != nil {
+		return orb.Point{}, i18n.Errorf(i18n.Invalid, "geometry", i18n.T("the geometry is malformed", "la géométrie est mal formée"))
+	}
+	if g.Type != "Point" {
+		return orb.Point{}, i18n.Errorf(i18n.Invalid, "geometry", i18n.T("the geometry is a %s; assets are Points",
+			"la géométrie est un %s; les actifs sont des Point"), clip(g.Type))
+	}
+	if len(g.Coordinates) < 2 || len(g.Coordinates) > 3 {
+		return orb.Point{}, i18n.Errorf(i18n.Invalid, "geometry", i18n.T("a Point has 2 coordinates (longitude, latitude), not %d",
+			"un Point a 2 coordonnées (longitude, latitude), pas %d"), len(g.Coordinates))
+	}
+	var p orb.Point
+	for i := range 2 {
+		var n json.Number
+		err := json.Unmarshal(g.Coordinates[i], &n)
+		f, perr := strconv.ParseFloat(string(n), 64)
+		if err != nil || n == "" || (perr != nil && !errors.Is(perr, strconv.ErrRange)) {
+			return p, i18n.Errorf(i18n.Invalid, "geometry", i18n.T("coordinate %s is not a number", "la coordonnée %s n'est pas un nombre"),
+				clip(string(g.Coordinates[i])))
+		}
+		p[i] = f
+	}
+	if err := geo.ValidatePoint(p); err != nil {
+		e := i18n.Errorf(i18n.Invalid, "geometry", i18n.T("%v, %v is not a valid longitude, latitude (WGS84, in that order)",
+			"%v, %v n'est pas une longitude, latitude valide (WGS84, dans cet ordre)"), p[0], p[1])
+		e.Err = err
+		return p, e
+	}
+	return p, nil
+}
+
+// scalar is a JSON string's value or a number's literal; ok is false for
+// anything else (null, objects, arrays, booleans, absent).
+func scalar(raw json.RawMessage) (string, bool) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return "", false
+	}
+	switch raw[0] {
+	case '"':
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			return "", false
+		}
+		return s, true
+	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		return string(raw), true
+	}
+	return "", false
+}
+
+// attrText is a property as an attribute: strings as they are, other
+// values as their JSON; nulls are left out.
+func attrText(raw json.RawMessage) (string, bool) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return "", false
+	}
+	if s, ok := scalar(raw); ok {
+		return s, true
+	}
+	return string(raw), true
+}

@@ -1,0 +1,21 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+)
+
+// mountWeb serves the pages (package web, handed in as Config.Web): the
+// resident page at /, status pages at /r/{id}, the staff map at /staff and
+// their files under /static/. api does not import web (DESIGN.md): main
+// wires it. Without Config.Web these paths are plain 404s.
+func (h *handler) mountWeb(r chi.Router, pages http.Handler) {
+	if pages == nil {
+		return
+	}
+	r.Get("/", pages.ServeHTTP)
+	r.Get("/r/{id}", pages.ServeHTTP)
+	r.Get("/staff", pages.ServeHTTP)
+	r.Get("/static/*", pages.ServeHTTP)
+}

@@ -1,0 +1,181 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/pinward/pinward/i18n"
+	"github.com/pinward/pinward/requests"
+)
+
+// workOrder is a work order as integrators and staff see it: no reporter
+// information exists on it.
+type workOrder struct {
+	WorkOrderID  string    `json:"work_order_id"`
+	ClusterID    string    `json:"cluster_id"`
+	Department   string    `json:"department"`
+	Status       string    `json:"status"`
+	ExternalID   string    `json:"external_id"`
+	Category     string    `json:"category"`
+	Ward         string    `json:"ward"`
+	AssetID      string    `json:"asset_id"`
+	RequestCount int       `json:"request_count"`
+	Delivery     string    `json:"delivery"` // pending, delivered or dead
+	Attempts     int       `json:"attempts"`
+	LastError    string    `json:"last_error"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+	// MovedRequests answers a status change: how many requests of the
+	// cluster it moved (each with its event).
+	MovedRequests *int `json:"moved_requests,omitempty"`
+}
+
+func toWorkOrder(w requests.WorkOrder) workOrder {
+	return workOrder{
+		WorkOrderID: strconv.FormatInt(w.ID, 10), ClusterID: w.ClusterID, Department: w.Department,
+		Status: string(w.Status), ExternalID: w.ExternalID, Category: w.Payload.Category, Ward: w.Payload.WardID,
+		AssetID: w.Payload.AssetID, RequestCount: w.RequestCount, Delivery: string(w.Delivery),
+		Attempts: w.Attempts, LastError: w.LastError, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt,
+	}
+}
+
+// mountWorkOrders adds the work-order routes when a store keeps them:
+//
+//	POST /api/v1/workorders/{id}/status  any key (integrator): {"status": "...", "status_notes": "..."}
+//	GET  /api/v1/workorders?state=dead   staff or admin key: list (state: pending, delivered, dead)
+//	POST /api/v1/workorders/{id}/retry   staff or admin key: dead deliveries back to pending
+//
+// Keys go in the X-Api-Key header (or api_key in the query).
+func (h *handler) mountWorkOrders(r chi.Router, st requests.OutboxStore) {
+	if st == nil {
+		return
+	}
+	r.Post("/api/v1/workorders/{id}/status", func(w http.ResponseWriter, r *http.Request) {
+		key, err := h.authenticate(r, "")
+		if err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+		id, ok := requests.ParseWorkOrderID(chi.URLParam(r, "id"))
+		if !ok {
+			h.writeError(w, r, requests.WorkOrderNotFoundError(chi.URLParam(r, "id")))
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, h.maxBody)
+		in, err := readStatusBody(r)
+		if err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+		c := requests.WorkOrderStatusChange{
+			Tenant: h.svc.Tenant(), WorkOrderID: id, To: requests.Status(in.Status), Note: strings.TrimSpace(in.Notes),
+			Actor: "key:" + strconv.FormatInt(key.ID, 10), At: h.now().UTC().Truncate(time.Microsecond),
+		}
+		if err := requests.WorkOrderStatus(c); err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+		wo, moved, err := st.SetWorkOrderStatus(r.Context(), c)
+		if err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+		out := toWorkOrder(wo)
+		out.MovedRequests = &moved
+		writeJSON(w, http.StatusOK, out)
+	})
+	r.Get("/api/v1/workorders", func(w http.ResponseWriter, r *http.Request) {
+		if _, err := h.staff(r); err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+		f := requests.WorkOrderFilter{Tenant: h.svc.Tenant(), Delivery: requests.OutboxState(r.URL.Query().Get("state")),
+			Department: r.URL.Query().Get("department")}
+		if f.Delivery != "" && !f.Delivery.Valid() {
+			h.writeError(w, r, i18n.Errorf(i18n.Invalid, "state", i18n.T("%q is not a delivery state (pending, delivered, dead)",
+				"%q n'est pas un état d'envoi (pending, delivered, dead)"), clip(string(f.Delivery))))
+			return
+		}
+		wos, err := st.ListWorkOrders(r.Context(), f)
+		if err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+		out := make([]workOrder, 0, len(wos))
+		for _, wo := range wos {
+			out = append(out, toWorkOrder(wo))
+		}
+		writeJSON(w, http.StatusOK, out)
+	})
+	r.Post("/api/v1/workorders/{id}/retry", func(w http.ResponseWriter, r *http.Request) {
+		if _, err := h.staff(r); err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+		id, ok := requests.ParseWorkOrderID(chi.URLParam(r, "id"))
+		if !ok {
+			h.writeError(w, r, requests.WorkOrderNotFoundError(chi.URLParam(r, "id")))
+			return
+		}
+		wo, err := st.RetryWorkOrder(r.Context(), h.svc.Tenant(), id, h.now().UTC().Truncate(time.Microsecond))
+		if err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, toWorkOrder(wo))
+	})
+}
+
+// staff authenticates a staff or admin key; an integrator key is 403.
+func (h *handler) staff(r *http.Request) (requests.Key, error) {
+	k, err := h.authenticate(r, "")
+	if err == nil && k.Role != requests.RoleStaff && k.Role != requests.RoleAdmin {
+		err = i18n.Errorf(i18n.Forbidden, "api_key", i18n.T("this needs a staff key", "il faut une clé du personnel"))
+	}
+	return k, err
+}
+
+type statusBody struct {
+	Status string `json:"status"`
+	Notes  string `json:"status_notes"`
+}
+
+// readStatusBody reads a JSON object or a form with status and
+// status_notes; unknown JSON fields are refused.
+func readStatusBody(r *http.Request) (statusBody, error) {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	var in statusBody
+	switch mt {
+	case "application/json":
+		dec := json.NewDecoder(r.Body)
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&in); err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return in, err
+			}
+			return in, errMalformed("JSON", err)
+		}
+		if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+			return in, errMalformed("JSON", errors.New("data after the object"))
+		}
+	case "application/x-www-form-urlencoded":
+		if err := r.ParseForm(); err != nil {
+			return in, errMalformed("form", err)
+		}
+		in.Status, in.Notes = r.PostForm.Get("status"), r.PostForm.Get("status_notes")
+	default:
+		return in, errUnsupportedMedia(r.Header.Get("Content-Type"))
+	}
+	if in.Status == "" {
+		return in, i18n.Errorf(i18n.Invalid, "status", i18n.T("is required", "est obligatoire"))
+	}
+	return in, nil
+}

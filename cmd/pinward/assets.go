@@ -1,0 +1,264 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pinward/pinward/api"
+	"github.com/pinward/pinward/assets"
+	"github.com/pinward/pinward/requests"
+)
+
+const assetsHelp = `
+Manages the asset layers in the store (the ones every server sharing the
+database answers from and follows within a second).
+
+  pinward assets import --layer L FILE
+
+imports FILE (.csv, or .geojson/.json: a FeatureCollection of points) into
+layer L, as PUT /api/v1/assets/L does: by external ID, with versions (the CSV
+version= column or a GeoJSON "version" property; else the import time in
+microseconds, so a later import of newer data wins). A file with any bad row
+is refused whole (exit 2). Assets are written in batches of --batch, each all
+or nothing; a stale version (older than the stored one) stops the import at
+its batch, and running it again is safe (equal versions are no-ops).
+Progress goes to stderr. A new layer name is created by importing it.
+`
+
+func runAssets(ctx context.Context, env Env, args []string) error {
+	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" {
+		fmt.Fprintf(env.Stdout, "Usage: pinward assets import --layer L [flags] FILE\n%s", assetsHelp)
+		if len(args) == 0 {
+			return usageErrorf("assets needs a subcommand: import")
+		}
+		return nil
+	}
+	if args[0] != "import" {
+		return usageErrorf("unknown assets subcommand %q (want import)", args[0])
+	}
+	return runAssetsImport(ctx, env, args[1:])
+}
+
+func runAssetsImport(ctx context.Context, env Env, args []string) error {
+	fs := newFlags(env, "assets import", "assets import --layer L [--asset-columns SPEC] [--data-dir ./var | --db postgres://...] FILE", assetsHelp)
+	layer := fs.String("layer", "", "the asset `layer` to import into (required), e.g. hydrant")
+	columns := fs.String("asset-columns", "", "asset CSV columns, e.g. `id=ENTITEID,wkt=GEOM` (default id,lon,lat); for GeoJSON only id= applies")
+	tenant := fs.String("tenant", "sample", "the municipality's tenant `id`")
+	batch := fs.Int("batch", 5000, "assets per transaction")
+	var stf storeFlags
+	stf.register(fs)
+	// FILE may come before, between or after the flags (every flag here
+	// takes a value), so it is picked out before parsing.
+	var flagArgs, files []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			files = append(files, args[i+1:]...)
+			i = len(args)
+		case strings.HasPrefix(a, "-") && a != "-":
+			flagArgs = append(flagArgs, a)
+			if !strings.Contains(a, "=") && i+1 < len(args) && a != "-h" && a != "--help" && a != "-help" {
+				i++
+				flagArgs = append(flagArgs, args[i])
+			}
+		default:
+			files = append(files, a)
+		}
+	}
+	if len(files) > 1 {
+		return usageErrorf("assets import takes one FILE, not %d", len(files))
+	}
+	file := ""
+	if len(files) == 1 {
+		file = files[0]
+	}
+	given, err := parseEnvFlags(fs, env, flagArgs)
+	if err != nil {
+		return err
+	}
+	if err := stf.check(given); err != nil {
+		return err
+	}
+	switch {
+	case file == "":
+		return usageErrorf("assets import needs a FILE")
+	case *layer == "":
+		return usageErrorf("--layer is required")
+	case *batch < 1:
+		return usageErrorf("--batch must be at least 1")
+	}
+	if err := requests.ValidateLayerName(*layer); err != nil {
+		return usageErrorf("--layer: %v", err)
+	}
+	list, err := readAssetFile(env, file, *columns, *layer, time.Now().UnixMicro())
+	if err != nil {
+		return err
+	}
+	st, closeStore, err := stf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	as, ok := st.(requests.AssetStore)
+	if !ok {
+		return fmt.Errorf("the %s store keeps no assets", stf.describe())
+	}
+	prog := newProgress(env.Stderr, "assets import "+*layer)
+	var applied, unchanged int
+	var cursor int64
+	for start := 0; start < len(list); start += *batch {
+		end := min(start+*batch, len(list))
+		res, err := as.UpsertAssets(ctx, requests.AssetUpsert{Tenant: *tenant, Assets: list[start:end], At: time.Now().UTC().Truncate(time.Microsecond)})
+		if err != nil {
+			printBatchError(env, err, start)
+			return fmt.Errorf("batch at asset %d: %w (%d applied before it)", start, err, applied)
+		}
+		applied += res.Applied
+		unchanged += res.Unchanged
+		cursor = max(cursor, res.Cursor)
+		// The ticker reports every 1,024 assets at most every 2 s.
+		for n := start + 1; n <= end; n++ {
+			prog.tick(n)
+		}
+	}
+	fmt.Fprintf(env.Stdout, "imported %d assets into layer %s: %d applied, %d unchanged (%.1fs)\n",
+		len(list), *layer, applied, unchanged, time.Since(prog.start).Seconds())
+	return nil
+}
+
+// readAssetFile loads a layer file with geocode's loaders, every asset in
+// layer, each with its version or defaultVersion. Any bad row refuses the
+// file: an import is a sync, and a silently dropped asset would look
+// retired to nobody.
+func readAssetFile(env Env, file, columns, layer string, defaultVersion int64) ([]assets.Asset, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, usageErrorf("asset file: %v", err)
+	}
+	spec := columns
+	if !strings.Contains(strings.ToLower(spec), "layer=") {
+		spec = strings.TrimPrefix(spec+",layer="+layer, ",")
+	}
+	list, rowErrs, err := loadAssets(b, file, spec)
+	if err != nil {
+		return nil, usageErrorf("asset file %s: %v", file, err)
+	}
+	if len(rowErrs) > 0 {
+		for i, re := range rowErrs {
+			if i == 20 {
+				fmt.Fprintf(env.Stderr, "asset file %s: ... and %d more\n", file, len(rowErrs)-i)
+				break
+			}
+			fmt.Fprintf(env.Stderr, "asset file %s: %v\n", file, re)
+		}
+		return nil, usageErrorf("asset file %s: %d bad row(s); nothing imported", file, len(rowErrs))
+	}
+	for i := range list {
+		a := &list[i]
+		a.Layer = layer
+		if v, ok := a.Attrs["version"]; ok && a.Version == 0 { // GeoJSON carries it as a property
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if err != nil || n < 1 {
+				return nil, usageErrorf("asset file %s: asset %s: version %q is not a whole number of 1 or more", file, a.ID, v)
+			}
+			a.Version = n
+			delete(a.Attrs, "version")
+		}
+		if a.Version == 0 {
+			a.Version = defaultVersion
+		}
+		if len(a.Attrs) == 0 {
+			a.Attrs = nil
+		}
+	}
+	if err := requests.CheckAssetBatch(list); err != nil {
+		printBatchError(env, err, 0)
+		return nil, usageErrorf("asset file %s: %v", file, err)
+	}
+	return list, nil
+}
+
+// printBatchError lists the refused assets of a batch on stderr.
+func printBatchError(env Env, err error, offset int) {
+	be, ok := err.(*requests.AssetBatchError)
+	if !ok {
+		return
+	}
+	for _, f := range be.Features {
+		fmt.Fprintf(env.Stderr, "asset %d (%s): %s\n", offset+f.Index+1, requests.AssetKey(f.Layer, f.ID), f.Err.Message.En)
+	}
+	if be.Total > len(be.Features) {
+		fmt.Fprintf(env.Stderr, "... and %d more\n", be.Total-len(be.Features))
+	}
+}
+
+// assetFlags are serve's asset sync flags.
+type assetFlags struct {
+	layers  string
+	poll    time.Duration
+	maxBody int64
+}
+
+func (af *assetFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&af.layers, "asset-layers", "", "comma-separated asset `layers` PUT /api/v1/assets accepts besides the categories' and the stored ones")
+	fs.DurationVar(&af.poll, "asset-poll", 0, "how often to read the asset change feed (default 250ms on SQLite; 5s on PostGIS, which also wakes on NOTIFY)")
+	fs.Int64Var(&af.maxBody, "asset-max-body", api.DefaultMaxAssetBody, "asset upsert body limit in `bytes`")
+}
+
+// follow loads the store's assets into the index the server answers from
+// (seeding the store from fileIx, the bundled sample or --assets, when it
+// holds none), follows the change feed until ctx ends, and returns that
+// index and the asset API's configuration.
+func (af *assetFlags) follow(ctx context.Context, st appStore, fileIx *assets.Index, tenant string, log *slog.Logger) (*assets.Index, api.AssetAPI, error) {
+	as, ok := st.(requests.AssetStore)
+	if !ok {
+		return fileIx, api.AssetAPI{}, nil // a store without assets: the file's, fixed
+	}
+	var seed []assets.Asset
+	fileIx.Scan(func(a assets.Asset) bool { seed = append(seed, a); return true })
+	f, err := requests.StartAssets(ctx, as, tenant, seed, log)
+	if err != nil {
+		return nil, api.AssetAPI{}, err
+	}
+	if n := f.Index().Len(); len(seed) > 0 && n != len(seed) {
+		log.InfoContext(ctx, "assets come from the store; the asset file only seeds an empty store (use pinward assets import)",
+			"stored", n, "file", len(seed))
+	}
+	poll := af.poll
+	var wake <-chan struct{}
+	if w, ok := as.(requests.AssetWatcher); ok {
+		if wake, err = w.WatchAssets(ctx); err != nil {
+			return nil, api.AssetAPI{}, err
+		}
+		if poll == 0 {
+			poll = 5 * time.Second
+		}
+	}
+	if poll <= 0 {
+		poll = 250 * time.Millisecond
+	}
+	go f.Run(ctx, wake, poll)
+	var layers []string
+	for _, l := range strings.Split(af.layers, ",") {
+		if l = strings.TrimSpace(l); l != "" {
+			if err := requests.ValidateLayerName(l); err != nil {
+				return nil, api.AssetAPI{}, usageErrorf("--asset-layers: %v", err)
+			}
+			layers = append(layers, l)
+		}
+	}
+	log.InfoContext(ctx, "assets loaded from the store", "assets", f.Index().Len(), "layers", f.Index().Layers(), "follow_every", poll, "notify", wake != nil)
+	return f.Index(), api.AssetAPI{
+		Store:   as,
+		Synced:  func(ctx context.Context) error { _, err := f.CatchUp(ctx); return err },
+		Layers:  layers,
+		MaxBody: af.maxBody,
+	}, nil
+}

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/pinward/pinward/dispatch"
+	"github.com/pinward/pinward/requests"
+)
+
+// workorderFlags configure work-order delivery for serve.
+type workorderFlags struct {
+	webhook, secret string
+	timeout         time.Duration
+	backoff         time.Duration
+	maxAttempts     int
+	statusPoll      time.Duration
+}
+
+func (wf *workorderFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&wf.webhook, "workorder-webhook", "", "send every department's work orders to this webhook `URL` (departments with their own connector keep it)")
+	fs.StringVar(&wf.secret, "workorder-secret", "", "HMAC-SHA256 `secret` signing --workorder-webhook deliveries (better: PINWARD_WORKORDER_SECRET)")
+	fs.DurationVar(&wf.timeout, "workorder-timeout", 10*time.Second, "time limit of one delivery attempt")
+	fs.DurationVar(&wf.backoff, "workorder-backoff", time.Second, "wait before the first retry, doubled each attempt (with jitter, capped at 10m)")
+	fs.IntVar(&wf.maxAttempts, "workorder-max-attempts", 10, "delivery attempts before a work order is dead-lettered for staff")
+	fs.DurationVar(&wf.statusPoll, "workorder-status-poll", time.Minute, "how often Open311 connectors poll the receiving system for status")
+}
+
+// workorders is serve's work-order wiring: the store the Service writes
+// through (opening work orders for departments that send them), the outbox
+// for the API, and the running dispatcher.
+type workorders struct {
+	outbox requests.OutboxStore
+	sends  func(string) bool
+	stop   func()
+}
+
+// store is st wrapped so new clusters of departments that send work orders
+// open one, in the request's transaction.
+func (w *workorders) store(st requests.Store) requests.Store {
+	if w.sends == nil {
+		return st
+	}
+	return requests.WorkOrderIntake{Store: st, Sends: w.sends}
+}
+
+// setup builds the connectors of the catalog and the flags and starts the
+// dispatcher (stopped by stop, before the store closes).
+func (wf *workorderFlags) setup(ctx context.Context, env Env, log *slog.Logger, cat *requests.Catalog, tenant string, st appStore) (*workorders, error) {
+	w := &workorders{stop: func() {}}
+	ob, ok := st.(requests.OutboxStore)
+	if !ok {
+		return w, nil
+	}
+	w.outbox = ob
+	httpc := &http.Client{} // each attempt is bounded by the dispatcher's timeout
+	conns := map[string]dispatch.Connector{}
+	for dept, c := range cat.Connectors() {
+		switch c.Type {
+		case requests.ConnectorWebhook:
+			secret := env.Getenv(c.SecretEnv)
+			if secret == "" {
+				return nil, usageErrorf("department %s: its webhook's secret_env %s is not set", dept, c.SecretEnv)
+			}
+			conns[dept] = &dispatch.Webhook{URL: c.URL, Secret: []byte(secret), Client: httpc}
+		case requests.ConnectorOpen311:
+			key := ""
+			if c.APIKeyEnv != "" {
+				if key = env.Getenv(c.APIKeyEnv); key == "" {
+					return nil, usageErrorf("department %s: its Open311 api_key_env %s is not set", dept, c.APIKeyEnv)
+				}
+			}
+			conns[dept] = &dispatch.Open311{Endpoint: c.Endpoint, APIKey: key, ServiceCodeMap: c.ServiceCodeMap, Client: httpc}
+		}
+	}
+	var def dispatch.Connector
+	if wf.webhook != "" {
+		if wf.secret == "" {
+			return nil, usageErrorf("--workorder-webhook needs --workorder-secret (or PINWARD_WORKORDER_SECRET)")
+		}
+		if err := requests.CheckWebhookURL(wf.webhook); err != nil {
+			return nil, usageErrorf("--workorder-webhook: %v", err)
+		}
+		def = &dispatch.Webhook{URL: wf.webhook, Secret: []byte(wf.secret), Client: httpc}
+	}
+	if len(conns) == 0 && def == nil {
+		return w, nil
+	}
+	w.sends = func(dept string) bool {
+		_, ok := conns[dept]
+		return ok || def != nil
+	}
+	d, err := dispatch.New(dispatch.Config{
+		Tenant: tenant, Store: ob, Connectors: conns, Default: def,
+		MaxAttempts: wf.maxAttempts, BaseDelay: wf.backoff, Timeout: wf.timeout,
+		StatusInterval: wf.statusPoll, Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	dctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		d.Run(dctx)
+	}()
+	w.stop = func() { cancel(); wg.Wait() }
+	log.InfoContext(ctx, "delivering work orders", "departments", len(conns), "webhook", wf.webhook != "")
+	return w, nil
+}

@@ -1,0 +1,294 @@
+// The resident report page: pin, category, description, contact, submit
+// through Open311 POST with the server's web key.
+import { addContext, api, applyLang, config, el, fill, initialLang, maplibregl, newMap } from "./common.js";
+
+const T = {
+  title: { en: "Report an issue", fr: "Signaler un problème" },
+  skip: { en: "Skip to the form", fr: "Aller au formulaire" },
+  where: { en: "1. Where is it?", fr: "1. Où est-ce?" },
+  mapHint: { en: "Tap the map to drop a pin, then drag it to adjust. With a keyboard: move the map with the arrow keys and press “Pin at map centre”.",
+    fr: "Touchez la carte pour placer une épingle, puis faites-la glisser pour l'ajuster. Au clavier : déplacez la carte avec les flèches et appuyez sur « Épingler au centre »." },
+  mapLabel: { en: "Map: choose the location of the issue", fr: "Carte : choisissez l'emplacement du problème" },
+  useLocation: { en: "Use my location", fr: "Utiliser ma position" },
+  pinCentre: { en: "Pin at map centre", fr: "Épingler au centre" },
+  noPin: { en: "No location yet.", fr: "Aucun emplacement pour l'instant." },
+  what: { en: "2. What is it?", fr: "2. De quoi s'agit-il?" },
+  search: { en: "Search the categories", fr: "Rechercher une catégorie" },
+  searchPh: { en: "e.g. pothole, streetlight", fr: "p. ex. nid-de-poule, lampadaire" },
+  category: { en: "Category", fr: "Catégorie" },
+  description: { en: "Description", fr: "Description" },
+  descriptionHint: { en: "What do you see? Anything that helps the crew find it.", fr: "Que voyez-vous? Tout ce qui aide l'équipe à le trouver." },
+  contact: { en: "Contact details (optional)", fr: "Coordonnées (facultatif)" },
+  contactHint: { en: "Only municipal staff see these, to follow up with you.", fr: "Seul le personnel municipal les voit, pour faire un suivi." },
+  firstName: { en: "First name", fr: "Prénom" },
+  lastName: { en: "Last name", fr: "Nom" },
+  email: { en: "Email", fr: "Courriel" },
+  phone: { en: "Phone", fr: "Téléphone" },
+  submit: { en: "Send the report", fr: "Envoyer le signalement" },
+  sending: { en: "Sending…", fr: "Envoi…" },
+  ward: { en: "Ward", fr: "Quartier" },
+  nearest: { en: "Nearest", fr: "Le plus proche" },
+  locating: { en: "Locating…", fr: "Localisation…" },
+  noCats: { en: "No category matches.", fr: "Aucune catégorie ne correspond." },
+  sameIssue: { en: "Is this the same issue?", fr: "Est-ce le même problème?" },
+  sameHint: { en: "These open reports are nearby. If one is yours, add your report to it: the crew works it once.",
+    fr: "Ces signalements ouverts sont à proximité. Si l'un d'eux est le vôtre, ajoutez-y votre signalement : l'équipe le traite une seule fois." },
+  joinThis: { en: "Yes, add my report to this one", fr: "Oui, ajouter mon signalement à celui-ci" },
+  joined: { en: "Your report will be added to this issue.", fr: "Votre signalement sera ajouté à ce problème." },
+  reports: { en: "reports", fr: "signalements" },
+  away: { en: "away", fr: "de distance" },
+  needPin: { en: "Choose the location on the map first.", fr: "Choisissez d'abord l'emplacement sur la carte." },
+  needCat: { en: "Choose a category.", fr: "Choisissez une catégorie." },
+  noKey: { en: "Reporting from this page is not available on this server.", fr: "Le signalement par cette page n'est pas offert sur ce serveur." },
+  thanks: { en: "Thank you! Your request number is", fr: "Merci! Votre numéro de demande est" },
+  statusLink: { en: "Follow its status", fr: "Suivre son état" },
+  another: { en: "Report another issue", fr: "Signaler un autre problème" },
+  geoFail: { en: "Your location is not available; place the pin on the map.", fr: "Votre position n'est pas disponible; placez l'épingle sur la carte." },
+  mapFail: { en: "The map cannot be shown on this device; use your location instead.", fr: "La carte ne peut pas s'afficher sur cet appareil; utilisez plutôt votre position." },
+  required: { en: "(required)", fr: "(obligatoire)" },
+  choose: { en: "Choose…", fr: "Choisir…" },
+};
+const tr = (k) => T[k][state.lang];
+
+const state = { lang: initialLang(), point: null, code: "", services: [], where: null, defs: {}, idem: newIdem() };
+const $ = (id) => document.getElementById(id);
+
+function newIdem() { return (crypto.randomUUID && crypto.randomUUID()) || String(Math.random()).slice(2); }
+
+let map = null, marker = null;
+try {
+  map = newMap("map");
+  map.on("load", () => addContext(map));
+  map.on("click", (e) => setPoint([e.lngLat.lng, e.lngLat.lat]));
+} catch (err) {
+  console.warn("map unavailable", err);
+  $("map").replaceChildren(el("p", { class: "hint", "data-i18n": "mapFail" }, tr("mapFail")));
+}
+window.pinward = { map, state }; // for the browser tests and the curious
+
+function setPoint(p, { fly = false } = {}) {
+  state.point = p;
+  if (map) {
+    if (!marker) {
+      marker = new maplibregl.Marker({ draggable: true, color: "#b3261e" }).setLngLat(p).addTo(map);
+      marker.getElement().setAttribute("aria-hidden", "true");
+      marker.on("dragend", () => { const l = marker.getLngLat(); setPoint([l.lng, l.lat]); });
+    } else marker.setLngLat(p);
+    if (fly) map.flyTo({ center: p, zoom: Math.max(map.getZoom(), 16) });
+  }
+  locate();
+}
+
+$("pin-centre").addEventListener("click", () => {
+  if (!map) return;
+  const c = map.getCenter();
+  setPoint([c.lng, c.lat]);
+});
+$("locate-me").addEventListener("click", () => {
+  if (!navigator.geolocation) { showError(tr("geoFail")); return; }
+  navigator.geolocation.getCurrentPosition(
+    (pos) => setPoint([pos.coords.longitude, pos.coords.latitude], { fly: true }),
+    () => showError(tr("geoFail")),
+    { enableHighAccuracy: true, timeout: 10000 });
+});
+
+let locateSeq = 0;
+async function locate() {
+  if (!state.point) return;
+  const seq = ++locateSeq;
+  const [lon, lat] = state.point;
+  $("place").replaceChildren(el("p", {}, tr("locating")));
+  const q = new URLSearchParams({ lat: lat.toFixed(7), long: lon.toFixed(7), locale: state.lang });
+  if (state.code) q.set("service_code", state.code);
+  try {
+    const r = await api("/api/v1/locate?" + q, { lang: state.lang });
+    if (seq !== locateSeq) return;
+    state.where = r;
+    renderPlace();
+  } catch (err) {
+    if (seq !== locateSeq) return;
+    state.where = null;
+    $("place").replaceChildren(el("p", { class: "alert", id: "place-error" }, err.message));
+    $("nearby").hidden = true;
+  }
+}
+
+function renderPlace() {
+  const r = state.where;
+  if (!r) { $("place").replaceChildren(el("p", {}, tr("noPin"))); return; }
+  const lines = [el("p", { id: "ward" }, el("strong", {}, tr("ward") + colon()), r.ward.name)];
+  if (state.code && r.asset) {
+    lines.push(el("p", { id: "asset" }, el("strong", {}, tr("nearest") + colon()),
+      `${assetName(r.asset.layer)} ${r.asset.id} (${Math.round(r.asset.distance_m)} m)`));
+  }
+  fill($("place"), lines);
+  renderNearby();
+}
+
+const ASSET = {
+  streetlight: { en: "Streetlight", fr: "Lampadaire" }, hydrant: { en: "Hydrant", fr: "Borne d'incendie" },
+  tree: { en: "Tree", fr: "Arbre" }, catch_basin: { en: "Catch basin", fr: "Puisard" }, sign: { en: "Sign", fr: "Panneau" },
+};
+const assetName = (l) => (ASSET[l] ? ASSET[l][state.lang] : l);
+
+function renderNearby() {
+  const box = $("nearby");
+  const list = (state.where && state.where.nearby) || [];
+  if (!state.code || list.length === 0) { box.hidden = true; box.replaceChildren(); return; }
+  box.hidden = false;
+  fill(box,
+    el("h3", {}, tr("sameIssue")),
+    el("p", { class: "hint" }, tr("sameHint")),
+    el("ul", {}, list.map((c) => el("li", {},
+      el("p", {}, el("strong", {}, `#${c.cluster_id} · ${c.service_name}`), ` — ${c.status_label}, ${c.count} ${tr("reports")}, ${Math.round(c.distance_m)} m ${tr("away")}`),
+      c.description ? el("p", { class: "hint" }, c.description) : null,
+      state.where.joins === c.cluster_id && sameSpot(c)
+        ? el("p", {}, tr("joined"))
+        : el("button", { type: "button", onclick: () => setPoint([c.long, c.lat]) }, tr("joinThis")),
+    ))));
+}
+const sameSpot = (c) => state.point && Math.abs(state.point[0] - c.long) < 1e-7 && Math.abs(state.point[1] - c.lat) < 1e-7;
+
+const colon = () => (state.lang === "fr" ? " : " : ": ");
+
+async function loadServices() {
+  const list = await api(`/open311/v2/services.json?locale=${state.lang}`, { lang: state.lang });
+  state.services = list;
+  renderCats();
+}
+
+function renderCats() {
+  const box = $("cats");
+  const term = $("cat-search").value.trim().toLocaleLowerCase();
+  const norm = (s) => (s || "").toLocaleLowerCase().normalize("NFD").replace(/\p{M}/gu, "");
+  const groups = new Map();
+  for (const s of state.services) {
+    const hay = norm([s.service_name, s.description, s.keywords, s.group].join(" "));
+    if (term && !hay.includes(norm(term))) continue;
+    if (!groups.has(s.group)) groups.set(s.group, []);
+    groups.get(s.group).push(s);
+  }
+  const label = box.firstElementChild;
+  const sets = [...groups].map(([g, items]) => el("fieldset", {}, el("legend", {}, g),
+    items.map((s) => el("label", {},
+      el("input", { type: "radio", name: "service_code", value: s.service_code, checked: s.service_code === state.code,
+        onchange: () => chooseCat(s.service_code) }),
+      s.service_name))));
+  box.replaceChildren(label, ...(sets.length ? sets : [el("p", { class: "hint" }, tr("noCats"))]));
+}
+$("cat-search").addEventListener("input", renderCats);
+
+async function chooseCat(code) {
+  state.code = code;
+  locate();
+  try {
+    const key = state.lang + ":" + code;
+    if (!state.defs[key]) state.defs[key] = await api(`/open311/v2/services/${encodeURIComponent(code)}.json?locale=${state.lang}`, { lang: state.lang });
+    renderAttrs(state.defs[key]);
+  } catch (err) { showError(err.message); }
+}
+
+function renderAttrs(def) {
+  const box = $("attrs");
+  const attrs = ((def && def.attributes) || []).filter((a) => a.variable !== false);
+  box.replaceChildren(...attrs.map((a) => {
+    const id = "attr-" + a.code;
+    const name = `attribute[${a.code}]`;
+    const lbl = el("label", { for: id }, a.description, a.required ? " " + tr("required") : "");
+    let input;
+    switch (a.datatype) {
+      case "singlevaluelist":
+        input = el("select", { id, name, required: a.required }, el("option", { value: "" }, tr("choose")),
+          (a.values || []).map((v) => el("option", { value: v.key }, v.name)));
+        break;
+      case "multivaluelist":
+        input = el("select", { id, name, multiple: true, required: a.required }, (a.values || []).map((v) => el("option", { value: v.key }, v.name)));
+        break;
+      case "text":
+        input = el("textarea", { id, name, required: a.required });
+        break;
+      case "number":
+        input = el("input", { type: "number", id, name, required: a.required, step: "any" });
+        break;
+      case "datetime":
+        input = el("input", { type: "datetime-local", id, name, required: a.required });
+        break;
+      default:
+        input = el("input", { type: "text", id, name, required: a.required });
+    }
+    return el("div", {}, lbl, input);
+  }));
+}
+
+function showError(msg) {
+  const e = $("error");
+  e.textContent = msg;
+  e.hidden = !msg;
+}
+
+$("form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  showError("");
+  if (!config.web_key) { showError(tr("noKey")); return; }
+  if (!state.point) { showError(tr("needPin")); $("pin-centre").focus(); return; }
+  if (!state.code) { showError(tr("needCat")); $("cat-search").focus(); return; }
+  const body = new URLSearchParams();
+  body.set("api_key", config.web_key);
+  body.set("locale", state.lang);
+  body.set("service_code", state.code);
+  body.set("lat", state.point[1].toFixed(7));
+  body.set("long", state.point[0].toFixed(7));
+  for (const f of ["description", "first_name", "last_name", "email", "phone"]) {
+    const v = $(f).value.trim();
+    if (v) body.set(f, v);
+  }
+  for (const inp of $("attrs").querySelectorAll("[name]")) {
+    if (inp.multiple) for (const o of inp.selectedOptions) body.append(inp.name, o.value);
+    else if (inp.value !== "") body.set(inp.name, inp.value);
+  }
+  const btn = $("submit");
+  btn.disabled = true;
+  btn.textContent = tr("sending");
+  try {
+    const res = await fetch("/open311/v2/requests.json", {
+      method: "POST", body, headers: { Accept: "application/json", "Idempotency-Key": state.idem },
+    });
+    const data = await res.json().catch(() => null);
+    if (!res.ok) {
+      const e = Array.isArray(data) ? data[0] : data;
+      throw new Error((e && (state.lang === "fr" ? e.description_fr : e.description_en)) || "HTTP " + res.status);
+    }
+    done(data[0]);
+  } catch (err) {
+    showError(err.message);
+  } finally {
+    btn.disabled = false;
+    btn.textContent = tr("submit");
+  }
+});
+
+function done(r) {
+  const id = r.service_request_id;
+  const ward = state.where && state.where.ward;
+  const box = $("done");
+  fill(box,
+    el("p", {}, tr("thanks")),
+    el("p", { class: "number", id: "request-number" }, id),
+    ward ? el("p", { id: "done-ward" }, `${tr("ward")}${colon()}${ward.name}`) : null,
+    r.service_notice ? el("p", {}, r.service_notice) : null,
+    el("p", {}, el("a", { href: `/r/${encodeURIComponent(id)}?locale=${state.lang}`, id: "status-link" }, tr("statusLink"))),
+    el("button", { type: "button", onclick: () => location.reload() }, tr("another")));
+  box.hidden = false;
+  $("form").hidden = true;
+  box.focus();
+}
+
+function setLang(lang) {
+  state.lang = lang;
+  localStorage.setItem("pinward-lang", lang);
+  applyLang(T, lang);
+  loadServices().then(() => { if (state.code) chooseCat(state.code); }).catch((e) => showError(e.message));
+  if (state.point) locate();
+}
+for (const b of document.querySelectorAll("[data-lang-button]")) b.addEventListener("click", () => setLang(b.dataset.langButton));
+setLang(state.lang);

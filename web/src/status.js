@@ -1,0 +1,59 @@
+// The status page /r/{id}: a request's public record, in the resident's language.
+import { api, applyLang, el, fmtDate, initialLang } from "./common.js";
+
+const T = {
+  title: { en: "Request status", fr: "État de la demande" },
+  home: { en: "Report another issue", fr: "Signaler un autre problème" },
+  number: { en: "Request", fr: "Demande" },
+  service: { en: "Category", fr: "Catégorie" },
+  status: { en: "Status", fr: "État" },
+  open: { en: "Open", fr: "Ouverte" },
+  closed: { en: "Closed", fr: "Fermée" },
+  ward: { en: "Ward", fr: "Quartier" },
+  requested: { en: "Reported", fr: "Signalée" },
+  updated: { en: "Updated", fr: "Mise à jour" },
+  notes: { en: "Notes", fr: "Notes" },
+  description: { en: "Description", fr: "Description" },
+  loading: { en: "Loading…", fr: "Chargement…" },
+};
+let lang = initialLang();
+const id = decodeURIComponent(location.pathname.split("/").pop());
+
+async function render() {
+  const box = document.getElementById("status");
+  box.replaceChildren(el("p", {}, T.loading[lang]));
+  try {
+    const [r] = await api(`/open311/v2/requests/${encodeURIComponent(id)}.json?locale=${lang}`, { lang });
+    // The ward's name: the one in force at the point now, when it is still
+    // the request's ward (after redistricting the ID alone is shown).
+    let ward = r.ward_id;
+    if (r.lat !== undefined && r.long !== undefined) {
+      try {
+        const l = await api(`/api/v1/locate?lat=${r.lat}&long=${r.long}&locale=${lang}`, { lang });
+        if (l.ward && l.ward.id === r.ward_id) ward = l.ward.name;
+      } catch { /* the ID will do */ }
+    }
+    const row = (k, v, attrs = {}) => (v ? [el("dt", {}, T[k][lang]), el("dd", attrs, v)] : []);
+    box.replaceChildren(
+      el("h2", {}, `${T.number[lang]} ${r.service_request_id}`),
+      el("dl", { class: "facts" },
+        row("service", r.service_name),
+        row("status", T[r.status] ? T[r.status][lang] : r.status, { id: "request-status" }),
+        row("ward", ward, { id: "request-ward" }),
+        row("requested", fmtDate(r.requested_datetime, lang)),
+        row("updated", fmtDate(r.updated_datetime, lang)),
+        row("notes", r.status_notes),
+        row("description", r.description)));
+  } catch (err) {
+    box.replaceChildren(el("p", { class: "alert", role: "alert" }, err.message));
+  }
+}
+
+function setLang(l) {
+  lang = l;
+  localStorage.setItem("pinward-lang", l);
+  applyLang(T, l);
+  render();
+}
+for (const b of document.querySelectorAll("[data-lang-button]")) b.addEventListener("click", () => setLang(b.dataset.langButton));
+setLang(lang);

@@ -1,0 +1,126 @@
+// Package web serves pinward's two pages: the resident report page (/, with
+// the status page /r/{id}) and the staff cluster map (/staff). They are
+// static files built from web/src by esbuild (MapLibre GL JS from npm,
+// pinned in web/package-lock.json) into web/dist, which is committed and
+// embedded here, so `go build` needs no Node. Rebuild with `make web` (or
+// `cd web && npm ci && npm run build`); a test fails when web/src changed
+// and web/dist was not rebuilt.
+//
+// The pages talk to pinward only over HTTP: Open311 (/open311/v2/...), the
+// locate endpoint (/api/v1/locate), the staff API (/api/v1/clusters...) and
+// vector tiles (/tiles/{layer}.json). web imports nothing of pinward; the
+// server hands it what the pages need in Options.
+package web
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"strings"
+)
+
+//go:embed all:dist
+var dist embed.FS
+
+// Options is what the pages are told by the server.
+type Options struct {
+	// WebKey is the Open311 api_key the resident page submits with: an
+	// integrator key the server created (only its hash is stored). Empty:
+	// the page says submitting is not available.
+	WebKey string
+	// BasemapStyle is the URL of a MapLibre style to draw under pinward's
+	// own layers, for deployments that have a map service. Empty: the
+	// ward boundaries and assets from pinward's tiles are the only context,
+	// so no map service on the internet is needed.
+	BasemapStyle string
+	// Bounds is the municipality's extent, [west, south, east, north], for
+	// the first view of the maps.
+	Bounds [4]float64
+	// Name is the municipality's name for page titles (both languages).
+	NameEn, NameFr string
+}
+
+// pageConfig is Options as the pages' scripts read it.
+type pageConfig struct {
+	WebKey       string     `json:"web_key"`
+	BasemapStyle string     `json:"basemap_style"`
+	Bounds       [4]float64 `json:"bounds"`
+	NameEn       string     `json:"name_en"`
+	NameFr       string     `json:"name_fr"`
+}
+
+// configMarker is where the built HTML pages get their configuration.
+const configMarker = "<!--pinward-config-->"
+
+// Handler serves the pages and their static files:
+//
+//	GET /            the resident report page
+//	GET /r/{id}      a request's status page
+//	GET /staff       the staff cluster map
+//	GET /static/...  scripts, styles, MapLibre (immutable for a build)
+//
+// Any other path is not found. The caller mounts it under its router.
+func Handler(opts Options) (http.Handler, error) {
+	files, err := fs.Sub(dist, "dist")
+	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	cfg, err := json.Marshal(pageConfig(opts)) // escapes <, > and &: safe inside <script>
+	if err != nil {
+		return nil, fmt.Errorf("web: config: %w", err)
+	}
+	inject := []byte(`<script id="pinward-config" type="application/json">` + string(cfg) + `</script>`)
+	pages := map[string][]byte{}
+	for _, name := range []string{"index.html", "status.html", "staff.html"} {
+		b, err := fs.ReadFile(files, name)
+		if err != nil {
+			return nil, fmt.Errorf("web: the build lacks %s (run make web): %w", name, err)
+		}
+		if !bytes.Contains(b, []byte(configMarker)) {
+			return nil, fmt.Errorf("web: %s has no %s", name, configMarker)
+		}
+		pages[name] = bytes.Replace(b, []byte(configMarker), inject, 1)
+	}
+	stamp, _ := fs.ReadFile(files, ".stamp")
+	etag := `"` + strings.TrimSpace(string(stamp)) + `"`
+
+	mux := http.NewServeMux()
+	page := func(name string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			h := w.Header()
+			h.Set("Content-Type", "text/html; charset=utf-8")
+			h.Set("Cache-Control", "no-cache")
+			h.Set("X-Content-Type-Options", "nosniff")
+			h.Set("Referrer-Policy", "same-origin")
+			w.Write(pages[name])
+		}
+	}
+	mux.HandleFunc("GET /{$}", page("index.html"))
+	mux.HandleFunc("GET /r/{id}", page("status.html"))
+	mux.HandleFunc("GET /staff", page("staff.html"))
+	static := http.StripPrefix("/static/", http.FileServerFS(files))
+	mux.HandleFunc("GET /static/", func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(r.URL.Path, "/static/")
+		if strings.HasSuffix(name, ".html") || strings.HasPrefix(name, ".") || name == "" {
+			http.NotFound(w, r)
+			return
+		}
+		// Files are named the same across builds: revalidate by the build's
+		// stamp rather than caching forever.
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		w.Header().Set("ETag", etag)
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		if r.Header.Get("If-None-Match") == etag {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		if strings.HasSuffix(name, ".mjs") {
+			w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+		}
+		static.ServeHTTP(w, r)
+	})
+	return mux, nil
+}
