@@ -34,6 +34,8 @@ bench:
 	scripts/with-postgis.sh $(BIN)/pinward bench cluster
 	scripts/with-postgis.sh $(BIN)/pinward bench intake
 	scripts/with-postgis.sh $(BIN)/pinward bench assets
+	scripts/with-postgis.sh $(BIN)/pinward bench workorders
+	scripts/with-postgis.sh $(BIN)/pinward bench tiles
 
 lint: $(STATICCHECK)
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi

@@ -118,6 +118,7 @@ func New(cfg Config) http.Handler {
 	h.mountTiles(r, cfg.Tiles)
 	h.mountWeb(r, cfg.Web)
 	h.mountAssets(r, cfg.Assets)
+	h.mountClusters(r)
 	if g, ok := reg.(prometheus.Gatherer); ok {
 		r.Handle("/metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
 	}

@@ -40,7 +40,7 @@ const assetMaxBody = 8 << 20
 
 // newAssetWorld serves st with the sample municipality, seeding the store
 // with the sample's assets when seed is set; the follower runs until the
-// test ends, woken by wake (nil: polling every 100 ms).
+// test ends, woken by wake (nil: polling every 100 ms; else only by wake).
 func newAssetWorld(t *testing.T, st store, wake <-chan struct{}, seed bool) *assetWorld {
 	t.Helper()
 	ctx := context.Background()
@@ -75,7 +75,13 @@ func newAssetWorld(t *testing.T, st store, wake <-chan struct{}, seed bool) *ass
 	}
 	fctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
-	go func() { defer close(done); f.Run(fctx, wake, 100*time.Millisecond) }()
+	// With a wake channel, polling is too slow to matter: the changes of
+	// other servers must arrive by LISTEN/NOTIFY.
+	poll := 100 * time.Millisecond
+	if wake != nil {
+		poll = time.Hour
+	}
+	go func() { defer close(done); f.Run(fctx, wake, poll) }()
 	t.Cleanup(func() { cancel(); <-done })
 
 	svc, err := requests.NewService(requests.ServiceConfig{Tenant: tenant, Catalog: cat, Wards: set, Assets: f.Index(), Store: st})

@@ -59,6 +59,11 @@ func (h *handler) mountWorkOrders(r chi.Router, st requests.OutboxStore) {
 	}
 	r.Post("/api/v1/workorders/{id}/status", func(w http.ResponseWriter, r *http.Request) {
 		key, err := h.authenticate(r, "")
+		if err == nil && key.Role == requests.RoleReporter {
+			// A reporter key may be public (the resident page's).
+			err = i18n.Errorf(i18n.Forbidden, "api_key", i18n.T("a reporter key may only submit requests",
+				"une clé de signalement ne peut que soumettre des demandes"))
+		}
 		if err != nil {
 			h.writeError(w, r, err)
 			return

@@ -42,13 +42,13 @@
 //
 // # In the service
 //
-// The Assigner is the in-memory half of assignment; the store is the
-// record. A server Restores, at start, the open requests created within
-// each category's window (all open ones for categories without a window)
-// with the cluster IDs the store holds, then Assigns each new request and
-// writes the Outcome in the same transaction: the request's cluster, and
-// the relabelling of Absorbed clusters. Staff Merge, Split and Close act on
-// both. An Assigner is single-threaded: the service serialises assignment
-// per tenant and partition (an advisory lock in the database) and Restores
-// what another server assigned since it last held the lock.
+// Intake does not hold an Assigner: the store is the record, and several
+// servers share it. Each store applies the same rule (partition, distance,
+// window, same asset) in the submitting transaction, under a database lock
+// per tenant and partition cell, and the request joins the nearest open
+// cluster it is linked to. One difference is deliberate: a report linked
+// to two open clusters joins the nearer one instead of merging them, since
+// merging issues that staff may have split apart is a staff decision (the
+// staff API merges and splits). The Assigner and Cluster serve batch runs,
+// the comparison with PostGIS, and what-if analysis of rules over history.
 package dedup

@@ -134,10 +134,15 @@ func (d *Dispatcher) Wake() {
 
 func (d *Dispatcher) now() time.Time { return d.cfg.Now().UTC().Truncate(time.Microsecond) }
 
-// lease is how long a claim holds: longer than an attempt can take plus
-// its bookkeeping, so a live dispatcher rarely loses a message it is still
-// sending (and when it does, the receiver drops the duplicate by key).
-func (d *Dispatcher) lease() time.Duration { return d.cfg.Timeout + max(d.cfg.Timeout/2, time.Second) }
+// lease is how long a claim holds: longer than the whole batch can take
+// (Workers attempts at a time, each up to Timeout, recorded together at the
+// end) plus its bookkeeping, so another server never takes a message this
+// one is still sending or has sent but not yet recorded. It is also how
+// long a crashed server's claims wait before they are sent again.
+func (d *Dispatcher) lease() time.Duration {
+	rounds := (d.cfg.Batch + d.cfg.Workers - 1) / d.cfg.Workers
+	return time.Duration(rounds)*d.cfg.Timeout + max(d.cfg.Timeout/2, time.Second)
+}
 
 // Run delivers until ctx is done. Store failures are logged and retried at
 // the next poll; an attempt cut short by ctx records nothing (its lease

@@ -3,6 +3,8 @@ package dispatch_test
 import (
 	"context"
 	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,8 +21,11 @@ import (
 
 	"github.com/paulmach/orb"
 	"github.com/pinward/pinward/dispatch"
+	"github.com/pinward/pinward/geo"
 	"github.com/pinward/pinward/i18n"
+	"github.com/pinward/pinward/internal/pgtest"
 	"github.com/pinward/pinward/requests"
+	"github.com/pinward/pinward/store/postgis"
 	"github.com/pinward/pinward/store/sqlite"
 )
 
@@ -35,13 +41,15 @@ type receiver struct {
 	mu     sync.Mutex
 	seen   map[string]int // Idempotency-Key → deliveries
 	bodies map[string]dispatch.Payload
+	raw    map[string][]byte      // the last body under each key, as sent
+	header map[string]http.Header // and its headers
 	badSig atomic.Int64
 	// behave decides the answer to the n-th delivery (1-based) of key.
 	behave func(key string, n int, w http.ResponseWriter) bool
 }
 
 func newReceiver(t *testing.T) *receiver {
-	return &receiver{t: t, seen: map[string]int{}, bodies: map[string]dispatch.Payload{}}
+	return &receiver{t: t, seen: map[string]int{}, bodies: map[string]dispatch.Payload{}, raw: map[string][]byte{}, header: map[string]http.Header{}}
 }
 
 func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -61,6 +69,7 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rc.seen[key]++
 	n := rc.seen[key]
 	rc.bodies[key] = p
+	rc.raw[key], rc.header[key] = body, r.Header.Clone()
 	rc.mu.Unlock()
 	if strings.Contains(string(body), "@example.ca") || strings.Contains(string(body), "555-") {
 		rc.t.Errorf("personal information in a work order: %s", body)
@@ -93,7 +102,7 @@ func openStore(t *testing.T) *sqlite.Store {
 // seed stores n requests, each starting its own cluster (1 km apart) and
 // asking for a work order; each has a reporter, whose details must never
 // leave.
-func seed(t *testing.T, s *sqlite.Store, n int) {
+func seed(t *testing.T, s requests.Store, n int) {
 	ctx := context.Background()
 	at := time.Now().UTC().Truncate(time.Microsecond)
 	for i := range n {
@@ -113,7 +122,7 @@ func seed(t *testing.T, s *sqlite.Store, n int) {
 	}
 }
 
-func newDispatcher(t *testing.T, s *sqlite.Store, url string, mod func(*dispatch.Config)) *dispatch.Dispatcher {
+func newDispatcher(t *testing.T, s requests.OutboxStore, url string, mod func(*dispatch.Config)) *dispatch.Dispatcher {
 	cfg := dispatch.Config{
 		Tenant: tenant, Store: s,
 		Default:   &dispatch.Webhook{URL: url, Secret: []byte(secret)},
@@ -131,7 +140,7 @@ func newDispatcher(t *testing.T, s *sqlite.Store, url string, mod func(*dispatch
 }
 
 // run runs d until every work order is delivered (or fails the test).
-func run(t *testing.T, s *sqlite.Store, d *dispatch.Dispatcher, n int) {
+func run(t *testing.T, s requests.OutboxStore, d *dispatch.Dispatcher, n int) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { d.Run(ctx); close(done) }()
@@ -350,6 +359,164 @@ func TestBackoff(t *testing.T) {
 			if got := d.Backoff(n); got < want/2 || got > want {
 				t.Fatalf("Backoff(%d) = %v, want in [%v, %v]", n, got, want/2, want)
 			}
+		}
+	}
+}
+
+// TestPayload: the webhook document has exactly the documented fields,
+// with the cluster's values, and nothing of any reporter; the headers are
+// as documented and the signature verifies with nothing but the standard
+// library.
+func TestPayload(t *testing.T) {
+	s := openStore(t)
+	ctx := context.Background()
+	at := time.Now().UTC().Truncate(time.Microsecond)
+	p := orb.Point{-73.1, 46.05}
+	reporter := &requests.Reporter{FirstName: "Annabelle", LastName: "Tremblay", Email: "annabelle@example.ca",
+		Phone: "819-555-0199", DeviceID: "device-42"}
+	var first requests.Request
+	for i := range 2 { // the second report joins the first's cluster
+		r := requests.Request{TenantID: tenant, ServiceCode: "streetlight_out", Status: requests.Open,
+			Point: orb.Point{p[0] + float64(i)*1e-5, p[1]}, WardID: "3", Department: "electrical",
+			AssetLayer: "streetlight", AssetID: "SL-9", Address: "12 rue Principale",
+			Description: "dark since Monday", Attributes: map[string]string{"pole": "leaning"},
+			RequestedAt: at, UpdatedAt: at, DueAt: at.Add(72 * time.Hour), Lang: i18n.Fr, Token: fmt.Sprintf("pl-%d", i)}
+		got, err := s.CreateRequest(ctx, requests.NewRequest{
+			Request: r, Reporter: reporter, WorkOrder: true,
+			Cluster: &requests.ClusterQuery{Tenant: tenant, ServiceCodes: []string{"streetlight_out"}, Point: r.Point,
+				DistanceM: 30, Bound: geo.NewRuler(p[1]).Buffer(r.Point, 30), Since: at.Add(-time.Hour)},
+			Event: requests.Event{TenantID: tenant, At: at, Actor: "resident", Kind: requests.EventCreated, To: requests.Open},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = got
+		} else if got.ClusterID != first.ServiceRequestID {
+			t.Fatalf("second report in cluster %s, want %s", got.ClusterID, first.ServiceRequestID)
+		}
+	}
+	rc := newReceiver(t)
+	srv := httptest.NewServer(rc)
+	t.Cleanup(srv.Close)
+	run(t, s, newDispatcher(t, s, srv.URL, nil), 1)
+
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if len(rc.raw) != 1 {
+		t.Fatalf("%d keys, want 1", len(rc.raw))
+	}
+	for key, body := range rc.raw {
+		for _, pii := range []string{"Annabelle", "Tremblay", "annabelle@", "555-0199", "device-42"} {
+			if strings.Contains(string(body), pii) {
+				t.Errorf("the work order carries reporter information (%q): %s", pii, body)
+			}
+		}
+		var doc map[string]any
+		if err := json.Unmarshal(body, &doc); err != nil {
+			t.Fatal(err)
+		}
+		var fields []string
+		for k := range doc {
+			fields = append(fields, k)
+		}
+		slices.Sort(fields)
+		want := []string{"address", "asset_id", "asset_layer", "attributes", "category", "cluster_id", "created_at",
+			"department", "description", "due_at", "event", "location", "request_count", "status", "tenant", "ward", "work_order_id"}
+		if !slices.Equal(fields, want) {
+			t.Errorf("payload fields %v, want exactly %v", fields, want)
+		}
+		loc, _ := json.Marshal(doc["location"])
+		if doc["cluster_id"] != first.ServiceRequestID || doc["request_count"] != 2.0 || doc["category"] != "streetlight_out" ||
+			doc["ward"] != "3" || doc["asset_id"] != "SL-9" || doc["asset_layer"] != "streetlight" ||
+			doc["description"] != "dark since Monday" || doc["department"] != "electrical" || doc["status"] != "open" ||
+			doc["event"] != "work_order.created" || doc["due_at"] != first.DueAt.Format(time.RFC3339Nano) ||
+			string(loc) != `{"coordinates":[-73.1,46.05],"type":"Point"}` {
+			t.Errorf("payload %s", body)
+		}
+		h := rc.header[key]
+		mac := hmac.New(sha256.New, []byte(secret))
+		mac.Write(body)
+		if sig := "sha256=" + hex.EncodeToString(mac.Sum(nil)); !hmac.Equal([]byte(h.Get("X-Pinward-Signature")), []byte(sig)) {
+			t.Errorf("X-Pinward-Signature %q, want %q", h.Get("X-Pinward-Signature"), sig)
+		}
+		if key != "pinward-"+tenant+"-wo-"+doc["work_order_id"].(string) || h.Get("X-Pinward-Event") != "work_order.created" ||
+			h.Get("Content-Type") != "application/json" {
+			t.Errorf("headers %v", h)
+		}
+	}
+}
+
+// TestLeaseCoversBatch: two dispatchers on one store, one delivery at a
+// time each, to a slow receiver. The first claims every message; its batch
+// outlasts one attempt's timeout, yet the second must not take (and send
+// again) a message the first is still working through.
+func TestLeaseCoversBatch(t *testing.T) {
+	s := openStore(t)
+	const m = 8
+	seed(t, s, m)
+	rc := newReceiver(t)
+	rc.behave = func(string, int, http.ResponseWriter) bool { time.Sleep(250 * time.Millisecond); return false }
+	srv := httptest.NewServer(rc)
+	t.Cleanup(srv.Close)
+	slow := func(c *dispatch.Config) { c.Workers, c.Batch, c.Timeout = 1, m, 400*time.Millisecond }
+	first, second := newDispatcher(t, s, srv.URL, slow), newDispatcher(t, s, srv.URL, slow)
+	ctx, cancel := context.WithCancel(context.Background())
+	secondDone := make(chan struct{})
+	defer func() { cancel(); <-secondDone }()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if n, err := first.RunOnce(ctx); n != m || err != nil {
+			t.Errorf("first dispatcher claimed %d, %v; want all %d", n, err, m)
+		}
+	}()
+	time.Sleep(50 * time.Millisecond) // the first has claimed them
+	go func() { defer close(secondDone); second.Run(ctx) }()
+	<-done
+	waitDelivered(t, s, m, 10*time.Second)
+	time.Sleep(200 * time.Millisecond) // a stray second delivery would show now
+	for k, c := range check(t, rc, m) {
+		if c != 1 {
+			t.Errorf("%s delivered %d times, want once: the second dispatcher took a leased message", k, c)
+		}
+	}
+}
+
+// TestTwoServersOnePostGIS: two servers' dispatchers (two stores, two
+// pools) share one PostGIS outbox at once; every work order arrives, under
+// one key, once: a claim is never taken by both (FOR UPDATE SKIP LOCKED and
+// the lease).
+func TestTwoServersOnePostGIS(t *testing.T) {
+	url := pgtest.URL(t)
+	var stores [2]*postgis.Store
+	for i := range stores {
+		s, err := postgis.Open(context.Background(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(s.Close)
+		stores[i] = s
+	}
+	const m = 60
+	seed(t, stores[0], m)
+	rc := newReceiver(t)
+	rc.behave = func(string, int, http.ResponseWriter) bool { time.Sleep(5 * time.Millisecond); return false }
+	srv := httptest.NewServer(rc)
+	t.Cleanup(srv.Close)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	defer func() { cancel(); wg.Wait() }()
+	small := func(c *dispatch.Config) { c.Batch, c.Workers = 4, 2 } // many claims, so the two interleave
+	for _, s := range stores {
+		d := newDispatcher(t, s, srv.URL, small)
+		wg.Go(func() { d.Run(ctx) })
+	}
+	waitDelivered(t, stores[1], m, 30*time.Second)
+	time.Sleep(100 * time.Millisecond)
+	for k, c := range check(t, rc, m) {
+		if c != 1 {
+			t.Errorf("%s delivered %d times, want once", k, c)
 		}
 	}
 }

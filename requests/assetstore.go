@@ -66,7 +66,9 @@ type AssetStore interface {
 type AssetWatcher interface {
 	// WatchAssets sends on the returned channel (without blocking; a
 	// pending wake-up absorbs later ones) after any asset change commits,
-	// until ctx is done. Delivery is best effort: followers poll as well.
+	// until ctx is done; then it releases what it holds and closes the
+	// channel, so a caller can wait for that before closing the store.
+	// Delivery is best effort: followers poll as well.
 	WatchAssets(ctx context.Context) (<-chan struct{}, error)
 }
 

@@ -26,8 +26,9 @@ type AssetFollower struct {
 	tenant string
 	log    *slog.Logger
 
-	mu     sync.Mutex // one catch-up at a time
-	cursor int64
+	mu      sync.Mutex // one catch-up at a time
+	cursor  int64
+	onApply func([]AssetChange)
 }
 
 // StartAssets loads the tenant's assets from the store into a new Index,
@@ -76,6 +77,18 @@ func NewAssetFollower(store AssetStore, ix *assets.Index, tenant string, cursor 
 	return &AssetFollower{store: store, ix: ix, tenant: tenant, log: log, cursor: cursor}
 }
 
+// Observe lets another view of the assets (the map tiles) follow the
+// index: it calls load with the index while no change is being applied,
+// then onApply with each batch of changes applied after that, in commit
+// order, before the CatchUp that applied it returns. Nothing is missed
+// between the two. onApply must be quick and must not call the follower.
+func (f *AssetFollower) Observe(load func(*assets.Index), onApply func([]AssetChange)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	load(f.ix)
+	f.onApply = onApply
+}
+
 // Index returns the index the follower keeps current.
 func (f *AssetFollower) Index() *assets.Index { return f.ix }
 
@@ -101,6 +114,9 @@ func (f *AssetFollower) CatchUp(ctx context.Context) (int, error) {
 			return n, nil
 		}
 		f.apply(changes)
+		if f.onApply != nil {
+			f.onApply(changes)
+		}
 		f.cursor = changes[len(changes)-1].Seq
 		n += len(changes)
 		if len(changes) < MaxAssetChanges {
@@ -144,7 +160,8 @@ func (f *AssetFollower) apply(changes []AssetChange) {
 }
 
 // Run catches up whenever wake fires and at least every poll, until ctx
-// is done. A failed catch-up is logged and retried at the next tick.
+// is done. A failed catch-up is logged and retried at the next tick. A
+// closed wake leaves polling alone.
 func (f *AssetFollower) Run(ctx context.Context, wake <-chan struct{}, poll time.Duration) {
 	t := time.NewTicker(poll)
 	defer t.Stop()
@@ -160,7 +177,10 @@ func (f *AssetFollower) Run(ctx context.Context, wake <-chan struct{}, poll time
 		select {
 		case <-ctx.Done():
 			return
-		case <-wake:
+		case _, ok := <-wake:
+			if !ok {
+				wake = nil // a nil channel never fires
+			}
 		case <-t.C:
 		}
 	}

@@ -14,13 +14,19 @@ type Role string
 
 // The roles of API keys.
 const (
-	RoleIntegrator Role = "integrator" // submit requests, push assets, read work orders
+	// RoleReporter may only submit requests. It is the role of the key the
+	// resident page publishes: anyone can read that key, so it must not
+	// push assets, move work orders or manage clusters.
+	RoleReporter   Role = "reporter"
+	RoleIntegrator Role = "integrator" // submit requests, push assets, report work-order status
 	RoleStaff      Role = "staff"      // also update statuses, manage clusters, read reporters (logged)
 	RoleAdmin      Role = "admin"      // everything, including keys
 )
 
 // Valid reports whether r is a known role.
-func (r Role) Valid() bool { return r == RoleIntegrator || r == RoleStaff || r == RoleAdmin }
+func (r Role) Valid() bool {
+	return r == RoleReporter || r == RoleIntegrator || r == RoleStaff || r == RoleAdmin
+}
 
 // Key is a stored API key: its hash, never the key itself.
 type Key struct {

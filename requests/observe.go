@@ -1,5 +1,7 @@
 package requests
 
+import "context"
+
 // notify passes a stored request to ServiceConfig.OnChange (tile caches,
 // live views) and returns its arguments unchanged, so a store call can be
 // wrapped in it: return s.notify(s.cfg.Store.UpdateStatus(...)).
@@ -8,4 +10,27 @@ func (s *Service) notify(r Request, err error) (Request, error) {
 		s.cfg.OnChange(r)
 	}
 	return r, err
+}
+
+// RequestWatcher is implemented by stores that several servers may share
+// (PostgreSQL, by LISTEN/NOTIFY): it tells a server which requests were
+// created or changed by any server, so its map tiles follow. Stores
+// without it serve one process, whose own changes reach OnChange.
+type RequestWatcher interface {
+	// WatchRequests starts listening for the tenant's request changes and
+	// returns once it listens: every change committed after it returns is
+	// reported, until ctx is done (then the channel is closed). Each
+	// receive gives what changed since the previous one.
+	WatchRequests(ctx context.Context, tenant string) (<-chan RequestChanges, error)
+}
+
+// RequestChanges is one delivery of a RequestWatcher.
+type RequestChanges struct {
+	// IDs are the public IDs (ServiceRequestID) of the requests created or
+	// changed, each once, in no particular order. Reading them back gives
+	// their state at or after the change.
+	IDs []string
+	// All means some changes were not itemised (a bulk update, or the
+	// watcher lost its connection and listens again): read everything.
+	All bool
 }

@@ -72,6 +72,10 @@ type Store interface {
 	// law (PIPEDA, Quebec's Law 25) wants every staff access logged.
 	// RequestNotFoundError for an unknown request.
 	GetReporter(ctx context.Context, a ReporterAccess) (Reporter, error)
+
+	// ClusterStore: staff merge, split and close of clusters (see
+	// clusters.go).
+	ClusterStore
 }
 
 // KeyStore keeps API keys. Only a key's hash is stored.

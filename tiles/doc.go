@@ -5,9 +5,12 @@
 //
 // tiles imports no store, requests, wards or assets: its data comes in as
 // the plain types of this package (Ward, Asset, Request), fed by the
-// caller. cmd/pinward loads the open requests from the store at start and
-// calls Tiler.PutRequest on every submission and status change, so a tile
-// reflects a new request as soon as the store has it.
+// caller. cmd/pinward loads the open requests from the store at start,
+// calls Tiler.PutRequest on every submission and status change of its own
+// (requests.ServiceConfig.OnChange), puts the requests other servers
+// change (PostgreSQL LISTEN/NOTIFY, requests.RequestWatcher) and follows
+// the asset change feed with Tiler.UpdateAssets, so a tile reflects a
+// change within milliseconds of its commit on any server.
 //
 // # Layers and feature properties
 //
@@ -60,10 +63,11 @@
 //
 // Tiler.Tile keeps rendered tiles (and their gzip form) in a bounded
 // in-memory cache stamped with the version of the layer's data. Every
-// change (PutRequest, RemoveRequest, SetRequests, SetWards, SetAssets)
-// bumps the version under the same lock that readers render under, so the
-// next request for any tile of that layer renders afresh: a change is
-// visible on the next fetch, and no stale render can be stored after it.
+// change (PutRequest, RemoveRequest, SetRequests, SetWards, SetAssets,
+// UpdateAssets) bumps the version under the same lock that readers render
+// under, so the next request for any tile of that layer renders afresh: a
+// change is visible on the next fetch, and no stale render can be stored
+// after it.
 // ETags are a hash of the tile's bytes, so a client revalidating a tile
 // the change did not touch still gets 304.
 package tiles

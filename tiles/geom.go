@@ -30,8 +30,11 @@ const (
 	// cellShift: a tile below DetailZoom is 2^cellShift × 2^cellShift cells.
 	cellShift = 4
 	// bucketZoom is the zoom of the buckets points are kept in: a tile at
-	// DetailZoom and deeper reads at most 4 × 4 of them.
-	bucketZoom = 17
+	// zoom z >= DetailZoom reads 2^(19-z) × 2^(19-z) of them plus a ring
+	// for its buffer (at zoom 16, 100 buckets over 1.6 times its area; at
+	// zoom 17 buckets it read 16 over 4 times its area, and scanning the
+	// points it then dropped was most of its time).
+	bucketZoom = 19
 	// SimplifyTolerance is the Douglas-Peucker tolerance for ward
 	// boundaries, in tile units (1/8 of a pixel on a 512 px tile).
 	SimplifyTolerance = 1.0

@@ -1,6 +1,9 @@
 package tiles
 
-import "math/bits"
+import (
+	"math/bits"
+	"strconv"
+)
 
 // pointWriter encodes one MVT layer of point features straight to protobuf
 // (vector_tile.proto, version 2). The requests and clusters layers go
@@ -9,13 +12,20 @@ import "math/bits"
 // values of an entry are computed once when it is indexed, and a tile only
 // numbers the distinct ones. Tests decode its output with orb's
 // encoding/mvt.
+//
+// A Tiler keeps used writers in a pool (reset clears them), so a render
+// allocates little besides the tile it returns.
 type pointWriter struct {
-	keys   []string
-	keyIdx map[string]uint32
-	vals   []pval
-	valIdx map[pval]uint32
-	feats  []byte
-	tags   []uint32
+	keys    []string
+	keyIdx  map[string]uint32
+	vals    []pval
+	valIdx  map[pval]uint32 // values numbered by val
+	fvals   []fval          // values numbered by fv, after vals
+	fvalIdx fvalTable
+	dict    *valueDict // of the fDictStr values
+	feats   []byte
+	tags    []uint32
+	layer   []byte
 }
 
 // pval is one property value: a string, an integer or a boolean.
@@ -38,6 +48,23 @@ func newPointWriter() *pointWriter {
 	return &pointWriter{keyIdx: map[string]uint32{}, valIdx: map[pval]uint32{}}
 }
 
+// reset empties the writer for the next tile, keeping its memory unless a
+// huge tile grew it.
+func (w *pointWriter) reset() {
+	const keep = 1 << 20
+	if cap(w.feats) > keep || len(w.fvalIdx.idx) > keep/16 {
+		*w = *newPointWriter()
+		return
+	}
+	clear(w.keys)
+	clear(w.vals)
+	w.keys, w.vals, w.fvals, w.feats, w.tags, w.layer = w.keys[:0], w.vals[:0], w.fvals[:0], w.feats[:0], w.tags[:0], w.layer[:0]
+	w.dict = nil
+	clear(w.keyIdx)
+	clear(w.valIdx)
+	w.fvalIdx.reset()
+}
+
 func (w *pointWriter) key(k string) uint32 {
 	if i, ok := w.keyIdx[k]; ok {
 		return i
@@ -58,10 +85,64 @@ func (w *pointWriter) val(v pval) uint32 {
 	return i
 }
 
+// fv numbers a spot's value. A tile uses either val or fv, never both:
+// fv's indices count from zero too, and tile writes fvals after vals.
+func (w *pointWriter) fv(v fval) uint32 {
+	slot := w.fvalIdx.find(v, w.fvals)
+	if i := w.fvalIdx.idx[slot]; i != 0 {
+		return i - 1
+	}
+	i := uint32(len(w.fvals))
+	w.fvals = append(w.fvals, v)
+	w.fvalIdx.idx[slot] = i + 1
+	if w.fvalIdx.grow(len(w.fvals)) {
+		for j, v := range w.fvals {
+			w.fvalIdx.idx[w.fvalIdx.find(v, w.fvals)] = uint32(j) + 1
+		}
+	}
+	return i
+}
+
+// fvalTable numbers the fvals of a tile: open addressing with linear
+// probing over 16-byte keys, several times cheaper than a Go map here
+// (a zoom 16 tile numbers some 6,000 values). idx holds index+1 into the
+// writer's fvals, 0 for an empty slot.
+type fvalTable struct {
+	idx []uint32
+}
+
+func (t *fvalTable) find(v fval, vals []fval) int {
+	if len(t.idx) == 0 {
+		t.idx = make([]uint32, 1024)
+	}
+	mask := len(t.idx) - 1
+	h := (v[0]*0x9E3779B97F4A7C15 ^ v[1]) * 0xBF58476D1CE4E5B9
+	for i := int(h>>32) & mask; ; i = (i + 1) & mask {
+		if j := t.idx[i]; j == 0 || vals[j-1] == v {
+			return i
+		}
+	}
+}
+
+// grow doubles the table when n entries fill more than half of it and
+// reports whether it did (the caller then reinserts every entry).
+func (t *fvalTable) grow(n int) bool {
+	if 2*n <= len(t.idx) {
+		return false
+	}
+	t.idx = make([]uint32, 2*len(t.idx))
+	return true
+}
+
+func (t *fvalTable) reset() { clear(t.idx) }
+
 // begin starts a feature; add its properties with prop, then end it.
 func (w *pointWriter) begin() { w.tags = w.tags[:0] }
 
 func (w *pointWriter) prop(k uint32, v pval) { w.tags = append(w.tags, k, w.val(v)) }
+
+// tag adds a property whose value index comes from fv.
+func (w *pointWriter) tag(k, v uint32) { w.tags = append(w.tags, k, v) }
 
 // end writes the feature begun last: an optional id (hasID) and one point
 // in tile units.
@@ -97,8 +178,7 @@ func (w *pointWriter) tile(name string) []byte {
 	if len(w.feats) == 0 {
 		return []byte{}
 	}
-	layer := make([]byte, 0, len(w.feats)+64*len(w.vals)+16*len(w.keys)+32)
-	layer = appendVarint(append(layer, 15<<3), 2) // version
+	layer := appendVarint(append(w.layer[:0], 15<<3), 2) // version
 	layer = appendBytes(layer, 1, name)
 	layer = append(layer, w.feats...)
 	for _, k := range w.keys {
@@ -110,21 +190,48 @@ func (w *pointWriter) tile(name string) []byte {
 		case kString:
 			vb = appendBytes(nil, 1, v.s)
 		case kInt:
-			if v.i >= 0 {
-				vb = appendVarint([]byte{5 << 3}, uint64(v.i)) // uint_value
-			} else {
-				vb = appendVarint([]byte{6 << 3}, uint64(v.i<<1^v.i>>63)) // sint_value
-			}
+			vb = intValue(nil, v.i)
 		case kBool:
 			vb = appendVarint([]byte{7 << 3}, uint64(v.i))
 		}
 		layer = appendVarint(append(layer, 4<<3|2), uint64(len(vb)))
 		layer = append(layer, vb...)
 	}
+	var digits [20]byte
+	for _, v := range w.fvals {
+		var vb []byte
+		switch v[0] {
+		case fInt:
+			vb = intValue(digits[:0], int64(v[1]))
+		case fNumStr:
+			vb = strconv.AppendUint(digits[:0], v[1], 10)
+			layer = appendVarint(append(layer, 4<<3|2), uint64(len(vb)+2)) // a Value of one short string
+			layer = appendVarint(append(layer, 1<<3|2), uint64(len(vb)))
+			layer = append(layer, vb...)
+			continue
+		case fDictStr:
+			s := w.dict.strs[v[1]]
+			layer = appendVarint(append(layer, 4<<3|2), uint64(1+varintLen(uint64(len(s)))+len(s)))
+			layer = appendBytes(layer, 1, s)
+			continue
+		}
+		layer = appendVarint(append(layer, 4<<3|2), uint64(len(vb)))
+		layer = append(layer, vb...)
+	}
 	layer = appendVarint(append(layer, 5<<3), Extent)
-	out := make([]byte, 0, len(layer)+8)
+	w.layer = layer
+	out := make([]byte, 0, len(layer)+varintLen(uint64(len(layer)))+1)
 	out = appendVarint(append(out, 3<<3|2), uint64(len(layer)))
 	return append(out, layer...)
+}
+
+// intValue appends a Value message of an integer: uint_value when it is
+// not negative, else sint_value.
+func intValue(b []byte, i int64) []byte {
+	if i >= 0 {
+		return appendVarint(append(b, 5<<3), uint64(i))
+	}
+	return appendVarint(append(b, 6<<3), uint64(i<<1^i>>63))
 }
 
 func appendVarint(b []byte, v uint64) []byte {

@@ -37,23 +37,38 @@ func statusRank(s string) int {
 	return 4
 }
 
-// dim interns the values of one counted property (service code, status,
-// ward), so a cell's counts are small slices instead of maps.
-type dim struct {
-	idx   map[string]int
-	names []string
+// counters numbers the values of the three counted properties (0:
+// service code, 1: status, 2: ward) with one sequence of ids, so a cell
+// keeps its counts as a short list of (id, count) pairs: a deep cell of
+// one request costs three pairs, not three slices as long as the lists of
+// values.
+type counters struct {
+	idx   map[ctrKey]uint32
+	names []ctrKey
+	label []string // the property of the count: service_<code>, status_<status>, "" for wards
 }
 
-func (d *dim) id(s string) int {
-	if i, ok := d.idx[s]; ok {
+type ctrKey struct {
+	d    int
+	name string
+}
+
+func (c *counters) id(d int, name string) uint32 {
+	k := ctrKey{d, name}
+	if i, ok := c.idx[k]; ok {
 		return i
 	}
-	if d.idx == nil {
-		d.idx = map[string]int{}
+	if c.idx == nil {
+		c.idx = map[ctrKey]uint32{}
 	}
-	d.idx[s] = len(d.names)
-	d.names = append(d.names, s)
-	return len(d.names) - 1
+	i := uint32(len(c.names))
+	c.idx[k] = i
+	c.names = append(c.names, k)
+	c.label = append(c.label, [3]string{"service_", "status_", ""}[d])
+	if c.label[i] != "" {
+		c.label[i] += name
+	}
+	return i
 }
 
 // counts is one aggregation cell.
@@ -61,7 +76,27 @@ type counts struct {
 	n      int32 // requests or clusters
 	reqs   int32 // clusters layer: requests in those clusters
 	su, sv float64
-	by     [3][]int32 // by service, status and ward id
+	by     []tally // non-zero counts per counter id, in no order
+}
+
+type tally struct {
+	ctr uint32
+	n   int32
+}
+
+func (c *counts) count(ctr uint32, sign int32) {
+	for i := range c.by {
+		if c.by[i].ctr == ctr {
+			if c.by[i].n += sign; c.by[i].n == 0 {
+				c.by[i] = c.by[len(c.by)-1]
+				c.by = c.by[:len(c.by)-1]
+			}
+			return
+		}
+	}
+	if sign > 0 {
+		c.by = append(c.by, tally{ctr, sign})
+	}
 }
 
 // pyramid holds the cells of every zoom that may aggregate: level z is the
@@ -79,7 +114,7 @@ func newPyramid() *pyramid {
 // item is what one request or cluster adds to the cells.
 type item struct {
 	m    merc
-	keys [3]int
+	keys [3]uint32 // counter ids of its service code, status and ward
 	reqs int32
 }
 
@@ -97,18 +132,15 @@ func (p *pyramid) add(it item, sign int32) {
 			if sign < 0 {
 				continue
 			}
-			c = &counts{}
+			c = &counts{by: make([]tally, 0, 4)}
 			p[z][k] = c
 		}
 		c.n += sign
 		c.reqs += sign * it.reqs
 		c.su += float64(sign) * it.m.u
 		c.sv += float64(sign) * it.m.v
-		for d, i := range it.keys {
-			for len(c.by[d]) <= i {
-				c.by[d] = append(c.by[d], 0)
-			}
-			c.by[d][i] += sign
+		for _, ctr := range it.keys {
+			c.count(ctr, sign)
 		}
 		if c.n <= 0 {
 			delete(p[z], k)
@@ -119,13 +151,13 @@ func (p *pyramid) add(it item, sign int32) {
 type reqEntry struct {
 	r      Request
 	m      merc
-	keys   [3]int
-	fid    uint64 // MVT feature id: the numeric ID (hasFID)
-	hasFID bool
-	vals   [6]pval // in the order of requestKeys
-	bucket uint64
+	keys   [3]uint32 // counter ids
+	bucket uint64    // its bucketZoom cell
+	slot   int32     // its place in the bucket
 	cl     *clusterEntry
 }
+
+func (e *reqEntry) setSlot(i int32) { e.slot = i }
 
 type clusterEntry struct {
 	id      string
@@ -139,10 +171,12 @@ type clusterEntry struct {
 	placed   bool
 	it       item // what it added to the cluster pyramid when placed
 	bucket   uint64
-	vals     [6]pval // in the order of clusterKeys
+	slot     int32
 	fid      uint64
 	hasFID   bool
 }
+
+func (cl *clusterEntry) setSlot(i int32) { cl.slot = i }
 
 // requestKeys and clusterKeys are the property names of individual
 // features, in the order of their vals.
@@ -158,22 +192,141 @@ func clusterKeys() [6]string {
 // for concurrent use: Tiler guards it.
 type requestIndex struct {
 	byID     map[string]*reqEntry
-	buckets  map[uint64][]*reqEntry
+	buckets  grid[*reqEntry]
 	clusters map[string]*clusterEntry
-	cbuckets map[uint64][]*clusterEntry
+	cbuckets grid[*clusterEntry]
 	reqPyr   *pyramid
 	clPyr    *pyramid
-	dims     [3]dim
+	ctrs     counters
+	dict     valueDict
 }
 
 func newRequestIndex() *requestIndex {
 	return &requestIndex{
 		byID:     map[string]*reqEntry{},
-		buckets:  map[uint64][]*reqEntry{},
+		buckets:  grid[*reqEntry]{},
 		clusters: map[string]*clusterEntry{},
-		cbuckets: map[uint64][]*clusterEntry{},
+		cbuckets: grid[*clusterEntry]{},
 		reqPyr:   newPyramid(),
 		clPyr:    newPyramid(),
+	}
+}
+
+// spot is what a detail tile reads of one request or cluster. Spots are
+// stored by value in their bucket, so a tile scans contiguous memory
+// instead of chasing a pointer per feature (at zoom 16 that was most of a
+// tile's time).
+type spot struct {
+	m      merc
+	fid    uint64 // MVT feature id (hasFID): the numeric ID
+	hasFID bool
+	vals   [6]fval // in the order of requestKeys or clusterKeys
+}
+
+// bucket holds the spots of one bucketZoom cell and, in step, their
+// owners (which know their slot, so removal is a swap with the last).
+type bucket[T interface{ setSlot(int32) }] struct {
+	spots  []spot
+	owners []T
+}
+
+type grid[T interface{ setSlot(int32) }] map[uint64]*bucket[T]
+
+func (g grid[T]) add(k uint64, s spot, o T) {
+	b := g[k]
+	if b == nil {
+		b = &bucket[T]{}
+		g[k] = b
+	}
+	o.setSlot(int32(len(b.spots)))
+	b.spots = append(b.spots, s)
+	b.owners = append(b.owners, o)
+}
+
+// remove takes the spot at slot out of bucket k and returns it.
+func (g grid[T]) remove(k uint64, slot int32) spot {
+	b := g[k]
+	s := b.spots[slot]
+	last := int32(len(b.spots) - 1)
+	if slot != last {
+		b.spots[slot], b.owners[slot] = b.spots[last], b.owners[last]
+		b.owners[slot].setSlot(slot)
+	}
+	var zero T
+	b.owners[last] = zero
+	b.spots, b.owners = b.spots[:last], b.owners[:last]
+	if last == 0 {
+		delete(g, k)
+	}
+	return s
+}
+
+// fval is a property value of an individual feature as a spot stores it:
+// 16 bytes without pointers, so the GC never scans the spots and a tile
+// numbers its values by these bytes without reading any string.
+type fval [2]uint64 // kind, payload
+
+const (
+	fInt     = iota // payload: the int64
+	fNumStr         // a string, the decimal digits of payload (IDs)
+	fDictStr        // a string, valueDict.strs[payload]
+)
+
+// valueDict interns the strings of individual features that are not
+// plain numbers (categories, statuses, wards, any non-numeric ID), counted
+// by the spots using them so ids of strings no longer used are recycled.
+type valueDict struct {
+	idx  map[string]uint32
+	strs []string
+	refs []int32
+	free []uint32
+}
+
+func (d *valueDict) ref(s string) uint32 {
+	if id, ok := d.idx[s]; ok {
+		d.refs[id]++
+		return id
+	}
+	if d.idx == nil {
+		d.idx = map[string]uint32{}
+	}
+	var id uint32
+	if n := len(d.free); n > 0 {
+		id, d.free = d.free[n-1], d.free[:n-1]
+		d.strs[id], d.refs[id] = s, 1
+	} else {
+		id = uint32(len(d.strs))
+		d.strs, d.refs = append(d.strs, s), append(d.refs, 1)
+	}
+	d.idx[s] = id
+	return id
+}
+
+// str returns the fval of a string: digits with no leading zero are kept
+// as their number, anything else is interned.
+func (d *valueDict) str(s string) fval {
+	var buf [20]byte
+	if n, ok := featureID(s); ok && string(strconv.AppendUint(buf[:0], n, 10)) == s {
+		return fval{fNumStr, n}
+	}
+	return fval{fDictStr, uint64(d.ref(s))}
+}
+
+func intVal(i int64) fval { return fval{fInt, uint64(i)} }
+
+// release drops the references of a spot's values.
+func (d *valueDict) release(vs [6]fval) {
+	for _, v := range vs {
+		if v[0] != fDictStr {
+			continue
+		}
+		if id := uint32(v[1]); d.refs[id] > 1 {
+			d.refs[id]--
+		} else {
+			delete(d.idx, d.strs[id])
+			d.strs[id], d.refs[id] = "", 0
+			d.free = append(d.free, id)
+		}
 	}
 }
 
@@ -192,12 +345,14 @@ func (ix *requestIndex) insert(r Request, bulk bool) {
 	}
 	ix.remove(r.ID)
 	e := &reqEntry{r: r, m: toMerc(r.Point)}
-	e.fid, e.hasFID = featureID(r.ID)
-	e.keys = [3]int{ix.dims[0].id(r.ServiceCode), ix.dims[1].id(r.Status), ix.dims[2].id(r.WardID)}
-	e.vals = [6]pval{sval(r.ID), sval(r.ServiceCode), sval(r.Status), sval(r.ClusterID), sval(r.WardID), ival(r.RequestedAt.Unix())}
+	e.keys = [3]uint32{ix.ctrs.id(0, r.ServiceCode), ix.ctrs.id(1, r.Status), ix.ctrs.id(2, r.WardID)}
+	d := &ix.dict
+	sp := spot{m: e.m, vals: [6]fval{d.str(r.ID), d.str(r.ServiceCode), d.str(r.Status), d.str(r.ClusterID),
+		d.str(r.WardID), intVal(r.RequestedAt.Unix())}}
+	sp.fid, sp.hasFID = featureID(r.ID)
 	e.bucket = cellKey(cellOf(e.m, bucketZoom))
 	ix.byID[r.ID] = e
-	ix.buckets[e.bucket] = append(ix.buckets[e.bucket], e)
+	ix.buckets.add(e.bucket, sp, e)
 	ix.reqPyr.add(item{m: e.m, keys: e.keys, reqs: 1}, 1)
 
 	cl := ix.clusters[r.ClusterID]
@@ -240,10 +395,7 @@ func (ix *requestIndex) remove(id string) bool {
 		return false
 	}
 	delete(ix.byID, id)
-	ix.buckets[e.bucket] = without(ix.buckets[e.bucket], e)
-	if len(ix.buckets[e.bucket]) == 0 {
-		delete(ix.buckets, e.bucket)
-	}
+	ix.dict.release(ix.buckets.remove(e.bucket, e.slot).vals)
 	ix.reqPyr.add(item{m: e.m, keys: e.keys, reqs: 1}, -1)
 	cl := e.cl
 	ix.unplace(cl)
@@ -284,10 +436,7 @@ func (ix *requestIndex) unplace(cl *clusterEntry) {
 		return
 	}
 	ix.clPyr.add(cl.it, -1)
-	ix.cbuckets[cl.bucket] = without(ix.cbuckets[cl.bucket], cl)
-	if len(ix.cbuckets[cl.bucket]) == 0 {
-		delete(ix.cbuckets, cl.bucket)
-	}
+	ix.dict.release(ix.cbuckets.remove(cl.bucket, cl.slot).vals)
 	cl.placed = false
 }
 
@@ -311,13 +460,14 @@ func (ix *requestIndex) place(cl *clusterEntry) {
 	n := float64(len(cl.members))
 	cl.it = item{
 		m:    merc{cl.su / n, cl.sv / n},
-		keys: [3]int{first.keys[0], ix.dims[1].id(least), first.keys[2]},
+		keys: [3]uint32{first.keys[0], ix.ctrs.id(1, least), first.keys[2]},
 		reqs: int32(len(cl.members)),
 	}
-	cl.vals = [6]pval{sval(cl.id), ival(int64(len(cl.members))), sval(first.r.ServiceCode), sval(least),
-		sval(first.r.WardID), ival(first.r.RequestedAt.Unix())}
+	d := &ix.dict
+	sp := spot{m: cl.it.m, fid: cl.fid, hasFID: cl.hasFID, vals: [6]fval{d.str(cl.id), intVal(int64(len(cl.members))),
+		d.str(first.r.ServiceCode), d.str(least), d.str(first.r.WardID), intVal(first.r.RequestedAt.Unix())}}
 	cl.bucket = cellKey(cellOf(cl.it.m, bucketZoom))
-	ix.cbuckets[cl.bucket] = append(ix.cbuckets[cl.bucket], cl)
+	ix.cbuckets.add(cl.bucket, sp, cl)
 	ix.clPyr.add(cl.it, 1)
 	cl.placed = true
 }
@@ -333,93 +483,63 @@ func (ix *requestIndex) aggregated(t maptile.Tile, clusters bool) bool {
 	case t.Z > MaxAggZoom:
 		return false
 	}
-	// The buckets inside the tile (at zoom 18, the one holding it).
-	n := 0
-	var x0, y0, x1, y1 uint32
-	if t.Z <= bucketZoom {
-		shift := bucketZoom - uint32(t.Z)
-		x0, y0 = t.X<<shift, t.Y<<shift
-		x1, y1 = x0+1<<shift-1, y0+1<<shift-1
-	} else {
-		shift := uint32(t.Z) - bucketZoom
-		x0, y0, x1, y1 = t.X>>shift, t.Y>>shift, t.X>>shift, t.Y>>shift
+	// Level z-cellShift of the pyramid has one cell per tile of zoom z.
+	p := ix.reqPyr
+	if clusters {
+		p = ix.clPyr
 	}
-	for by := y0; by <= y1; by++ {
-		for bx := x0; bx <= x1; bx++ {
-			if clusters {
-				n += len(ix.cbuckets[cellKey(bx, by)])
-			} else {
-				n += len(ix.buckets[cellKey(bx, by)])
-			}
-			if n > MaxDetailFeatures {
-				return true
-			}
-		}
-	}
-	return false
+	c := p[t.Z-cellShift][cellKey(t.X, t.Y)]
+	return c != nil && c.n > MaxDetailFeatures
 }
 
 // detailRequests encodes one feature per request in the buffered tile.
-func (ix *requestIndex) detailRequests(t maptile.Tile) []byte {
-	w := newPointWriter()
-	var keys [6]uint32
-	for i, k := range requestKeys() {
-		keys[i] = w.key(k)
-	}
-	f := frameOf(t)
-	x0, y0, x1, y1 := buckets(t)
-	for by := y0; by <= y1; by++ {
-		for bx := x0; bx <= x1; bx++ {
-			for _, e := range ix.buckets[cellKey(bx, by)] {
-				if p := f.point(e.m); inBuffer(p) {
-					w.begin()
-					for i, v := range e.vals {
-						w.prop(keys[i], v)
-					}
-					w.end(e.fid, e.hasFID, p[0], p[1])
-				}
-			}
-		}
-	}
-	return w.tile(LayerRequests)
+func (ix *requestIndex) detailRequests(w *pointWriter, t maptile.Tile) []byte {
+	return detail(ix, w, ix.buckets, requestKeys(), t, LayerRequests)
 }
 
 // detailClusters encodes one feature per cluster in the buffered tile.
-func (ix *requestIndex) detailClusters(t maptile.Tile) []byte {
-	w := newPointWriter()
+func (ix *requestIndex) detailClusters(w *pointWriter, t maptile.Tile) []byte {
+	return detail(ix, w, ix.cbuckets, clusterKeys(), t, LayerClusters)
+}
+
+func detail[T interface{ setSlot(int32) }](ix *requestIndex, w *pointWriter, g grid[T], names [6]string, t maptile.Tile, layer string) []byte {
 	var keys [6]uint32
-	for i, k := range clusterKeys() {
+	for i, k := range names {
 		keys[i] = w.key(k)
 	}
+	w.dict = &ix.dict
 	f := frameOf(t)
 	x0, y0, x1, y1 := buckets(t)
 	for by := y0; by <= y1; by++ {
 		for bx := x0; bx <= x1; bx++ {
-			for _, cl := range ix.cbuckets[cellKey(bx, by)] {
-				if p := f.point(cl.it.m); inBuffer(p) {
+			b := g[cellKey(bx, by)]
+			if b == nil {
+				continue
+			}
+			for i := range b.spots {
+				sp := &b.spots[i]
+				if p := f.point(sp.m); inBuffer(p) {
 					w.begin()
-					for i, v := range cl.vals {
-						w.prop(keys[i], v)
+					for j, v := range sp.vals {
+						w.tag(keys[j], w.fv(v))
 					}
-					w.end(cl.fid, cl.hasFID, p[0], p[1])
+					w.end(sp.fid, sp.hasFID, p[0], p[1])
 				}
 			}
 		}
 	}
-	return w.tile(LayerClusters)
+	return w.tile(layer)
 }
 
 // cells encodes the aggregated features of a tile below DetailZoom.
-func (ix *requestIndex) cells(p *pyramid, t maptile.Tile, layer string) []byte {
-	w := newPointWriter()
+func (ix *requestIndex) cells(w *pointWriter, p *pyramid, t maptile.Tile, layer string) []byte {
 	kAggregate, kCount, kRequests := w.key("aggregate"), w.key("count"), uint32(0)
 	clusters := layer == LayerClusters
 	if clusters {
 		kRequests = w.key("requests")
 	}
-	var dimKeys [3][]uint32 // per dim value: the key of its count (service_x, status_x)
+	var ctrKeys []uint32 // per counter id: its key in this tile, plus one (0: none yet)
 	mainKeys := [3]uint32{w.key("service_code"), w.key("status"), w.key("ward_id")}
-	prefixes := [3]string{"service_", "status_", ""}
 	f := frameOf(t)
 	level := p[t.Z]
 	const side = 1 << cellShift
@@ -435,27 +555,30 @@ func (ix *requestIndex) cells(p *pyramid, t maptile.Tile, layer string) []byte {
 			if clusters {
 				w.prop(kRequests, ival(int64(c.reqs)))
 			}
-			for d := range c.by {
-				best, bestN := -1, int32(0)
-				for i, k := range c.by[d] {
-					if k <= 0 {
-						continue
-					}
-					if prefixes[d] != "" {
-						for len(dimKeys[d]) <= i {
-							dimKeys[d] = append(dimKeys[d], ^uint32(0))
-						}
-						if dimKeys[d][i] == ^uint32(0) {
-							dimKeys[d][i] = w.key(prefixes[d] + ix.dims[d].names[i])
-						}
-						w.prop(dimKeys[d][i], ival(int64(k)))
-					}
-					if k > bestN {
-						best, bestN = i, k
-					}
+			// The most common value of each property names the cell; a
+			// tie goes to the value seen first by the index.
+			best, bestN := [3]uint32{}, [3]int32{}
+			for _, tl := range c.by {
+				if tl.n <= 0 {
+					continue
 				}
-				if best >= 0 {
-					w.prop(mainKeys[d], sval(ix.dims[d].names[best]))
+				if lab := ix.ctrs.label[tl.ctr]; lab != "" {
+					for len(ctrKeys) <= int(tl.ctr) {
+						ctrKeys = append(ctrKeys, 0)
+					}
+					if ctrKeys[tl.ctr] == 0 {
+						ctrKeys[tl.ctr] = w.key(lab) + 1
+					}
+					w.prop(ctrKeys[tl.ctr]-1, ival(int64(tl.n)))
+				}
+				d := ix.ctrs.names[tl.ctr].d
+				if tl.n > bestN[d] || tl.n == bestN[d] && tl.ctr < best[d] {
+					best[d], bestN[d] = tl.ctr, tl.n
+				}
+			}
+			for d, n := range bestN {
+				if n > 0 {
+					w.prop(mainKeys[d], sval(ix.ctrs.names[best[d]].name))
 				}
 			}
 			n := float64(c.n)

@@ -161,23 +161,61 @@ func area(r orb.Ring) float64 {
 
 type assetEntry struct {
 	m     merc
+	key   assetKey
 	props geojson.Properties
 }
 
-// assetSet is an immutable set of assets in bucketZoom buckets.
+type assetKey struct{ layer, id string }
+
+type assetLoc struct {
+	bucket uint64
+	slot   int
+}
+
+// assetSet holds the assets in bucketZoom buckets. It changes only under
+// the Tiler's write lock (UpdateAssets), so renders read it unlocked.
 type assetSet struct {
 	buckets map[uint64][]assetEntry
-	n       int
+	at      map[assetKey]assetLoc
 }
 
 func newAssetSet(as []Asset) *assetSet {
-	s := &assetSet{buckets: map[uint64][]assetEntry{}, n: len(as)}
+	s := &assetSet{buckets: map[uint64][]assetEntry{}, at: make(map[assetKey]assetLoc, len(as))}
 	for _, a := range as {
-		m := toMerc(a.Point)
-		k := cellKey(cellOf(m, bucketZoom))
-		s.buckets[k] = append(s.buckets[k], assetEntry{m: m, props: geojson.Properties{"layer": a.Layer, "id": a.ID}})
+		s.put(a)
 	}
 	return s
+}
+
+// put adds an asset or moves the one of the same layer and ID.
+func (s *assetSet) put(a Asset) {
+	k := assetKey{a.Layer, a.ID}
+	s.remove(k)
+	m := toMerc(a.Point)
+	b := cellKey(cellOf(m, bucketZoom))
+	s.at[k] = assetLoc{bucket: b, slot: len(s.buckets[b])}
+	s.buckets[b] = append(s.buckets[b], assetEntry{m: m, key: k, props: geojson.Properties{"layer": a.Layer, "id": a.ID}})
+}
+
+func (s *assetSet) remove(k assetKey) bool {
+	loc, ok := s.at[k]
+	if !ok {
+		return false
+	}
+	delete(s.at, k)
+	es := s.buckets[loc.bucket]
+	last := len(es) - 1
+	if loc.slot != last {
+		es[loc.slot] = es[last]
+		s.at[es[loc.slot].key] = loc
+	}
+	es[last] = assetEntry{}
+	if last == 0 {
+		delete(s.buckets, loc.bucket)
+	} else {
+		s.buckets[loc.bucket] = es[:last]
+	}
+	return true
 }
 
 func (s *assetSet) features(t maptile.Tile) []*geojson.Feature {

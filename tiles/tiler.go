@@ -50,7 +50,8 @@ type Tiler struct {
 	// versions of each layer's data, bumped under mu by every change.
 	versions map[string]uint64
 
-	cache *cache
+	cache   *cache
+	writers sync.Pool // of *pointWriter
 }
 
 // New returns an empty Tiler.
@@ -92,6 +93,38 @@ func (t *Tiler) SetAssets(as []Asset) {
 	defer t.mu.Unlock()
 	t.assets = s
 	t.bump(LayerAssets)
+}
+
+// UpdateAssets adds or moves the assets of put and takes away those of
+// remove (by Layer and ID; their Point is ignored), as one change: the
+// next assets tile fetched shows all of it. It costs what it changes, not
+// the size of the layer.
+func (t *Tiler) UpdateAssets(put, remove []Asset) {
+	if len(put) == 0 && len(remove) == 0 {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.assets == nil {
+		t.assets = newAssetSet(nil)
+	}
+	for _, a := range remove {
+		t.assets.remove(assetKey{a.Layer, a.ID})
+	}
+	for _, a := range put {
+		t.assets.put(a)
+	}
+	t.bump(LayerAssets)
+}
+
+// AssetCount returns the number of assets the tiles show.
+func (t *Tiler) AssetCount() int {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if t.assets == nil {
+		return 0
+	}
+	return len(t.assets.at)
 }
 
 // SetRequests replaces every request (at start, from the store).
@@ -172,16 +205,22 @@ func (t *Tiler) render(layer string, tile maptile.Tile) ([]byte, error) {
 		fs = t.wards.features(tile)
 	case LayerAssets:
 		fs = t.assets.features(tile)
-	case LayerRequests:
-		if !t.reqs.aggregated(tile, false) {
-			return t.reqs.detailRequests(tile), nil
+	case LayerRequests, LayerClusters:
+		w, _ := t.writers.Get().(*pointWriter)
+		if w == nil {
+			w = newPointWriter()
 		}
-		return t.reqs.cells(t.reqs.reqPyr, tile, layer), nil
-	case LayerClusters:
-		if !t.reqs.aggregated(tile, true) {
-			return t.reqs.detailClusters(tile), nil
+		defer func() { w.reset(); t.writers.Put(w) }()
+		clusters := layer == LayerClusters
+		switch agg := t.reqs.aggregated(tile, clusters); {
+		case !agg && clusters:
+			return t.reqs.detailClusters(w, tile), nil
+		case !agg:
+			return t.reqs.detailRequests(w, tile), nil
+		case clusters:
+			return t.reqs.cells(w, t.reqs.clPyr, tile, layer), nil
 		}
-		return t.reqs.cells(t.reqs.clPyr, tile, layer), nil
+		return t.reqs.cells(w, t.reqs.reqPyr, tile, layer), nil
 	}
 	if len(fs) == 0 {
 		return []byte{}, nil

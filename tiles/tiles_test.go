@@ -346,6 +346,48 @@ func TestAssetsFromMinZoom(t *testing.T) {
 	}
 }
 
+// UpdateAssets moves, adds and removes assets; the cached tiles follow on
+// the next fetch, and the set matches a full reload.
+func TestUpdateAssets(t *testing.T) {
+	c := sampleCity(t)
+	tl := newTiler(t, c, nil)
+	n := tl.AssetCount()
+	a, gone := c.Assets[0], c.Assets[1]
+	tile := maptile.At(a.Point, 17)
+	ids := func(tile maptile.Tile) map[string]bool {
+		t.Helper()
+		r, err := tl.Tile(tiles.LayerAssets, tile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]bool{}
+		for _, f := range decode(t, r.Data, tiles.LayerAssets) {
+			m[f.Properties.MustString("layer")+"/"+f.Properties.MustString("id")] = true
+		}
+		return m
+	}
+	if !ids(tile)[a.Type+"/"+a.ID] {
+		t.Fatalf("asset %s not in its tile", a.ID)
+	}
+	// Move a 2 km east, add a new one where it was, remove another.
+	moved := orb.Point{a.Point[0] + 0.026, a.Point[1]}
+	tl.UpdateAssets([]tiles.Asset{{Layer: a.Type, ID: a.ID, Point: moved}, {Layer: "bench", ID: "new-1", Point: a.Point}},
+		[]tiles.Asset{{Layer: gone.Type, ID: gone.ID}, {Layer: "none", ID: "never-stored"}})
+	got := ids(tile)
+	if got[a.Type+"/"+a.ID] || !got["bench/new-1"] {
+		t.Errorf("after the update, tile %v: moved asset still there or new asset missing: %v", tile, got)
+	}
+	if !ids(maptile.At(moved, 17))[a.Type+"/"+a.ID] {
+		t.Error("the moved asset is not in the tile of its new place")
+	}
+	if ids(maptile.At(gone.Point, 17))[gone.Type+"/"+gone.ID] {
+		t.Error("the removed asset is still shown")
+	}
+	if got := tl.AssetCount(); got != n {
+		t.Errorf("%d assets after one add and one removal, want %d", got, n)
+	}
+}
+
 // A new request shows on the next fetch; a removed one leaves it.
 func TestCacheInvalidation(t *testing.T) {
 	c := sampleCity(t)

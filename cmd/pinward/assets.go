@@ -204,6 +204,8 @@ type assetFlags struct {
 	layers  string
 	poll    time.Duration
 	maxBody int64
+
+	follower *requests.AssetFollower // set by follow: the tiles observe it
 }
 
 func (af *assetFlags) register(fs *flag.FlagSet) {
@@ -214,28 +216,46 @@ func (af *assetFlags) register(fs *flag.FlagSet) {
 
 // follow loads the store's assets into the index the server answers from
 // (seeding the store from fileIx, the bundled sample or --assets, when it
-// holds none), follows the change feed until ctx ends, and returns that
-// index and the asset API's configuration.
-func (af *assetFlags) follow(ctx context.Context, st appStore, fileIx *assets.Index, tenant string, log *slog.Logger) (*assets.Index, api.AssetAPI, error) {
+// holds none), starts following the change feed, and returns that index,
+// the asset API's configuration and stop, which ends the following (and
+// its LISTEN connection) and waits for it: call it before the store
+// closes. On error nothing is left running.
+func (af *assetFlags) follow(ctx context.Context, st appStore, fileIx *assets.Index, tenant string, log *slog.Logger) (*assets.Index, api.AssetAPI, func(), error) {
+	nop := func() {}
 	as, ok := st.(requests.AssetStore)
 	if !ok {
-		return fileIx, api.AssetAPI{}, nil // a store without assets: the file's, fixed
+		return fileIx, api.AssetAPI{}, nop, nil // a store without assets: the file's, fixed
+	}
+	var layers []string
+	for _, l := range strings.Split(af.layers, ",") {
+		if l = strings.TrimSpace(l); l != "" {
+			if err := requests.ValidateLayerName(l); err != nil {
+				return nil, api.AssetAPI{}, nop, usageErrorf("--asset-layers: %v", err)
+			}
+			layers = append(layers, l)
+		}
 	}
 	var seed []assets.Asset
 	fileIx.Scan(func(a assets.Asset) bool { seed = append(seed, a); return true })
 	f, err := requests.StartAssets(ctx, as, tenant, seed, log)
 	if err != nil {
-		return nil, api.AssetAPI{}, err
+		return nil, api.AssetAPI{}, nop, err
 	}
+	af.follower = f
 	if n := f.Index().Len(); len(seed) > 0 && n != len(seed) {
 		log.InfoContext(ctx, "assets come from the store; the asset file only seeds an empty store (use pinward assets import)",
 			"stored", n, "file", len(seed))
 	}
+	// The follower and the watcher live on a context of their own, so a
+	// serve that fails after this point, or shuts down, ends them rather
+	// than leaving them on a closed store.
+	fctx, cancel := context.WithCancel(ctx)
 	poll := af.poll
 	var wake <-chan struct{}
 	if w, ok := as.(requests.AssetWatcher); ok {
-		if wake, err = w.WatchAssets(ctx); err != nil {
-			return nil, api.AssetAPI{}, err
+		if wake, err = w.WatchAssets(fctx); err != nil {
+			cancel()
+			return nil, api.AssetAPI{}, nop, err
 		}
 		if poll == 0 {
 			poll = 5 * time.Second
@@ -244,21 +264,21 @@ func (af *assetFlags) follow(ctx context.Context, st appStore, fileIx *assets.In
 	if poll <= 0 {
 		poll = 250 * time.Millisecond
 	}
-	go f.Run(ctx, wake, poll)
-	var layers []string
-	for _, l := range strings.Split(af.layers, ",") {
-		if l = strings.TrimSpace(l); l != "" {
-			if err := requests.ValidateLayerName(l); err != nil {
-				return nil, api.AssetAPI{}, usageErrorf("--asset-layers: %v", err)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f.Run(fctx, wake, poll)
+		if wake != nil {
+			for range wake { // the watcher closes it once its connection is closed
 			}
-			layers = append(layers, l)
 		}
-	}
+	}()
+	stop := func() { cancel(); <-done }
 	log.InfoContext(ctx, "assets loaded from the store", "assets", f.Index().Len(), "layers", f.Index().Layers(), "follow_every", poll, "notify", wake != nil)
 	return f.Index(), api.AssetAPI{
 		Store:   as,
 		Synced:  func(ctx context.Context) error { _, err := f.CatchUp(ctx); return err },
 		Layers:  layers,
 		MaxBody: af.maxBody,
-	}, nil
+	}, stop, nil
 }

@@ -155,17 +155,23 @@ func benchDeliver(ctx context.Context, env Env, name, tenant string, st interfac
 		}
 	}
 	elapsed := time.Since(start)
-	wos, err := st.ListWorkOrders(ctx, requests.WorkOrderFilter{Tenant: tenant, Delivery: requests.OutboxDelivered, Limit: requests.MaxListLimit})
-	if err != nil {
-		return err
+	// Every work order must be marked delivered: none left pending or dead.
+	var left [2]int
+	for i, state := range []requests.OutboxState{requests.OutboxPending, requests.OutboxDead} {
+		wos, err := st.ListWorkOrders(ctx, requests.WorkOrderFilter{Tenant: tenant, Delivery: state, Limit: requests.MaxListLimit})
+		if err != nil {
+			return err
+		}
+		left[i] = len(wos)
 	}
 	mu.Lock()
 	distinct := len(keys)
 	mu.Unlock()
-	fmt.Fprintf(env.Stdout, "workorders %-7s %d work orders written in %.2fs; delivered in %.2fs: %.0f work orders/s (%d workers, batch %d); receiver saw %d distinct keys, %d bad signatures; %d+ marked delivered\n",
-		name, n, seeded.Seconds(), elapsed.Seconds(), float64(n)/elapsed.Seconds(), workers, batch, distinct, badSigs.Load(), len(wos))
-	if distinct != n || badSigs.Load() != 0 {
-		return fmt.Errorf("bench workorders %s: %d distinct keys for %d work orders, %d bad signatures", name, distinct, n, badSigs.Load())
+	fmt.Fprintf(env.Stdout, "workorders %-7s %d work orders written in %.2fs; delivered in %.2fs: %.0f work orders/s (%d workers, batch %d); receiver saw %d distinct keys, %d bad signatures; %d pending, %d dead after the run\n",
+		name, n, seeded.Seconds(), elapsed.Seconds(), float64(n)/elapsed.Seconds(), workers, batch, distinct, badSigs.Load(), left[0], left[1])
+	if distinct != n || badSigs.Load() != 0 || left != [2]int{} {
+		return fmt.Errorf("bench workorders %s: %d distinct keys for %d work orders, %d bad signatures, %d pending, %d dead",
+			name, distinct, n, badSigs.Load(), left[0], left[1])
 	}
 	return nil
 }

@@ -15,21 +15,23 @@ cannot be shown again (make a new one). The store is the one serve uses:
 --data-dir (default ./var) or --db postgres://..., also from PINWARD_DATA_DIR
 and PINWARD_DB.
 
-Roles: integrator (submit requests: any Open311 client, the phone agents'
-app), staff (also update statuses and read reporters, logged), admin
-(everything, including keys).
+Roles: reporter (submit requests only: the key a public page or kiosk
+publishes), integrator (submit requests, push assets, report work-order
+status: any Open311 client, the phone agents' app, the asset-management
+system), staff (also manage clusters, read reporters, logged, and work
+orders), admin (everything, including keys).
 `
 
 func runKeys(ctx context.Context, env Env, args []string) error {
 	if len(args) == 0 || args[0] != "create" {
 		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h" || args[0] == "-help") {
-			fmt.Fprintf(env.Stdout, "Usage: pinward keys create --role integrator|staff|admin [--label L] [--tenant T] [--data-dir D | --db URL]\n%s", keysHelp)
+			fmt.Fprintf(env.Stdout, "Usage: pinward keys create --role reporter|integrator|staff|admin [--label L] [--tenant T] [--data-dir D | --db URL]\n%s", keysHelp)
 			return nil
 		}
-		return usageErrorf("usage: pinward keys create --role integrator|staff|admin [flags] (pinward keys create --help)")
+		return usageErrorf("usage: pinward keys create --role reporter|integrator|staff|admin [flags] (pinward keys create --help)")
 	}
-	fs := newFlags(env, "keys create", "keys create --role integrator|staff|admin [--label L] [--tenant T] [--data-dir D | --db URL]", keysHelp)
-	role := fs.String("role", "", "what the key may do: `integrator`, staff or admin (required)")
+	fs := newFlags(env, "keys create", "keys create --role reporter|integrator|staff|admin [--label L] [--tenant T] [--data-dir D | --db URL]", keysHelp)
+	role := fs.String("role", "", "what the key may do: reporter, `integrator`, staff or admin (required)")
 	label := fs.String("label", "", "who holds the key, for operators (e.g. \"phone agents' app\")")
 	tenant := fs.String("tenant", "sample", "the municipality's tenant `id`")
 	var stf storeFlags

@@ -95,10 +95,11 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	ix, assetAPI, err := af.follow(ctx, st, ix, *tenant, log)
+	ix, assetAPI, stopAssets, err := af.follow(ctx, st, ix, *tenant, log)
 	if err != nil {
 		return err
 	}
+	defer stopAssets() // before the store closes, whatever fails below
 	wo, err := wof.setup(ctx, env, log, catalog, *tenant, st)
 	if err != nil {
 		return err
@@ -112,9 +113,11 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return usageError{err}
 	}
-	if err := loadTileRequests(ctx, svc, tl); err != nil {
+	stopTiles, err := followTiles(ctx, st, svc, tl, af.follower, *tenant, log)
+	if err != nil {
 		return err
 	}
+	defer stopTiles() // before the store closes
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -299,7 +299,8 @@ func (s *Store) RetiredAssetRequests(ctx context.Context, tenant string) ([]stri
 // WatchAssets implements requests.AssetWatcher with LISTEN on a connection
 // of its own (outside the pool, which it would otherwise hold forever). A
 // lost connection is reopened after a second, with a wake-up so the
-// follower catches up on what it may have missed meanwhile.
+// follower catches up on what it may have missed meanwhile. When ctx is
+// done it closes the connection, then the channel.
 func (s *Store) WatchAssets(ctx context.Context) (<-chan struct{}, error) {
 	conn, err := s.listen(ctx)
 	if err != nil {
@@ -313,9 +314,14 @@ func (s *Store) WatchAssets(ctx context.Context) (<-chan struct{}, error) {
 		}
 	}
 	go func() {
+		defer close(wake)
 		defer func() {
 			if conn != nil {
-				conn.Close(context.WithoutCancel(ctx))
+				// Bounded: a server that stopped answering must not hold
+				// up a shutdown.
+				cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+				defer cancel()
+				conn.Close(cctx)
 			}
 		}()
 		for ctx.Err() == nil {

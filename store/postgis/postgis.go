@@ -37,6 +37,8 @@ const migrateLock int64 = 0x70696e776172646d // "pinwardm"
 // Store is a requests.Store and requests.KeyStore on a PostGIS database.
 type Store struct {
 	pool *pgxpool.Pool
+	// commits gathers concurrent CreateRequest calls into one transaction.
+	commits groupCommit
 }
 
 var (
@@ -78,7 +80,10 @@ func Open(ctx context.Context, url string) (*Store, error) {
 func DefaultMaxConns() int32 { return int32(max(16, 8*runtime.GOMAXPROCS(0))) }
 
 // Close closes the pool, waiting for connections in use to be returned.
-func (s *Store) Close() { s.pool.Close() }
+func (s *Store) Close() {
+	s.commits.close()
+	s.pool.Close()
+}
 
 // Pool returns the connection pool, for tests and benchmarks.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }

@@ -116,12 +116,23 @@ func insertRequestArgs(nr requests.NewRequest, r requests.Request) (string, []an
 
 // CreateRequest implements requests.Store.
 //
-// Intake is the hot path, so it costs at most two round trips: the locks
-// and the cluster candidates (after BEGIN) in one, the insert of the
-// request, its event and its reporter and COMMIT in the other; a request
-// with no duplicate rule, one statement. A request that may start a work
-// order takes the general transaction (createRequest).
+// Intake is the hot path: concurrent creations share one transaction and
+// two round trips (see groupcommit.go); each returns once that transaction
+// committed.
 func (s *Store) CreateRequest(ctx context.Context, nr requests.NewRequest) (requests.Request, error) {
+	if groupable(nr) {
+		return s.commits.submit(ctx, s, nr)
+	}
+	return s.createSingle(ctx, nr)
+}
+
+// createSingle is CreateRequest in a transaction of its own. It costs at
+// most two round trips: the locks and the cluster candidates (after BEGIN)
+// in one, the insert of the request, its event and its reporter and COMMIT
+// in the other; a request with no duplicate rule, one statement. A request
+// that may start a work order takes the general transaction
+// (createRequest).
+func (s *Store) createSingle(ctx context.Context, nr requests.NewRequest) (requests.Request, error) {
 	var (
 		out requests.Request
 		err error

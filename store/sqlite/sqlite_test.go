@@ -186,3 +186,21 @@ func (s *split) ListEvents(ctx context.Context, tenant, id string) ([]requests.E
 func (s *split) GetReporter(ctx context.Context, a requests.ReporterAccess) (requests.Reporter, error) {
 	return s.r.GetReporter(ctx, a)
 }
+
+// Cluster changes go through the other Store than most creations, reads
+// through the first.
+func (s *split) ListClusters(ctx context.Context, f requests.ClusterFilter) ([]requests.Cluster, error) {
+	return s.w.ListClusters(ctx, f)
+}
+func (s *split) GetCluster(ctx context.Context, tenant, id string) (requests.Cluster, []requests.Request, error) {
+	return s.w.GetCluster(ctx, tenant, id)
+}
+func (s *split) MergeClusters(ctx context.Context, m requests.ClusterMerge) (requests.ClusterResult, error) {
+	return s.r.MergeClusters(ctx, m)
+}
+func (s *split) SplitCluster(ctx context.Context, c requests.ClusterSplit) (requests.ClusterResult, error) {
+	return s.r.SplitCluster(ctx, c)
+}
+func (s *split) CloseCluster(ctx context.Context, c requests.ClusterClose) (requests.ClusterResult, error) {
+	return s.r.CloseCluster(ctx, c)
+}

@@ -2,7 +2,9 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,9 +26,11 @@ func RunOutbox(t *testing.T, open func(t *testing.T) OutboxStores) {
 		fn   func(*testing.T, OutboxStores)
 	}{
 		{"OnePerCluster", testWorkOrderOnePerCluster},
+		{"OnePerClusterConcurrent", testWorkOrderOnePerClusterConcurrent},
 		{"Delivery", testOutboxDelivery},
 		{"Status", testWorkOrderStatus},
 		{"Update", testWorkOrderUpdate},
+		{"Clusters", testClusterWorkOrders},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -103,6 +107,68 @@ func testWorkOrderOnePerCluster(t *testing.T, s OutboxStores) {
 	wantKind(t, "another tenant's work order", err, i18n.NotFound)
 	_, err = s.GetWorkOrder(ctx, tenantA, 999999)
 	wantKind(t, "unknown work order", err, i18n.NotFound)
+}
+
+// testWorkOrderOnePerClusterConcurrent: n residents report one issue at
+// once (some retrying with their Idempotency-Key), round after round at
+// places 1 km apart: each round makes one cluster, one work order counting
+// its n requests and one create message, whatever the interleaving.
+func testWorkOrderOnePerClusterConcurrent(t *testing.T, s OutboxStores) {
+	ctx := context.Background()
+	const n, retries, rounds = 10, 3, 3
+	for round := range rounds {
+		var wg sync.WaitGroup
+		got := make([]requests.Request, n+retries)
+		errs := make([]error, n+retries)
+		for i := range n + retries {
+			wg.Go(func() {
+				j := i % n // the last ones retry the first ones' submissions
+				p := east(float64(1000*round + j))
+				nr := woRequest(newReq(tenantA, p, t0.Add(time.Duration(j)*time.Second)))
+				nr.Request.Token = fmt.Sprintf("oc-%d-%d", round, j)
+				nr.IdempotencyKey, nr.Fingerprint = fmt.Sprintf("oc-%d-%d", round, j), fmt.Sprintf("fp-%d-%d", round, j)
+				got[i], errs[i] = s.CreateRequest(ctx, nr)
+			})
+		}
+		wg.Wait()
+		clusters, reqs := map[string]bool{}, map[string]bool{}
+		for i := range n + retries {
+			if errs[i] != nil {
+				t.Fatalf("round %d, report %d: %v", round, i, errs[i])
+			}
+			clusters[got[i].ClusterID], reqs[got[i].ServiceRequestID] = true, true
+		}
+		if len(clusters) != 1 || len(reqs) != n {
+			t.Fatalf("round %d: %d reports (%d retried) made requests %v in clusters %v, want %d requests in one",
+				round, n+retries, retries, reqs, clusters, n)
+		}
+		var cluster string
+		for c := range clusters {
+			cluster = c
+		}
+		wos, err := s.ListWorkOrders(ctx, requests.WorkOrderFilter{Tenant: tenantA})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(wos) != round+1 {
+			t.Fatalf("round %d: %d work orders after %d clusters: %+v", round, len(wos), round+1, wos)
+		}
+		if w := wos[round]; w.ClusterID != cluster || w.RequestCount != n {
+			t.Errorf("round %d: work order %+v, want cluster %s with %d requests", round, w, cluster, n)
+		}
+	}
+	// One create message per work order, no more.
+	ms := claimAll(t, s, tenantA, t0.Add(time.Hour))
+	perWO := map[int64]int{}
+	for _, m := range ms {
+		if m.Kind != requests.OutboxCreate {
+			t.Errorf("message %+v: want a create", m)
+		}
+		perWO[m.WorkOrderID]++
+	}
+	if len(ms) != rounds || len(perWO) != rounds {
+		t.Errorf("%d messages for work orders %v, want one each for %d", len(ms), perWO, rounds)
+	}
 }
 
 // testOutboxDelivery: claim, lease, fail, dead, retry, deliver; the key

@@ -80,6 +80,8 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		{"IdempotencyConcurrent", testIdempotencyConcurrent},
 		{"Cluster", testCluster},
 		{"ClusterConcurrent", testClusterConcurrent},
+		{"ClusterOps", testClusterOps},
+		{"ClusterMergeConcurrent", testClusterMergeConcurrent},
 		{"List", testList},
 		{"ListPaging", testListPaging},
 		{"UpdateStatus", testUpdateStatus},
