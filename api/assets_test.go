@@ -23,7 +23,6 @@ import (
 	"github.com/pinward/pinward/internal/pgtest"
 	"github.com/pinward/pinward/requests"
 	"github.com/pinward/pinward/store/postgis"
-	"github.com/pinward/pinward/wards"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -52,15 +51,7 @@ func newAssetWorld(t *testing.T, st store, wake <-chan struct{}, seed bool) *ass
 	if err != nil {
 		t.Fatal(err)
 	}
-	ws, err := wards.LoadGeoJSON(bytes.NewReader(data.SampleWardsGeoJSON()), wards.DefaultFields())
-	if err != nil {
-		t.Fatal(err)
-	}
-	gen, err := wards.NewGeneration(ws, time.Time{}, time.Time{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := wards.NewSet(gen)
+	set, err := data.SampleWards()
 	if err != nil {
 		t.Fatal(err)
 	}

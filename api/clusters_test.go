@@ -21,7 +21,6 @@ import (
 	"github.com/pinward/pinward/data"
 	"github.com/pinward/pinward/geo"
 	"github.com/pinward/pinward/requests"
-	"github.com/pinward/pinward/wards"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -45,23 +44,11 @@ func newClusterWorld(t *testing.T, st store) *clusterWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ws, err := wards.LoadGeoJSON(bytes.NewReader(data.SampleWardsGeoJSON()), wards.DefaultFields())
+	set, err := data.SampleWards()
 	if err != nil {
 		t.Fatal(err)
 	}
-	gen, err := wards.NewGeneration(ws, time.Time{}, time.Time{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := wards.NewSet(gen)
-	if err != nil {
-		t.Fatal(err)
-	}
-	list, _, err := assets.LoadCSV(bytes.NewReader(data.SampleAssetsCSV()), assets.DefaultCSVFormat())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix, err := assets.NewIndex(list)
+	ix, err := data.SampleAssets()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,17 +58,18 @@ func newClusterWorld(t *testing.T, st store) *clusterWorld {
 	}
 	w := &clusterWorld{world: &world{t: t, store: st, reg: prometheus.NewRegistry()}, outbox: ob}
 	// Two points in wards 1 km apart: two clusters.
-	for _, a := range list {
+	ix.Scan(func(a assets.Asset) bool {
 		if _, ok := set.Locate(a.Point, time.Now()); !ok {
-			continue
+			return true
 		}
 		if w.a == (orb.Point{}) {
 			w.a = a.Point
 		} else if geo.Distance(w.a, a.Point) > 1000 {
 			w.b = a.Point
-			break
+			return false
 		}
-	}
+		return true
+	})
 	w.inside = w.a
 	svc, err := requests.NewService(requests.ServiceConfig{
 		Tenant: tenant, Catalog: cat, Wards: set, Assets: ix,

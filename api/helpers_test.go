@@ -24,7 +24,6 @@ import (
 	"github.com/pinward/pinward/requests"
 	"github.com/pinward/pinward/store/postgis"
 	"github.com/pinward/pinward/store/sqlite"
-	"github.com/pinward/pinward/wards"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -91,23 +90,11 @@ func newWorld(t *testing.T, st store) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ws, err := wards.LoadGeoJSON(bytes.NewReader(data.SampleWardsGeoJSON()), wards.DefaultFields())
+	set, err := data.SampleWards()
 	if err != nil {
 		t.Fatal(err)
 	}
-	gen, err := wards.NewGeneration(ws, time.Time{}, time.Time{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := wards.NewSet(gen)
-	if err != nil {
-		t.Fatal(err)
-	}
-	list, _, err := assets.LoadCSV(bytes.NewReader(data.SampleAssetsCSV()), assets.DefaultCSVFormat())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix, err := assets.NewIndex(list)
+	ix, err := data.SampleAssets()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,12 +103,13 @@ func newWorld(t *testing.T, st store) *world {
 		t.Fatal(err)
 	}
 	w := &world{t: t, store: st, reg: prometheus.NewRegistry(), outside: orb.Point{-75.70, 45.42}}
-	for _, a := range list {
+	ix.Scan(func(a assets.Asset) bool {
 		if _, ok := set.Locate(a.Point, time.Now()); ok && a.Layer == "streetlight" {
 			w.inside = a.Point
-			break
+			return false
 		}
-	}
+		return true
+	})
 	key, hash := requests.NewAPIKey()
 	if _, err := st.CreateAPIKey(ctx, requests.Key{TenantID: tenant, Role: requests.RoleIntegrator, Label: "test", Hash: hash, CreatedAt: time.Now().UTC()}); err != nil {
 		t.Fatal(err)

@@ -10,12 +10,10 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/pinward/pinward/api"
 	"github.com/pinward/pinward/data"
 	"github.com/pinward/pinward/requests"
-	"github.com/pinward/pinward/wards"
 	"github.com/pinward/pinward/web"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -166,15 +164,7 @@ func sampleService(t *testing.T, st store) *requests.Service {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ws, err := wards.LoadGeoJSON(bytes.NewReader(data.SampleWardsGeoJSON()), wards.DefaultFields())
-	if err != nil {
-		t.Fatal(err)
-	}
-	gen, err := wards.NewGeneration(ws, time.Time{}, time.Time{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := wards.NewSet(gen)
+	set, err := data.SampleWards()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,11 @@ package data
 import (
 	"bytes"
 	_ "embed"
+	"fmt"
+	"time"
+
+	"github.com/pinward/pinward/assets"
+	"github.com/pinward/pinward/wards"
 )
 
 // The bundled sample town, generated from SampleConfig by
@@ -28,3 +33,30 @@ func SampleAssetsCSV() []byte { return bytes.Clone(sampleAssets) }
 // requests package's JSON format: categories, departments, SLAs). It is
 // written by hand, not generated. Each call returns a fresh copy.
 func SampleCategoriesJSON() []byte { return bytes.Clone(sampleCategories) }
+
+// SampleWards returns the sample town's wards as a set of one generation,
+// in force at all times: what serve, tests and benchmarks use when no
+// boundary file is given.
+func SampleWards() (*wards.Set, error) {
+	ws, err := wards.LoadGeoJSON(bytes.NewReader(sampleWards), wards.DefaultFields())
+	if err != nil {
+		return nil, fmt.Errorf("sample wards: %w", err)
+	}
+	gen, err := wards.NewGeneration(ws, time.Time{}, time.Time{})
+	if err != nil {
+		return nil, fmt.Errorf("sample wards: %w", err)
+	}
+	return wards.NewSet(gen)
+}
+
+// SampleAssets returns the sample town's assets, indexed.
+func SampleAssets() (*assets.Index, error) {
+	list, rowErrs, err := assets.LoadCSV(bytes.NewReader(sampleAssets), assets.DefaultCSVFormat())
+	if err == nil && len(rowErrs) > 0 {
+		err = rowErrs[0]
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sample assets: %w", err)
+	}
+	return assets.NewIndex(list)
+}

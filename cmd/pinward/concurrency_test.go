@@ -22,7 +22,6 @@ import (
 	"github.com/pinward/pinward/geo"
 	"github.com/pinward/pinward/internal/pgtest"
 	"github.com/pinward/pinward/requests"
-	"github.com/pinward/pinward/wards"
 )
 
 // TestTwoServersOneDatabase: two `pinward serve` processes on one PostGIS
@@ -230,15 +229,7 @@ func partition(m map[string]string) [][]string {
 // least minGap metres from the others.
 func issuePlaces(t *testing.T, n int, minGap float64) []orb.Point {
 	t.Helper()
-	ws, err := wards.LoadGeoJSON(bytes.NewReader(data.SampleWardsGeoJSON()), wards.DefaultFields())
-	if err != nil {
-		t.Fatal(err)
-	}
-	gen, err := wards.NewGeneration(ws, time.Time{}, time.Time{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := wards.NewSet(gen)
+	set, err := data.SampleWards()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,7 +57,6 @@ import (
 	"github.com/pinward/pinward/geo"
 	"github.com/pinward/pinward/i18n"
 	"github.com/pinward/pinward/requests"
-	"github.com/pinward/pinward/wards"
 )
 
 // Stores is what a store under test provides: usually one value in both
@@ -893,23 +892,11 @@ func testService(t *testing.T, s Stores) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ws, err := wards.LoadGeoJSON(bytes.NewReader(data.SampleWardsGeoJSON()), wards.DefaultFields())
+	set, err := data.SampleWards()
 	if err != nil {
 		t.Fatal(err)
 	}
-	gen, err := wards.NewGeneration(ws, time.Time{}, time.Time{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := wards.NewSet(gen)
-	if err != nil {
-		t.Fatal(err)
-	}
-	as, rowErrs, err := assets.LoadCSV(bytes.NewReader(data.SampleAssetsCSV()), assets.DefaultCSVFormat())
-	if err != nil || len(rowErrs) > 0 {
-		t.Fatal(err, rowErrs)
-	}
-	ix, err := assets.NewIndex(as)
+	ix, err := data.SampleAssets()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -975,13 +962,14 @@ func testService(t *testing.T, s Stores) {
 	}
 
 	// A streetlight report snaps to the asset; a second one at it joins.
-	sl := as[0]
-	for _, a := range as {
-		if a.Layer == "streetlight" {
-			sl = a
-			break
+	var sl assets.Asset
+	ix.Scan(func(a assets.Asset) bool {
+		if a.Layer != "streetlight" {
+			return true
 		}
-	}
+		sl = a
+		return false
+	})
 	light := func() requests.Submission {
 		return requests.Submission{ServiceCode: "streetlight_out", Point: pt(sl.Point), Attributes: map[string][]string{"problem": {"out"}}}
 	}
