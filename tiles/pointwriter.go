@@ -9,8 +9,8 @@ import (
 // (vector_tile.proto, version 2). The requests and clusters layers go
 // through it rather than orb's general encoder, which spends most of a
 // tile's time building and sorting a property map per feature: here the
-// values of an entry are computed once when it is indexed, and a tile only
-// numbers the distinct ones. Tests decode its output with orb's
+// values of an entry are computed once when it is indexed (as fvals: 16
+// bytes, no pointers), and a tile only numbers the distinct ones. Tests decode its output with orb's
 // encoding/mvt.
 //
 // A Tiler keeps used writers in a pool (reset clears them), so a render
@@ -18,34 +18,17 @@ import (
 type pointWriter struct {
 	keys    []string
 	keyIdx  map[string]uint32
-	vals    []pval
-	valIdx  map[pval]uint32 // values numbered by val
-	fvals   []fval          // values numbered by fv, after vals
+	fvals   []fval // the layer's values, numbered by fv
 	fvalIdx fvalTable
 	dict    *valueDict // of the fDictStr values
+	ctrs    *counters  // of the fCtrName values
 	feats   []byte
 	tags    []uint32
 	layer   []byte
 }
 
-// pval is one property value: a string, an integer or a boolean.
-type pval struct {
-	s    string
-	i    int64
-	kind uint8
-}
-
-const (
-	kString uint8 = iota
-	kInt
-	kBool
-)
-
-func sval(s string) pval { return pval{s: s, kind: kString} }
-func ival(i int64) pval  { return pval{i: i, kind: kInt} }
-
 func newPointWriter() *pointWriter {
-	return &pointWriter{keyIdx: map[string]uint32{}, valIdx: map[pval]uint32{}}
+	return &pointWriter{keyIdx: map[string]uint32{}}
 }
 
 // reset empties the writer for the next tile, keeping its memory unless a
@@ -57,11 +40,9 @@ func (w *pointWriter) reset() {
 		return
 	}
 	clear(w.keys)
-	clear(w.vals)
-	w.keys, w.vals, w.fvals, w.feats, w.tags, w.layer = w.keys[:0], w.vals[:0], w.fvals[:0], w.feats[:0], w.tags[:0], w.layer[:0]
-	w.dict = nil
+	w.keys, w.fvals, w.feats, w.tags, w.layer = w.keys[:0], w.fvals[:0], w.feats[:0], w.tags[:0], w.layer[:0]
+	w.dict, w.ctrs = nil, nil
 	clear(w.keyIdx)
-	clear(w.valIdx)
 	w.fvalIdx.reset()
 }
 
@@ -75,18 +56,7 @@ func (w *pointWriter) key(k string) uint32 {
 	return i
 }
 
-func (w *pointWriter) val(v pval) uint32 {
-	if i, ok := w.valIdx[v]; ok {
-		return i
-	}
-	i := uint32(len(w.vals))
-	w.vals = append(w.vals, v)
-	w.valIdx[v] = i
-	return i
-}
-
-// fv numbers a spot's value. A tile uses either val or fv, never both:
-// fv's indices count from zero too, and tile writes fvals after vals.
+// fv numbers a value of the layer.
 func (w *pointWriter) fv(v fval) uint32 {
 	slot := w.fvalIdx.find(v, w.fvals)
 	if i := w.fvalIdx.idx[slot]; i != 0 {
@@ -139,10 +109,7 @@ func (t *fvalTable) reset() { clear(t.idx) }
 // begin starts a feature; add its properties with prop, then end it.
 func (w *pointWriter) begin() { w.tags = w.tags[:0] }
 
-func (w *pointWriter) prop(k uint32, v pval) { w.tags = append(w.tags, k, w.val(v)) }
-
-// tag adds a property whose value index comes from fv.
-func (w *pointWriter) tag(k, v uint32) { w.tags = append(w.tags, k, v) }
+func (w *pointWriter) prop(k uint32, v fval) { w.tags = append(w.tags, k, w.fv(v)) }
 
 // end writes the feature begun last: an optional id (hasID) and one point
 // in tile units.
@@ -184,33 +151,27 @@ func (w *pointWriter) tile(name string) []byte {
 	for _, k := range w.keys {
 		layer = appendBytes(layer, 3, k)
 	}
-	for _, v := range w.vals {
-		var vb []byte
-		switch v.kind {
-		case kString:
-			vb = appendBytes(nil, 1, v.s)
-		case kInt:
-			vb = intValue(nil, v.i)
-		case kBool:
-			vb = appendVarint([]byte{7 << 3}, uint64(v.i))
-		}
-		layer = appendVarint(append(layer, 4<<3|2), uint64(len(vb)))
-		layer = append(layer, vb...)
-	}
 	var digits [20]byte
 	for _, v := range w.fvals {
 		var vb []byte
 		switch v[0] {
 		case fInt:
 			vb = intValue(digits[:0], int64(v[1]))
+		case fBool:
+			vb = appendVarint(append(digits[:0], 7<<3), v[1])
 		case fNumStr:
 			vb = strconv.AppendUint(digits[:0], v[1], 10)
 			layer = appendVarint(append(layer, 4<<3|2), uint64(len(vb)+2)) // a Value of one short string
 			layer = appendVarint(append(layer, 1<<3|2), uint64(len(vb)))
 			layer = append(layer, vb...)
 			continue
-		case fDictStr:
-			s := w.dict.strs[v[1]]
+		case fDictStr, fCtrName:
+			var s string
+			if v[0] == fDictStr {
+				s = w.dict.strs[v[1]]
+			} else {
+				s = w.ctrs.names[v[1]].name
+			}
 			layer = appendVarint(append(layer, 4<<3|2), uint64(1+varintLen(uint64(len(s)))+len(s)))
 			layer = appendBytes(layer, 1, s)
 			continue

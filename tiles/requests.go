@@ -270,6 +270,8 @@ const (
 	fInt     = iota // payload: the int64
 	fNumStr         // a string, the decimal digits of payload (IDs)
 	fDictStr        // a string, valueDict.strs[payload]
+	fCtrName        // a string, the name of counter id payload (cells)
+	fBool           // payload: 1 for true
 )
 
 // valueDict interns the strings of individual features that are not
@@ -521,7 +523,7 @@ func detail[T interface{ setSlot(int32) }](ix *requestIndex, w *pointWriter, g g
 				if p := f.point(sp.m); inBuffer(p) {
 					w.begin()
 					for j, v := range sp.vals {
-						w.tag(keys[j], w.fv(v))
+						w.prop(keys[j], v)
 					}
 					w.end(sp.fid, sp.hasFID, p[0], p[1])
 				}
@@ -533,6 +535,7 @@ func detail[T interface{ setSlot(int32) }](ix *requestIndex, w *pointWriter, g g
 
 // cells encodes the aggregated features of a tile below DetailZoom.
 func (ix *requestIndex) cells(w *pointWriter, p *pyramid, t maptile.Tile, layer string) []byte {
+	w.ctrs = &ix.ctrs
 	kAggregate, kCount, kRequests := w.key("aggregate"), w.key("count"), uint32(0)
 	clusters := layer == LayerClusters
 	if clusters {
@@ -550,10 +553,10 @@ func (ix *requestIndex) cells(w *pointWriter, p *pyramid, t maptile.Tile, layer 
 				continue
 			}
 			w.begin()
-			w.prop(kAggregate, pval{i: 1, kind: kBool})
-			w.prop(kCount, ival(int64(c.n)))
+			w.prop(kAggregate, fval{fBool, 1})
+			w.prop(kCount, intVal(int64(c.n)))
 			if clusters {
-				w.prop(kRequests, ival(int64(c.reqs)))
+				w.prop(kRequests, intVal(int64(c.reqs)))
 			}
 			// The most common value of each property names the cell; a
 			// tie goes to the value seen first by the index.
@@ -569,7 +572,7 @@ func (ix *requestIndex) cells(w *pointWriter, p *pyramid, t maptile.Tile, layer 
 					if ctrKeys[tl.ctr] == 0 {
 						ctrKeys[tl.ctr] = w.key(lab) + 1
 					}
-					w.prop(ctrKeys[tl.ctr]-1, ival(int64(tl.n)))
+					w.prop(ctrKeys[tl.ctr]-1, intVal(int64(tl.n)))
 				}
 				d := ix.ctrs.names[tl.ctr].d
 				if tl.n > bestN[d] || tl.n == bestN[d] && tl.ctr < best[d] {
@@ -578,7 +581,7 @@ func (ix *requestIndex) cells(w *pointWriter, p *pyramid, t maptile.Tile, layer 
 			}
 			for d, n := range bestN {
 				if n > 0 {
-					w.prop(mainKeys[d], sval(ix.ctrs.names[best[d]].name))
+					w.prop(mainKeys[d], fval{fCtrName, uint64(best[d])})
 				}
 			}
 			n := float64(c.n)

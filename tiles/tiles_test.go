@@ -228,6 +228,23 @@ func TestCellsCountEveryRequest(t *testing.T) {
 				if sum != n {
 					t.Errorf("tile %v: cell count %d but its categories sum to %d", tile, n, sum)
 				}
+				// service_code and status name a most common value.
+				for _, prop := range []string{"service_code", "status"} {
+					prefix := prop[:len(prop)-len("code")]
+					if prop == "status" {
+						prefix = "status_"
+					}
+					most := 0
+					for k, v := range f.Properties {
+						if len(k) > len(prefix) && k[:len(prefix)] == prefix && k != "service_code" {
+							most = max(most, int(v.(float64)))
+						}
+					}
+					name := f.Properties.MustString(prop, "")
+					if c, _ := f.Properties[prefix+name].(float64); name == "" || int(c) != most {
+						t.Errorf("tile %v: cell %s %q counts %v, the most common counts %d", tile, prop, name, c, most)
+					}
+				}
 				p := f.Geometry.(orb.Point)
 				if p[0] < 0 || p[0] > tiles.Extent || p[1] < 0 || p[1] > tiles.Extent {
 					t.Errorf("tile %v: cell at %v, outside the tile", tile, p)

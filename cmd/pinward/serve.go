@@ -100,15 +100,15 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer stopAssets() // before the store closes, whatever fails below
-	wo, err := wof.setup(ctx, env, log, catalog, *tenant, st)
-	if err != nil {
-		return err
-	}
-	defer wo.stop() // before the store closes
 	tl, err := newTiler(set, ix)
 	if err != nil {
 		return err
 	}
+	wo, err := wof.setup(ctx, env, log, catalog, *tenant, st, tileUpdater(tl))
+	if err != nil {
+		return err
+	}
+	defer wo.stop() // before the store closes
 	svc, err := requests.NewService(requests.ServiceConfig{Tenant: *tenant, Catalog: catalog, Wards: set, Assets: ix, Store: wo.store(st), OnChange: tileUpdater(tl)})
 	if err != nil {
 		return usageError{err}

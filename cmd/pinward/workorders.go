@@ -50,12 +50,17 @@ func (w *workorders) store(st requests.Store) requests.Store {
 
 // setup builds the connectors of the catalog and the flags and starts the
 // dispatcher (stopped by stop, before the store closes).
-func (wf *workorderFlags) setup(ctx context.Context, env Env, log *slog.Logger, cat *requests.Catalog, tenant string, st appStore) (*workorders, error) {
+//
+// onChange gets the requests a work order's status change moves (status
+// back from the integrator, or polled from an Open311 system), so the map
+// follows.
+func (wf *workorderFlags) setup(ctx context.Context, env Env, log *slog.Logger, cat *requests.Catalog, tenant string, st appStore, onChange func(requests.Request)) (*workorders, error) {
 	w := &workorders{stop: func() {}}
-	ob, ok := st.(requests.OutboxStore)
+	stored, ok := st.(requests.OutboxStore)
 	if !ok {
 		return w, nil
 	}
+	ob := requests.ObservedOutbox{OutboxStore: stored, Clusters: st, OnChange: onChange, Log: log}
 	w.outbox = ob
 	httpc := &http.Client{} // each attempt is bounded by the dispatcher's timeout
 	conns := map[string]dispatch.Connector{}

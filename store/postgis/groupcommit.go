@@ -34,7 +34,7 @@ const maxGroupSize = 64
 // maxGroupsInFlight is how many groups commit at once, each on its own
 // connection: enough to keep both the server and this process busy while
 // the other works, few enough that the queue, not the pool, batches.
-const maxGroupsInFlight = 2
+const maxGroupsInFlight = 3
 
 // groupTimeout bounds one group's transaction: it runs on no caller's
 // context (one caller hanging up must not roll back the others).

@@ -112,7 +112,9 @@ func (s *Store) CreateRequest(ctx context.Context, nr requests.NewRequest) (requ
 }
 
 // createRequest is CreateRequest's work inside the write transaction tx.
-func createRequest(ctx context.Context, tx *sql.Tx, nr requests.NewRequest) (requests.Request, error) {
+// stmts runs createRequest's own statements, prepared, in tx; tx runs
+// the helpers shared with other writes.
+func createRequest(ctx context.Context, tx *sql.Tx, stmts cachedTx, nr requests.NewRequest) (requests.Request, error) {
 	var out requests.Request
 	err := func() error {
 		r := nr.Request
@@ -121,13 +123,13 @@ func createRequest(ctx context.Context, tx *sql.Tx, nr requests.NewRequest) (req
 			// creation can slip in between this read and the insert below.
 			var fp string
 			var id int64
-			err := tx.QueryRowContext(ctx, `SELECT fingerprint, request_id FROM idempotency WHERE tenant_id = ? AND key = ?`,
+			err := stmts.QueryRowContext(ctx, `SELECT fingerprint, request_id FROM idempotency WHERE tenant_id = ? AND key = ?`,
 				r.TenantID, nr.IdempotencyKey).Scan(&fp, &id)
 			switch {
 			case err == nil && fp != nr.Fingerprint:
 				return requests.IdempotencyConflictError()
 			case err == nil:
-				out, err = getRequest(ctx, tx, r.TenantID, id)
+				out, err = getRequest(ctx, stmts, r.TenantID, id)
 				return err
 			case !errors.Is(err, sql.ErrNoRows):
 				return err
@@ -135,7 +137,7 @@ func createRequest(ctx context.Context, tx *sql.Tx, nr requests.NewRequest) (req
 		}
 		r.ClusterID = ""
 		if nr.Cluster != nil {
-			cands, err := clusterCandidates(ctx, tx, *nr.Cluster)
+			cands, err := clusterCandidates(ctx, stmts, *nr.Cluster)
 			if err != nil {
 				return err
 			}
@@ -151,7 +153,7 @@ func createRequest(ctx context.Context, tx *sql.Tx, nr requests.NewRequest) (req
 		} else {
 			r.Attributes = nil
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO requests (tenant_id, service_code, description, status, status_notes,
+		res, err := stmts.ExecContext(ctx, `INSERT INTO requests (tenant_id, service_code, description, status, status_notes,
 			lon, lat, address, ward_id, asset_layer, asset_id, asset_distance_m, cluster_id, department,
 			requested_at, updated_at, due_at, attributes, media_url, token, lang)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -168,12 +170,12 @@ func createRequest(ctx context.Context, tx *sql.Tx, nr requests.NewRequest) (req
 		if r.ClusterID == "" {
 			// The ID is known only now: the request starts its own cluster.
 			r.ClusterID = r.ServiceRequestID
-			if _, err := tx.ExecContext(ctx, `UPDATE requests SET cluster_id = ? WHERE id = ?`, r.ClusterID, r.ID); err != nil {
+			if _, err := stmts.ExecContext(ctx, `UPDATE requests SET cluster_id = ? WHERE id = ?`, r.ClusterID, r.ID); err != nil {
 				return err
 			}
 		}
 		if p := nr.Reporter; p != nil && !p.IsZero() {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO reporters (request_id, tenant_id, first_name, last_name, email, phone, device_id)
+			if _, err := stmts.ExecContext(ctx, `INSERT INTO reporters (request_id, tenant_id, first_name, last_name, email, phone, device_id)
 				VALUES (?, ?, ?, ?, ?, ?, ?)`, r.ID, r.TenantID, p.FirstName, p.LastName, p.Email, p.Phone, p.DeviceID); err != nil {
 				return err
 			}
@@ -184,7 +186,7 @@ func createRequest(ctx context.Context, tx *sql.Tx, nr requests.NewRequest) (req
 			return err
 		}
 		if nr.IdempotencyKey != "" {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO idempotency (tenant_id, key, fingerprint, request_id) VALUES (?, ?, ?, ?)`,
+			if _, err := stmts.ExecContext(ctx, `INSERT INTO idempotency (tenant_id, key, fingerprint, request_id) VALUES (?, ?, ?, ?)`,
 				r.TenantID, nr.IdempotencyKey, nr.Fingerprint, r.ID); err != nil {
 				return err
 			}
@@ -207,7 +209,7 @@ func createRequest(ctx context.Context, tx *sql.Tx, nr requests.NewRequest) (req
 // left to itself, SQLite walks every request of the category in the window
 // by index and tests each against the R-tree, which grows with the table.
 // Naming the same asset is a second query on its index.
-func clusterCandidates(ctx context.Context, tx *sql.Tx, q requests.ClusterQuery) ([]requests.Request, error) {
+func clusterCandidates(ctx context.Context, tx querier, q requests.ClusterQuery) ([]requests.Request, error) {
 	if len(q.ServiceCodes) == 0 {
 		return nil, nil
 	}
