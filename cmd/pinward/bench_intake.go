@@ -39,8 +39,9 @@ Two phases per store, each bounded by --duration and --requests:
   rate        an open-loop schedule of --rate POSTs per second (latency is
               measured from each request's scheduled time, so a stalled
               server is not hidden): p50 and p99.
-With --runs N each phase runs N times and a summary line gives the median
-and the spread (min-max). The load generator shares the machine's cores
+Before the phases, --warmup POSTs are stored unmeasured, so they measure a
+store in use rather than an empty one. With --runs N each phase runs N
+times and a summary line gives the median and the spread (min-max). The load generator shares the machine's cores
 with the server and the database.
 
 Requests go to random points next to the sample town's assets, in a few
@@ -63,7 +64,7 @@ func benchIntake(ctx context.Context, env Env, args []string) error {
 	maxRequests := fs.Int("requests", 50000, "at most this many POSTs per phase")
 	runs := fs.Int("runs", 1, "run each phase this many `times` (summary: median and spread)")
 	seed := fs.Uint64("seed", 1, "random `seed` for the points")
-	warmup := fs.Int("warmup", 2000, "POSTs stored before measuring, at most --requests (then PostGIS tables are analyzed)")
+	warmup := fs.Int("warmup", 2000, "POSTs stored before measuring (at most --requests)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to `file`")
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
@@ -168,10 +169,10 @@ func benchIntake(ctx context.Context, env Env, args []string) error {
 				fmt.Fprintf(env.Stdout, "%-8s WAL, synchronous=FULL (every acknowledged request is on disk)\n", name)
 			}
 			if n := min(*warmup, *maxRequests); n > 0 {
-				if err := l.warm(ctx, st, *concurrency, n); err != nil {
+				if err := l.warm(ctx, *concurrency, n); err != nil {
 					return err
 				}
-				fmt.Fprintf(env.Stdout, "%-8s warmed up with %d requests%s\n", name, n, analyzed(st))
+				fmt.Fprintf(env.Stdout, "%-8s warmed up with %d requests\n", name, n)
 			}
 			var closedRuns, rateRuns []result
 			for run := range *runs {
@@ -254,29 +255,15 @@ func (l *loader) post(ctx context.Context) error {
 	return nil
 }
 
-// warm stores n requests (not measured) and, on PostGIS, analyzes the
-// tables, as autovacuum does within a minute of the first writes: a table
-// never analyzed gets plans made for an empty table (the foreign key check
-// of each event then scans the tenant's requests by tenant_id), which
-// measures a database's first minute rather than its life.
-func (l *loader) warm(ctx context.Context, st any, concurrency, n int) error {
+// warm stores n requests, not measured, so the phases measure a store in
+// use rather than an empty one (on a new PostGIS database, the first
+// thousand requests also get the tables their first statistics).
+func (l *loader) warm(ctx context.Context, concurrency, n int) error {
 	r := l.closed(ctx, concurrency, 10*time.Minute, n)
 	if r.failed > 0 {
 		return fmt.Errorf("warm-up: %d of %d requests failed: %w", r.failed, r.failed+r.ok, r.firstErr)
 	}
-	if ps, ok := st.(interface{ Pool() *pgxpool.Pool }); ok {
-		if _, err := ps.Pool().Exec(ctx, "ANALYZE requests, events, reporters"); err != nil {
-			return fmt.Errorf("warm-up: analyze: %w", err)
-		}
-	}
 	return nil
-}
-
-func analyzed(st any) string {
-	if _, ok := st.(interface{ Pool() *pgxpool.Pool }); ok {
-		return ", tables analyzed"
-	}
-	return ""
 }
 
 // result summarises one phase.

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -46,6 +47,29 @@ type groupCommit struct {
 	running int // committers
 	closed  bool
 	wg      sync.WaitGroup
+	// inserted counts the requests stored, for analyzeYoung.
+	inserted atomic.Int64
+}
+
+// youngEvery and youngUntil: after every youngEvery requests stored, up to
+// youngUntil, the store checks that the tables have statistics.
+const youngEvery, youngUntil = 1000, 20_000
+
+// analyzeYoung gives a database that never had its tables analyzed their
+// first statistics. Until autovacuum first gets to them (up to a minute or
+// more), PostgreSQL plans for empty tables, and the foreign key check of
+// each event, planned with an index on tenant_id alone, scans the tenant's
+// requests: intake slows as the table grows. Best effort: an error (a role
+// that may not ANALYZE) leaves it to autovacuum.
+func (s *Store) analyzeYoung() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var young bool
+	err := s.pool.QueryRow(ctx, `SELECT last_analyze IS NULL AND last_autoanalyze IS NULL
+		FROM pg_stat_user_tables WHERE relid = 'requests'::regclass`).Scan(&young)
+	if err == nil && young {
+		s.pool.Exec(ctx, "ANALYZE requests, events, reporters") //nolint:errcheck // see above
+	}
 }
 
 type createOp struct {
@@ -154,6 +178,10 @@ func (s *Store) commitGroup(group []*createOp) {
 			op.out = out[i]
 			close(op.done)
 		}
+		n := s.commits.inserted.Add(int64(len(live)))
+		if n <= youngUntil && n/youngEvery != (n-int64(len(live)))/youngEvery {
+			s.analyzeYoung()
+		}
 	case !errors.As(err, &ce):
 		// Alone, each creation gets its own outcome (and an idempotency
 		// replay its stored request).
@@ -210,9 +238,9 @@ const prepareSQL = `SELECT (SELECT count(l.v) FROM (SELECT CASE WHEN t.x THEN pg
 // candidatesSQL reads every creation's cluster candidates in one statement,
 // tagged with the creation's index: a superset of what its ClusterQuery
 // matches (Pick decides). Two branches, each with its own index: the points
-// in the bound (GiST), and the requests on the same asset. A since of
-// -infinity is no window.
-var candidatesSQL = `SELECT q.i, c.* FROM unnest($1::int[], $2::text[], $3::text[], $4::timestamptz[],
+// in the bound (GiST), and the requests on the same asset. A query with no
+// window has since noWindow.
+const candidatesSQL = `SELECT q.i, c.* FROM unnest($1::int[], $2::text[], $3::text[], $4::timestamptz[],
 		$5::float8[], $6::float8[], $7::float8[], $8::float8[], $9::text[], $10::text[])
 		AS q(i, tenant, codes, since, x0, y0, x1, y1, alayer, aid)
 	CROSS JOIN LATERAL (
