@@ -119,6 +119,7 @@ func New(cfg Config) http.Handler {
 	h.mountWeb(r, cfg.Web)
 	h.mountAssets(r, cfg.Assets)
 	h.mountClusters(r)
+	h.mountStaffRequests(r)
 	if g, ok := reg.(prometheus.Gatherer); ok {
 		r.Handle("/metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
 	}

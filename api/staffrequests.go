@@ -1,0 +1,80 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+)
+
+// mountStaffRequests adds what staff read of one request beyond Open311
+// (staff or admin key):
+//
+//	GET /api/v1/requests/{id}/events    the audit trail: who did what, when
+//	GET /api/v1/requests/{id}/reporter  the reporter's personal information;
+//	                                    each read is itself an event
+func (h *handler) mountStaffRequests(r chi.Router) {
+	r.Get("/api/v1/requests/{id}/events", h.requestEvents)
+	r.Get("/api/v1/requests/{id}/reporter", h.requestReporter)
+}
+
+type eventOut struct {
+	At      time.Time `json:"at"`
+	Actor   string    `json:"actor"`
+	Kind    string    `json:"kind"`
+	From    string    `json:"from,omitempty"`
+	To      string    `json:"to,omitempty"`
+	Note    string    `json:"note,omitempty"`
+	EventID int64     `json:"event_id"`
+}
+
+func (h *handler) requestEvents(w http.ResponseWriter, r *http.Request) {
+	if _, err := h.staff(r); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	id := chi.URLParam(r, "id")
+	if _, err := h.svc.Get(r.Context(), id); err != nil { // 404 for an unknown request
+		h.writeError(w, r, err)
+		return
+	}
+	evs, err := h.svc.Events(r.Context(), id)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	out := make([]eventOut, 0, len(evs))
+	for _, e := range evs {
+		out = append(out, eventOut{At: e.At.UTC(), Actor: e.Actor, Kind: string(e.Kind), From: string(e.From),
+			To: string(e.To), Note: e.Note, EventID: e.ID})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+type reporterOut struct {
+	ServiceRequestID string `json:"service_request_id"`
+	FirstName        string `json:"first_name"`
+	LastName         string `json:"last_name"`
+	Email            string `json:"email"`
+	Phone            string `json:"phone"`
+	DeviceID         string `json:"device_id"`
+}
+
+func (h *handler) requestReporter(w http.ResponseWriter, r *http.Request) {
+	key, err := h.staff(r)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	id := chi.URLParam(r, "id")
+	rep, err := h.svc.ReporterFor(r.Context(), id, "key:"+strconv.FormatInt(key.ID, 10))
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	// Personal information: never cached by a browser or a proxy.
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, reporterOut{ServiceRequestID: id, FirstName: rep.FirstName, LastName: rep.LastName,
+		Email: rep.Email, Phone: rep.Phone, DeviceID: rep.DeviceID})
+}
