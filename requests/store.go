@@ -51,8 +51,9 @@ type Store interface {
 	GetRequestByToken(ctx context.Context, tenant, token string) (Request, error)
 
 	// ListRequests returns the requests matching f, newest first
-	// (RequestedAt descending, then ID descending), at most f.Limit of them
-	// after skipping f.Offset. A Limit of zero or less means MaxListLimit.
+	// (RequestedAt descending, then ID descending), or by ID ascending
+	// after f.AfterID when f.ByID, at most f.Limit of them after skipping
+	// f.Offset. A Limit of zero or less means MaxListLimit.
 	ListRequests(ctx context.Context, f Filter) ([]Request, error)
 
 	// UpdateStatus changes a request's status in one transaction: lock the
@@ -122,7 +123,19 @@ type Filter struct {
 	// start_date and end_date); a zero time leaves that side open.
 	Start, End time.Time
 	// BBox keeps requests whose Point lies in it, edges included.
-	BBox          *orb.Bound
+	BBox *orb.Bound
+	// ByID lists in ascending ID order, only requests with an ID greater
+	// than AfterID (0: from the first): keyset paging for walking every
+	// match. Each page is one index range scan however deep the walk, and
+	// a request created between pages (a larger ID) comes in a later page
+	// instead of shifting the rest. The next page's AfterID is the last
+	// ID returned. (A transaction still open when a page is read may
+	// commit an ID below the cursor: a caller that must see it follows
+	// changes too, as the tiles do.)
+	ByID    bool
+	AfterID int64
+	// Limit, Offset page in the list's order (Open311's page); Offset
+	// costs as much as reading the rows it skips.
 	Limit, Offset int
 }
 

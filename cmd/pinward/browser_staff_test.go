@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -15,9 +16,10 @@ import (
 )
 
 // TestBrowserStaffMergeClose drives the staff map in a real headless
-// Chromium: two reports of one pothole filed as two clusters, staff merge
-// one into the other from the page and then close the merged cluster;
-// the staff API and the residents' own requests show both changes.
+// Chromium: two reports of one pothole filed as two clusters, listed from
+// the staff cluster API with its counts; staff merge one into the other
+// from the page, split it back out, and close the first; the staff API and
+// the residents' own requests show each change.
 func TestBrowserStaffMergeClose(t *testing.T) {
 	chromium := chromiumPath(t)
 	if testing.Short() {
@@ -93,6 +95,23 @@ func TestBrowserStaffMergeClose(t *testing.T) {
 		chromedp.Click(selB),
 		chromedp.WaitVisible("#merge-into"))
 	br.shot("staff-before-merge")
+	// The list is the staff cluster API's, for the map's view: the page
+	// asked /api/v1/clusters with a bbox (never the Open311 list), and shows
+	// the API's counts.
+	urls := eval[[]string](br, `performance.getEntriesByType("resource").map(e => e.name)`)
+	var listed, open311 bool
+	for _, u := range urls {
+		listed = listed || strings.Contains(u, "/api/v1/clusters?") && strings.Contains(u, "bbox=")
+		open311 = open311 || strings.Contains(u, "/open311/v2/requests.json")
+	}
+	if !listed || open311 {
+		t.Errorf("the staff page fetched %v: want /api/v1/clusters?bbox=… and no Open311 list", urls)
+	}
+	cb := staffGet(t, base+"/api/v1/clusters/"+b, staffKey)
+	wantCounts := fmt.Sprintf("%v requests, %v open, %v reporters", cb["request_count"], cb["open_request_count"], cb["reporter_count"])
+	if got := br.text(selB + " [data-counts]"); got != wantCounts {
+		t.Errorf("cluster %s listed with %q, want the API's %q", b, got, wantCounts)
+	}
 	// Merge B into A: the page posts {"into": "<A>"} to
 	// /api/v1/clusters/<B>/merge, then lists the clusters again.
 	br.do("merging from the page",
@@ -110,8 +129,27 @@ func TestBrowserStaffMergeClose(t *testing.T) {
 		t.Errorf("request %s after the merge: %v", b, got)
 	}
 
-	// Close the merged cluster: it leaves the list of open clusters, and
-	// both residents see their request closed with the note.
+	// Split B back out of A from the panel: a new cluster holds B alone.
+	br.do("splitting from the page",
+		chromedp.Click(selA),
+		chromedp.WaitVisible(`#req-`+b),
+		chromedp.Click(`#req-`+b),
+		chromedp.Click(`#split`),
+		chromedp.Poll[chromedp.Void](`document.getElementById("action-result").textContent.includes("New cluster #")`,
+			chromedp.WithPollingTimeout(15*time.Second)))
+	br.shot("staff-after-split")
+	msg := br.text("#action-result")
+	newID := strings.TrimSuffix(strings.Fields(strings.SplitN(msg, "#", 2)[1])[0], ".")
+	if ca := staffGet(t, base+"/api/v1/clusters/"+a, staffKey); ca["request_count"] != float64(1) {
+		t.Errorf("cluster %s after the split from the page: %v", a, ca)
+	}
+	cn := staffGet(t, base+"/api/v1/clusters/"+newID, staffKey)
+	if rs, _ := cn["requests"].([]any); cn["request_count"] != float64(1) || len(rs) != 1 || rs[0].(map[string]any)["service_request_id"] != b {
+		t.Errorf("new cluster %s (page said %q) after the split: %v", newID, msg, cn)
+	}
+
+	// Close A: it leaves the list of open clusters, and its resident sees
+	// the request closed with the note; B, split off, stays open.
 	br.do("closing from the page",
 		chromedp.Click(selA),
 		chromedp.WaitVisible("#close-note"),
@@ -119,11 +157,11 @@ func TestBrowserStaffMergeClose(t *testing.T) {
 		chromedp.Click(`#close-note + .row button[type="submit"]`),
 		chromedp.Poll[chromedp.Void](`!document.querySelector('`+selA+`')`, chromedp.WithPollingTimeout(15*time.Second)))
 	br.shot("staff-after-close")
-	for _, id := range []string{a, b} {
-		got := getRequests(t, base+"/open311/v2/requests/"+id+".json")
-		if len(got) != 1 || got[0]["status"] != "closed" || got[0]["status_notes"] != "Filled on Tuesday" {
-			t.Errorf("request %s after the close from the page: %v", id, got)
-		}
+	if got := getRequests(t, base+"/open311/v2/requests/"+a+".json"); len(got) != 1 || got[0]["status"] != "closed" || got[0]["status_notes"] != "Filled on Tuesday" {
+		t.Errorf("request %s after the close from the page: %v", a, got)
+	}
+	if got := getRequests(t, base+"/open311/v2/requests/"+b+".json"); len(got) != 1 || got[0]["status"] != "open" {
+		t.Errorf("request %s, split off, after closing %s: %v", b, a, got)
 	}
 }
 

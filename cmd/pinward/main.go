@@ -37,8 +37,9 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"serve", "serve the Open311 API, /healthz and /metrics", runServe},
+		{"serve", "serve the Open311 API, the staff and integrator API, tiles, pages, /healthz and /metrics", runServe},
 		{"migrate", "apply the database migrations", runMigrate},
+		{"purge", "delete reporters' personal information past its retention", runPurge},
 		{"keys", "create API keys (keys create --role ...)", runKeys},
 		{"geocode", "locate points (CSV) in their ward and at their nearest asset", runGeocode},
 		{"assets", "import asset layers into the store (assets import --layer L FILE)", runAssets},

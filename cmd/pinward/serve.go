@@ -55,6 +55,8 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	stf.register(fs)
 	var wof workorderFlags
 	wof.register(fs)
+	var rf retentionFlags
+	rf.register(fs)
 	categories := fs.String("categories", "", "service catalog `JSON` (default: the bundled sample's)")
 	tenant := fs.String("tenant", "sample", "the municipality's tenant `id`, stored on every row")
 	jurisdiction := fs.String("jurisdiction", "", "Open311 jurisdiction_id this server answers to (default: the tenant)")
@@ -109,6 +111,11 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer wo.stop() // before the store closes
+	stopPurge, err := rf.start(ctx, st, *tenant, log)
+	if err != nil {
+		return err
+	}
+	defer stopPurge() // before the store closes
 	svc, err := requests.NewService(requests.ServiceConfig{Tenant: *tenant, Catalog: catalog, Wards: set, Assets: ix, Store: wo.store(st), OnChange: tileUpdater(tl)})
 	if err != nil {
 		return usageError{err}

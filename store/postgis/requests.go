@@ -457,8 +457,14 @@ func (s *Store) ListRequests(ctx context.Context, f requests.Filter) ([]requests
 	if limit <= 0 || limit > requests.MaxListLimit {
 		limit = requests.MaxListLimit
 	}
+	order := ` ORDER BY requested_at DESC, id DESC`
+	if f.ByID {
+		// The primary key (tenant_id, id) serves the range and the order.
+		where = append(where, "id > "+arg(f.AfterID))
+		order = ` ORDER BY id`
+	}
 	sql := `SELECT ` + requestColumns + ` FROM requests WHERE ` + strings.Join(where, " AND ") +
-		` ORDER BY requested_at DESC, id DESC LIMIT ` + arg(limit) + ` OFFSET ` + arg(max(f.Offset, 0))
+		order + ` LIMIT ` + arg(limit) + ` OFFSET ` + arg(max(f.Offset, 0))
 	rows, err := s.pool.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, internal("list requests", err)

@@ -328,9 +328,17 @@ func (s *Store) ListRequests(ctx context.Context, f requests.Filter) ([]requests
 	if limit <= 0 || limit > requests.MaxListLimit {
 		limit = requests.MaxListLimit
 	}
+	order := ` ORDER BY requested_at DESC, id DESC`
+	if f.ByID {
+		// requests_tenant_id (tenant_id, then the rowid) serves the range
+		// and the order.
+		where = append(where, `id > ?`)
+		args = append(args, f.AfterID)
+		order = ` ORDER BY id`
+	}
 	args = append(args, limit, max(f.Offset, 0))
 	out, err := queryRequests(ctx, s.read, `SELECT `+requestCols+` FROM requests WHERE `+strings.Join(where, " AND ")+
-		` ORDER BY requested_at DESC, id DESC LIMIT ? OFFSET ?`, args...)
+		order+` LIMIT ? OFFSET ?`, args...)
 	return out, wrap(ctx, "list requests", err)
 }
 

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/pinward/pinward/requests"
+)
+
+const purgeHelp = `
+Deletes the personal information (name, email, phone, device) of the
+reporters of requests closed more than --older-than ago, as PIPEDA and
+Québec's Law 25 ask: kept no longer than its purpose needs. The requests,
+their descriptions and their audit trail stay; each purged request gets a
+reporter_purged event. The store is the one serve uses (--data-dir or
+--db). pinward serve runs the same purge every hour with its
+--reporter-retention (default 365d); this command is for a one-off run or
+a cron job.
+`
+
+func runPurge(ctx context.Context, env Env, args []string) error {
+	fs := newFlags(env, "purge", "purge [--older-than 365d] [--tenant T] [--data-dir D | --db URL]", purgeHelp)
+	olderThan := fs.String("older-than", "365d", "purge reporters of requests closed longer ago than this `duration` (days: 365d, or Go units: 720h)")
+	tenant := fs.String("tenant", "sample", "the municipality's tenant `id`")
+	var stf storeFlags
+	stf.register(fs)
+	given, err := parseEnvFlags(fs, env, args)
+	if err != nil {
+		return err
+	}
+	if err := stf.check(given); err != nil {
+		return err
+	}
+	retention, err := parseWindow(*olderThan)
+	if err != nil || retention <= 0 {
+		return usageErrorf("--older-than must be a positive duration (365d, 720h): %q", *olderThan)
+	}
+	st, closeStore, err := stf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	pu, ok := st.(requests.ReporterPurger)
+	if !ok {
+		return fmt.Errorf("%s cannot purge reporters", stf.describe())
+	}
+	n, err := requests.PurgeReporters(ctx, pu, *tenant, retention, time.Now().UTC(), func(total int) {
+		fmt.Fprintf(env.Stderr, "pinward purge: %d reporters purged so far\n", total)
+	})
+	if err != nil {
+		return fmt.Errorf("purging reporters: %w", err)
+	}
+	fmt.Fprintf(env.Stderr, "pinward purge: %d reporters of requests closed before %s purged\n",
+		n, time.Now().UTC().Add(-retention).Format("2006-01-02"))
+	return nil
+}
+
+// retentionFlags schedule serve's hourly purge of reporters' personal
+// information.
+type retentionFlags struct{ retention string }
+
+func (rf *retentionFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&rf.retention, "reporter-retention", "365d", "purge reporters' personal information this `long` after their request closed (0: never)")
+}
+
+// start checks the flag and starts the hourly purge; stop ends it and
+// waits, before the store closes.
+func (rf *retentionFlags) start(ctx context.Context, st appStore, tenant string, log *slog.Logger) (stop func(), err error) {
+	retention, err := parseWindow(rf.retention)
+	if err != nil {
+		return nil, usageErrorf("--reporter-retention: %v", err)
+	}
+	pu, ok := st.(requests.ReporterPurger)
+	if retention == 0 || !ok {
+		return func() {}, nil
+	}
+	pctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(time.Hour)
+		defer tick.Stop()
+		for {
+			n, err := requests.PurgeReporters(pctx, pu, tenant, retention, time.Now().UTC(), nil)
+			switch {
+			case err != nil && pctx.Err() == nil:
+				log.ErrorContext(pctx, "purging reporters' personal information", "err", err)
+			case n > 0:
+				log.InfoContext(pctx, "purged reporters' personal information", "requests", n, "retention", rf.retention)
+			}
+			select {
+			case <-pctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() { cancel(); wg.Wait() }, nil
+}
