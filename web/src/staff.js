@@ -1,7 +1,8 @@
 // The staff cluster map: clusters over ward boundaries and assets, filters,
-// a cluster's requests in the side panel, merge and close through the staff
-// API. The staff key is asked once per tab (sessionStorage) and sent as
-// X-Api-Key.
+// a cluster's requests in the side panel, merge, split and close through the
+// staff cluster API (/api/v1/clusters). The list is the clusters whose anchor
+// lies in the map's view, fetched again (debounced) when the map moves. The
+// staff key is asked once per tab (sessionStorage) and sent as X-Api-Key.
 import { addContext, api, applyLang, el, fill, fmtDate, initialLang, newMap } from "./common.js";
 
 const T = {
@@ -23,20 +24,52 @@ const T = {
   d30: { en: "Last 30 days", fr: "30 derniers jours" },
   d90: { en: "Last 90 days", fr: "90 derniers jours" },
   mapLabel: { en: "Map of clusters", fr: "Carte des regroupements" },
-  clusters: { en: "clusters", fr: "regroupements" },
+  listLabel: { en: "Clusters in the map's view", fr: "Regroupements dans la vue de la carte" },
+  clusters: { en: "clusters in view", fr: "regroupements dans la vue" },
   requests: { en: "requests", fr: "demandes" },
+  more: { en: "more not listed: zoom in or narrow the filters", fr: "autres non listés : zoomez ou resserrez les filtres" },
+  nOpen: { en: "open", fr: "ouvertes" },
+  reporters: { en: "reporters", fr: "signaleurs" },
   cluster: { en: "Cluster", fr: "Regroupement" },
+  department: { en: "Department", fr: "Service" },
+  created: { en: "Created", fr: "Créé" },
+  updated: { en: "Updated", fr: "Mis à jour" },
+  asset: { en: "Asset", fr: "Actif" },
+  workOrder: { en: "Work order", fr: "Bon de travail" },
+  counts: { en: "Requests", fr: "Demandes" },
+  retired: { en: "Asset retired", fr: "Actif retiré" },
+  retiredAlert: { en: "The asset of an open request in this cluster has been retired: check the place before dispatching.",
+    fr: "L'actif d'une demande ouverte de ce regroupement a été retiré : vérifiez le lieu avant d'envoyer une équipe." },
+  requestsLegend: { en: "Requests (select some to split them off)", fr: "Demandes (cochez-en pour les détacher)" },
+  split: { en: "Split the selected into a new cluster", fr: "Détacher les demandes cochées dans un nouveau regroupement" },
+  pick: { en: "Select", fr: "Cocher" },
+  mergeHint: { en: "Its number; suggested: open clusters of the category nearby and those in view.",
+    fr: "Son numéro; suggestions : regroupements ouverts de la catégorie à proximité et ceux de la vue." },
+  splitNone: { en: "Select at least one request to split off.", fr: "Cochez au moins une demande à détacher." },
+  splitDone: { en: "New cluster", fr: "Nouveau regroupement" },
+  openNew: { en: "Show it", fr: "L'afficher" },
   mergeInto: { en: "Merge into cluster", fr: "Fusionner dans le regroupement" },
   merge: { en: "Merge", fr: "Fusionner" },
+  reason: { en: "Reason", fr: "Raison" },
+  resolved: { en: "Resolved", fr: "Résolu" },
+  duplicate: { en: "Duplicate", fr: "Doublon" },
+  no_action: { en: "No action needed", fr: "Aucune intervention requise" },
+  referred: { en: "Referred elsewhere", fr: "Transmis ailleurs" },
   closeNote: { en: "Reason for closing (shown to residents)", fr: "Motif de fermeture (montré aux résidents)" },
   close: { en: "Close the cluster", fr: "Fermer le regroupement" },
+  loading: { en: "Loading…", fr: "Chargement…" },
   done: { en: "Done.", fr: "Fait." },
   badKey: { en: "This key is not a staff key.", fr: "Cette clé n'est pas une clé du personnel." },
-  none: { en: "No cluster matches the filters.", fr: "Aucun regroupement ne correspond aux filtres." },
+  none: { en: "No cluster in this view matches the filters.", fr: "Aucun regroupement de cette vue ne correspond aux filtres." },
 };
 const KEY = "pinward-staff-key";
+const PAGE = 1000; // the API's largest page
+const MAX_PAGES = 3; // past this, the list says "zoom in"
 const $ = (id) => document.getElementById(id);
-const st = { lang: initialLang(), key: sessionStorage.getItem(KEY) || "", services: [], clusters: [], selected: "" };
+const st = {
+  lang: initialLang(), key: sessionStorage.getItem(KEY) || "", services: [], clusters: [], more: false,
+  selected: "", detail: null, nearby: [], retired: new Map(), wards: new Set(),
+};
 const tr = (k) => T[k][st.lang];
 let map = null;
 window.pinward = { state: st, get map() { return map; } };
@@ -59,10 +92,24 @@ function showLogin(msg) {
   $("staff-key").focus();
 }
 
+// authFailed sends the user back to the key form on 401/403.
+function authFailed(err) {
+  if (err.status === 401 || err.status === 403) { showLogin(tr("badKey")); return true; }
+  return false;
+}
+
 function options(sel, items, keep) {
   const cur = keep ? sel.value : "";
   sel.replaceChildren(...items.map(([v, label]) => el("option", { value: v }, label)));
   if (cur && items.some(([v]) => v === cur)) sel.value = cur;
+}
+
+// The list follows the map's view: a move fetches it again once the map
+// has been still for a moment.
+let moveTimer = 0;
+function onMoved() {
+  clearTimeout(moveTimer);
+  moveTimer = setTimeout(() => refresh(), 350);
 }
 
 async function start() {
@@ -91,17 +138,16 @@ async function start() {
         map.on("click", "cluster-tiles", (e) => {
           const f = e.features[0];
           if (f.properties.aggregate) map.easeTo({ center: e.lngLat, zoom: Math.max(map.getZoom() + 2, 15) });
-          else select(String(f.properties.cluster_id));
+          else select(String(f.properties.cluster_id), false);
         });
         map.on("mouseenter", "cluster-tiles", () => { map.getCanvas().style.cursor = "pointer"; });
         map.on("mouseleave", "cluster-tiles", () => { map.getCanvas().style.cursor = ""; });
-        map.on("mouseenter", "listed", () => { map.getCanvas().style.cursor = "pointer"; });
-        map.on("mouseleave", "listed", () => { map.getCanvas().style.cursor = ""; });
       });
+      map.on("moveend", onMoved);
     } catch (err) { console.warn("map unavailable", err); }
   }
   await loadServices();
-  await refresh();
+  await Promise.all([refresh(), loadRetired()]);
 }
 
 async function loadServices() {
@@ -109,43 +155,79 @@ async function loadServices() {
   options($("f-category"), [["", tr("all")], ...st.services.map((s) => [s.service_code, s.service_name])], true);
   options($("f-status"), [["open", tr("open")], ["closed", tr("closed")], ["", tr("all")]], true);
   options($("f-age"), [["90", tr("d90")], ["30", tr("d30")], ["7", tr("d7")], ["1", tr("d1")]], true);
+  wardOptions();
 }
 for (const id of ["f-category", "f-ward", "f-status", "f-age"]) $(id).addEventListener("change", () => refresh());
 
-const statusLabel = (s) => (s === "open" ? { en: "open", fr: "ouverte" } : s === "closed" ? { en: "closed", fr: "fermée" } : { en: s, fr: s })[st.lang];
+// wardOptions lists every ward seen in an answer so far, so choosing one
+// does not empty the others from the menu.
+function wardOptions() {
+  const ws = [...st.wards].sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+  options($("f-ward"), [["", tr("all")], ...ws.map((w) => [w, w])], true);
+}
+
+// loadRetired reads the open requests whose asset was retired (staff key).
+// A server without the asset API answers 404: then nothing is flagged.
+async function loadRetired() {
+  try {
+    const out = await api("/api/v1/assets/retired-open", { key: st.key, lang: st.lang });
+    st.retired = new Map((out.requests || []).map((r) => [r.service_request_id, r]));
+  } catch (err) {
+    if (authFailed(err)) return;
+    st.retired = new Map();
+  }
+  renderList();
+  if (st.detail) renderDetail();
+}
+
+const statusLabel = (s) => ({ open: { en: "open", fr: "ouverte" }, closed: { en: "closed", fr: "fermée" },
+  acknowledged: { en: "acknowledged", fr: "prise en charge" }, in_progress: { en: "in progress", fr: "en cours" } }[s] || { en: s, fr: s })[st.lang];
 const serviceName = (code) => (st.services.find((s) => s.service_code === code) || {}).service_name || code;
 
-// refresh lists the requests the filters select (Open311 GET, the staff
-// key attached) and groups them by cluster.
+// bbox is the map's view as minLon,minLat,maxLon,maxLat, clamped to the
+// ranges the API accepts; "" without a map.
+function bbox() {
+  if (!map) return "";
+  const b = map.getBounds();
+  const c = (v, m) => Math.max(-m, Math.min(m, v)).toFixed(6);
+  return [c(b.getWest(), 180), c(b.getSouth(), 90), c(b.getEast(), 180), c(b.getNorth(), 90)].join(",");
+}
+
+// refresh lists the clusters the filters and the map's view select. Pages
+// come newest first, so the age filter stops paging at the first cluster
+// older than it. A newer refresh makes an older one's answer moot.
+let seq = 0;
 async function refresh() {
-  const q = new URLSearchParams({ locale: st.lang, page_size: "1000" });
+  const mine = ++seq;
+  const q = new URLSearchParams({ page_size: String(PAGE) });
   const cat = $("f-category").value, status = $("f-status").value, ward = $("f-ward").value;
-  if (cat) q.set("service_code", cat);
+  if (cat) q.set("category", cat);
+  if (ward) q.set("ward", ward);
   if (status) q.set("status", status);
-  q.set("start_date", new Date(Date.now() - Number($("f-age").value || 90) * 86400e3).toISOString());
-  let reqs;
+  const box = bbox();
+  if (box) q.set("bbox", box);
+  const since = Date.now() - Number($("f-age").value || 90) * 86400e3;
+  const got = [];
+  let more = false;
   try {
-    reqs = await api(`/open311/v2/requests.json?${q}`, { key: st.key, lang: st.lang });
+    for (let page = 1; ; page++) {
+      q.set("page", String(page));
+      const cs = await api(`/api/v1/clusters?${q}`, { key: st.key, lang: st.lang });
+      if (mine !== seq) return;
+      const young = cs.filter((c) => Date.parse(c.created_at) >= since);
+      got.push(...young);
+      if (cs.length < PAGE || young.length < cs.length) break;
+      if (page >= MAX_PAGES) { more = true; break; }
+    }
   } catch (err) {
-    if (err.status === 401 || err.status === 403) { showLogin(tr("badKey")); return; }
+    if (mine !== seq || authFailed(err)) return;
     $("summary").textContent = err.message;
     return;
   }
-  const wards = new Set(reqs.map((r) => r.ward_id).filter(Boolean));
-  options($("f-ward"), [["", tr("all")], ...[...wards].sort((a, b) => a.localeCompare(b, undefined, { numeric: true })).map((w) => [w, w])], true);
-  const by = new Map();
-  for (const r of reqs) {
-    if (ward && r.ward_id !== ward) continue;
-    const id = r.cluster_id || r.service_request_id;
-    if (!by.has(id)) by.set(id, { cluster_id: id, requests: [] });
-    by.get(id).requests.push(r);
-  }
-  st.clusters = [...by.values()].map((c) => {
-    c.requests.sort((a, b) => a.requested_datetime.localeCompare(b.requested_datetime));
-    const first = c.requests.find((r) => r.service_request_id === c.cluster_id) || c.requests[0];
-    return { ...c, first, count: c.requests.length, service_code: first.service_code, ward_id: first.ward_id,
-      status: c.requests.some((r) => r.status === "open") ? "open" : "closed" };
-  }).sort((a, b) => b.count - a.count || b.first.requested_datetime.localeCompare(a.first.requested_datetime));
+  for (const c of got) if (c.ward) st.wards.add(c.ward);
+  wardOptions();
+  st.clusters = got;
+  st.more = more;
   renderList();
 }
 
@@ -167,75 +249,197 @@ function tileFilter() {
 }
 
 function geojson() {
-  return { type: "FeatureCollection", features: st.clusters.map((c) => ({
-    type: "Feature", geometry: { type: "Point", coordinates: [c.first.long, c.first.lat] },
-    properties: { cluster_id: c.cluster_id, count: c.count, status: c.status, service_code: c.service_code, selected: c.cluster_id === st.selected },
-  })) };
+  const d = st.detail;
+  return { type: "FeatureCollection", features: d ? [{
+    type: "Feature", geometry: { type: "Point", coordinates: [d.lon, d.lat] }, properties: { cluster_id: d.cluster_id, selected: true },
+  }] : [] };
 }
 
+// flagged is the cluster's open requests on a retired asset.
+const flagged = (id) => [...st.retired.values()].filter((r) => r.cluster_id === id);
+
 function renderList() {
-  const nreq = st.clusters.reduce((n, c) => n + c.count, 0);
-  $("summary").textContent = `${st.clusters.length} ${tr("clusters")}, ${nreq} ${tr("requests")}`;
-  $("clusters").replaceChildren(...(st.clusters.length ? st.clusters.slice(0, 200).map((c) => el("li", {},
-    el("button", { type: "button", "data-cluster": c.cluster_id, "aria-current": String(c.cluster_id === st.selected), onclick: () => select(c.cluster_id) },
-      `#${c.cluster_id} · ${serviceName(c.service_code)} · ${c.count} · ${tr("ward")} ${c.ward_id || "?"}`)))
-    : [el("li", { class: "hint" }, tr("none"))]));
+  const nreq = st.clusters.reduce((n, c) => n + c.request_count, 0);
+  $("summary").textContent = `${st.clusters.length} ${tr("clusters")}, ${nreq} ${tr("requests")}` + (st.more ? ` (${tr("more")})` : "");
+  const items = (st.clusters.length ? st.clusters.map((c) => el("li", {},
+    el("button", { type: "button", "data-cluster": c.cluster_id, "aria-current": String(c.cluster_id === st.selected), onclick: () => select(c.cluster_id, true) },
+      el("span", { class: "line" }, `#${c.cluster_id} · ${serviceName(c.category)} · ${c.request_count} · ${tr("ward")} ${c.ward || "?"}`),
+      el("span", { class: "sub", "data-counts": "" },
+        `${c.request_count} ${tr("requests")}, ${c.open_request_count} ${tr("nOpen")}, ${c.reporter_count} ${tr("reporters")}`,
+        c.work_order_id ? ` · ${tr("workOrder")} ${c.work_order_id}` : "",
+        flagged(c.cluster_id).length ? el("span", { class: "flag" }, ` · ⚠ ${tr("retired")}`) : null))))
+    : [el("li", { class: "hint" }, tr("none"))]);
+  // Replace the list only when it changed (a map move often lists the
+  // same clusters), and keep the keyboard focus on the cluster it was on.
+  const ul = $("clusters"), probe = el("ul", {}, items);
+  if (probe.innerHTML !== ul.innerHTML) {
+    const focused = document.activeElement && ul.contains(document.activeElement) ? document.activeElement.dataset.cluster : "";
+    ul.replaceChildren(...items);
+    if (focused) ul.querySelector(`[data-cluster="${CSS.escape(focused)}"]`)?.focus();
+  }
   if (map && map.getSource("listed")) {
     map.getSource("listed").setData(geojson());
     map.setFilter("cluster-tiles", tileFilter());
-    // The tiles changed with any merge or close: fetch them again.
-    map.getSource("cluster-tiles").reload?.();
   }
-  if (st.selected) renderDetail();
+  mergeOptions();
 }
 
-function select(id) {
+// select opens a cluster in the panel; from the list, the map flies to it.
+async function select(id, fly) {
   st.selected = id;
   renderList();
-  const c = st.clusters.find((x) => x.cluster_id === id);
-  if (c && map) map.easeTo({ center: [c.first.long, c.first.lat], zoom: Math.max(map.getZoom(), 15) });
+  await loadDetail();
+  const d = st.detail;
+  if (fly && d && d.cluster_id === id && map) map.easeTo({ center: [d.lon, d.lat], zoom: Math.max(map.getZoom(), 15) });
   $("detail").focus();
 }
 
-function renderDetail() {
-  const c = st.clusters.find((x) => x.cluster_id === st.selected);
+// loadDetail fetches the selected cluster with its requests.
+async function loadDetail(msg) {
+  const id = st.selected;
+  if (!id) { st.detail = null; renderDetail(); return; }
+  try {
+    const d = await api(`/api/v1/clusters/${encodeURIComponent(id)}`, { key: st.key, lang: st.lang });
+    if (id !== st.selected) return;
+    st.detail = d;
+    st.nearby = [];
+    if (d.status === "open") loadNearby(d);
+  } catch (err) {
+    if (authFailed(err)) return;
+    st.detail = null;
+    fill($("detail"), el("p", { class: "alert", role: "alert" }, err.message));
+    return;
+  }
+  renderDetail(msg);
+  if (map && map.getSource("listed")) map.getSource("listed").setData(geojson());
+}
+
+// after re-reads everything an action changed: the list, the panel, the
+// retired flags and the tiles.
+async function after(msg) {
+  if (map && map.getSource("cluster-tiles")) map.getSource("cluster-tiles").reload?.();
+  await Promise.all([refresh(), loadDetail(msg), loadRetired()]);
+}
+
+function renderDetail(message) {
+  const c = st.detail;
   const box = $("detail");
   if (!c) { box.replaceChildren(); return; }
-  const others = st.clusters.filter((x) => x.cluster_id !== c.cluster_id && x.status === "open");
-  const msg = el("p", { role: "status", id: "action-result" });
-  const act = async (fn) => {
+  const id = encodeURIComponent(c.cluster_id);
+  const msg = el("div", { role: "status", id: "action-result" });
+  if (message) msg.append(...[message].flat());
+  let fly = false;
+  const act = async (fn, done) => {
     msg.textContent = "";
-    try { await fn(); msg.textContent = tr("done"); await refresh(); }
-    catch (err) {
-      if (err.status === 401 || err.status === 403) { showLogin(tr("badKey")); return; }
-      msg.textContent = err.message;
+    try {
+      const res = await fn();
+      await after(done ? done(res) : tr("done"));
+      const d = st.detail;
+      if (fly && d && map) map.easeTo({ center: [d.lon, d.lat], zoom: Math.max(map.getZoom(), 15) });
     }
+    catch (err) { if (!authFailed(err)) msg.textContent = err.message; }
   };
+  const post = (what, json) => api(`/api/v1/clusters/${id}/${what}`, { method: "POST", key: st.key, lang: st.lang, json });
+  const reqs = c.requests || [];
+  const retired = reqs.filter((r) => st.retired.has(r.service_request_id));
+  const isOpen = c.status === "open";
+  const fact = (k, v) => (v === "" || v === undefined || v === null ? [] : [el("dt", {}, tr(k)), el("dd", { "data-fact": k }, v)]);
   fill(box,
-    el("h2", {}, `${tr("cluster")} #${c.cluster_id} — ${serviceName(c.service_code)}`),
-    el("ul", {}, c.requests.map((r) => el("li", {},
-      el("a", { href: `/r/${r.service_request_id}?locale=${st.lang}` }, `#${r.service_request_id}`),
-      ` · ${statusLabel(r.status)} · ${fmtDate(r.requested_datetime, st.lang)}`, r.description ? ` — ${r.description}` : ""))),
-    c.status === "open" && others.length ? el("form", { onsubmit: (e) => { e.preventDefault();
-      act(() => api(`/api/v1/clusters/${encodeURIComponent(c.cluster_id)}/merge`, { method: "POST", key: st.key, lang: st.lang,
-        json: { into: e.target.elements.into.value } })); } },
+    el("h2", { id: "detail-h" }, `${tr("cluster")} #${c.cluster_id} — ${serviceName(c.category)}`),
+    retired.length ? el("p", { class: "alert", id: "retired-alert" }, tr("retiredAlert")) : null,
+    el("dl", { class: "facts" },
+      fact("status", statusLabel(c.status)),
+      fact("ward", c.ward),
+      fact("department", c.department),
+      fact("counts", `${c.request_count} · ${c.open_request_count} ${tr("nOpen")} · ${c.reporter_count} ${tr("reporters")}`),
+      fact("asset", c.asset_id ? `${c.asset_layer} ${c.asset_id}` : ""),
+      fact("workOrder", c.work_order_id || ""),
+      fact("created", fmtDate(c.created_at, st.lang)),
+      fact("updated", fmtDate(c.updated_at, st.lang))),
+    el("form", { id: "split-form", "aria-describedby": "action-result", onsubmit: (e) => {
+      e.preventDefault();
+      const ids = [...e.target.querySelectorAll("input[name=req]:checked")].map((i) => i.value);
+      if (!ids.length) { msg.textContent = tr("splitNone"); return; }
+      act(() => post("split", { requests: ids }), (res) => [`${tr("splitDone")} #${res.new_cluster.cluster_id}. `,
+        el("button", { type: "button", id: "open-new", onclick: () => select(res.new_cluster.cluster_id, true) }, tr("openNew"))]);
+    } },
+      el("fieldset", {},
+        el("legend", {}, isOpen && reqs.length > 1 ? tr("requestsLegend") : tr("counts")),
+        el("ul", { class: "reqs" }, reqs.map((r) => {
+          const rid = r.service_request_id;
+          const info = [
+            el("a", { href: `/r/${rid}?locale=${st.lang}` }, `#${rid}`),
+            ` · ${statusLabel(r.status)} · ${fmtDate(r.requested_datetime, st.lang)}`, r.description ? ` — ${r.description}` : "",
+            st.retired.has(rid) ? el("span", { class: "flag", "data-retired": rid }, ` · ⚠ ${tr("retired")} (${r.asset_layer} ${r.asset_id})`) : null,
+          ];
+          if (!(isOpen && reqs.length > 1)) return el("li", {}, info);
+          // The checkbox's label names the request; the link beside it stays
+          // a link to its status page.
+          return el("li", { class: "pick" },
+            el("input", { type: "checkbox", name: "req", value: rid, id: `req-${rid}` }),
+            el("label", { for: `req-${rid}` }, `${tr("pick")} #${rid}`),
+            el("span", {}, info));
+        }))),
+      isOpen && reqs.length > 1 ? el("div", { class: "row" }, el("button", { type: "submit", id: "split" }, tr("split"))) : null),
+    // Any cluster number can be typed; the suggestions are the open
+    // clusters of the category near this one and those listed (the map's
+    // view), kept current by mergeOptions as the map moves.
+    isOpen ? el("form", { onsubmit: (e) => { e.preventDefault();
+      const into = e.target.elements.into.value.trim().replace(/^#/, "");
+      if (!into) return;
+      // The merged cluster opens in the panel and the map goes to it.
+      act(() => post("merge", { into }).then((res) => { st.selected = into; fly = true; return res; })); } },
       el("label", { for: "merge-into" }, tr("mergeInto")),
-      el("select", { id: "merge-into", name: "into" }, others.map((o) => el("option", { value: o.cluster_id }, `#${o.cluster_id} · ${serviceName(o.service_code)} · ${o.count}`))),
-      el("div", { class: "row" }, el("button", { type: "submit" }, tr("merge")))) : null,
-    c.status === "open" ? el("form", { onsubmit: (e) => { e.preventDefault();
-      act(() => api(`/api/v1/clusters/${encodeURIComponent(c.cluster_id)}/close`, { method: "POST", key: st.key, lang: st.lang,
-        json: { note: e.target.elements.note.value } })); } },
+      el("p", { class: "hint", id: "merge-hint" }, tr("mergeHint")),
+      el("datalist", { id: "merge-list" }),
+      el("input", { type: "text", id: "merge-into", name: "into", list: "merge-list", required: true, autocomplete: "off",
+        "aria-describedby": "merge-hint" }),
+      el("div", { class: "row" }, el("button", { type: "submit", id: "merge" }, tr("merge")))) : null,
+    isOpen ? el("form", { onsubmit: (e) => { e.preventDefault();
+      act(() => post("close", { note: e.target.elements.note.value, reason: e.target.elements.reason.value })); } },
+      el("label", { for: "close-reason" }, tr("reason")),
+      el("select", { id: "close-reason", name: "reason" }, ["resolved", "duplicate", "no_action", "referred"].map((r) => el("option", { value: r }, tr(r)))),
       el("label", { for: "close-note" }, tr("closeNote")),
       el("textarea", { id: "close-note", name: "note", required: true }),
       el("div", { class: "row" }, el("button", { type: "submit" }, tr("close")))) : null,
     msg);
+  mergeOptions();
+}
+
+// mergeOptions fills the merge menu with the listed open clusters other
+// than the selected one, keeping the choice when it is still listed.
+function mergeOptions() {
+  const list = $("merge-list");
+  if (!list || !st.detail) return;
+  const seen = new Set([st.detail.cluster_id]);
+  const others = [...st.nearby, ...st.clusters].filter((x) => x.status === "open" && !seen.has(x.cluster_id) && seen.add(x.cluster_id));
+  list.replaceChildren(...others.map((o) => el("option", { value: o.cluster_id },
+    `#${o.cluster_id} · ${serviceName(o.category)} · ${o.request_count} · ${tr("ward")} ${o.ward || "?"}`)));
+}
+
+// loadNearby fetches the open clusters of the selected one's category
+// within about 2 km, the likeliest merge targets wherever the map is.
+async function loadNearby(d) {
+  const dy = 0.018, dx = dy / Math.max(0.1, Math.cos((d.lat * Math.PI) / 180));
+  const c = (v, m) => Math.max(-m, Math.min(m, v)).toFixed(6);
+  const q = new URLSearchParams({ category: d.category, status: "open", page_size: "50",
+    bbox: [c(d.lon - dx, 180), c(d.lat - dy, 90), c(d.lon + dx, 180), c(d.lat + dy, 90)].join(",") });
+  try {
+    const cs = await api(`/api/v1/clusters?${q}`, { key: st.key, lang: st.lang });
+    if (st.detail !== d) return;
+    st.nearby = cs;
+  } catch (err) {
+    authFailed(err);
+    return;
+  }
+  mergeOptions();
 }
 
 function setLang(l) {
   st.lang = l;
   localStorage.setItem("pinward-lang", l);
   applyLang(T, l);
-  if (st.key && !$("app").hidden) loadServices().then(refresh);
+  if (st.key && !$("app").hidden) loadServices().then(() => { renderList(); renderDetail(); });
 }
 for (const b of document.querySelectorAll("[data-lang-button]")) b.addEventListener("click", () => setLang(b.dataset.langButton));
 applyLang(T, st.lang);
