@@ -350,3 +350,28 @@ func (s *Service) notifyAll(res ClusterResult, err error) (ClusterResult, error)
 	}
 	return res, err
 }
+
+// SplitRequestIDs checks what a split of src names and returns the row IDs
+// of the requests to move, in order: the cluster must be open, and the
+// list non-empty, of request IDs, without the anchor. Whether each request
+// is in src is the store's to check.
+func SplitRequestIDs(src Cluster, requestIDs []string) ([]int64, error) {
+	if src.Status == Closed {
+		return nil, ClusterClosedError("cluster_id", src.ID)
+	}
+	if len(requestIDs) == 0 {
+		return nil, NotInClusterError("", src.ID)
+	}
+	ids := make([]int64, 0, len(requestIDs))
+	for _, r := range requestIDs {
+		id, ok := ParseServiceRequestID(r)
+		switch {
+		case !ok:
+			return nil, NotInClusterError(r, src.ID)
+		case r == src.ID:
+			return nil, AnchorSplitError(src.ID)
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}

@@ -287,22 +287,9 @@ func (s *Store) SplitCluster(ctx context.Context, sp requests.ClusterSplit) (req
 		if err != nil {
 			return err
 		}
-		if src.Status == requests.Closed {
-			return requests.ClusterClosedError("cluster_id", src.ID)
-		}
-		if len(sp.Requests) == 0 {
-			return requests.NotInClusterError("", src.ID)
-		}
-		ids := make([]int64, 0, len(sp.Requests))
-		for _, r := range sp.Requests {
-			id, ok := requests.ParseServiceRequestID(r)
-			switch {
-			case !ok:
-				return requests.NotInClusterError(r, src.ID)
-			case r == src.ID:
-				return requests.AnchorSplitError(src.ID)
-			}
-			ids = append(ids, id)
+		ids, err := requests.SplitRequestIDs(src, sp.Requests)
+		if err != nil {
+			return err
 		}
 		rows, err := tx.Query(ctx, `SELECT id FROM requests WHERE tenant_id = $1 AND cluster_id = $2 AND id = ANY($3)`,
 			sp.Tenant, src.ID, ids)

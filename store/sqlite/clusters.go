@@ -243,25 +243,16 @@ func (s *Store) SplitCluster(ctx context.Context, sp requests.ClusterSplit) (req
 		if err != nil {
 			return err
 		}
-		if src.Status == requests.Closed {
-			return requests.ClusterClosedError("cluster_id", src.ID)
+		rowIDs, err := requests.SplitRequestIDs(src, sp.Requests)
+		if err != nil {
+			return err
 		}
-		if len(sp.Requests) == 0 {
-			return requests.NotInClusterError("", src.ID)
-		}
-		ids := make([]any, 0, len(sp.Requests))
-		for _, r := range sp.Requests {
-			id, ok := requests.ParseServiceRequestID(r)
-			switch {
-			case !ok:
-				return requests.NotInClusterError(r, src.ID)
-			case r == src.ID:
-				return requests.AnchorSplitError(src.ID)
-			}
+		ids := make([]any, 0, len(rowIDs))
+		for i, id := range rowIDs {
 			var cluster string
 			err := tx.QueryRowContext(ctx, `SELECT cluster_id FROM requests WHERE tenant_id = ? AND id = ?`, sp.Tenant, id).Scan(&cluster)
 			if errors.Is(err, sql.ErrNoRows) || err == nil && cluster != src.ID {
-				return requests.NotInClusterError(r, src.ID)
+				return requests.NotInClusterError(sp.Requests[i], src.ID)
 			}
 			if err != nil {
 				return err
