@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"strings"
 )
 
 const benchHelp = `
@@ -51,4 +53,43 @@ func databaseURL(env Env, flagValue string) (string, error) {
 		}
 	}
 	return "", usageErrorf("no PostGIS to compare with: pass --db postgres://... or set PINWARD_DATABASE_URL (make bench starts a throwaway one)")
+}
+
+// forEachBenchStore opens each store named in the comma-separated list
+// (sqlite: a fresh temporary folder; postgis: --db or the environment's
+// URL, skipped with a line on stdout when there is none), runs fn on it
+// and closes it.
+func forEachBenchStore(ctx context.Context, env Env, list, db string, fn func(name string, st appStore) error) error {
+	for _, name := range strings.Split(list, ",") {
+		var stf storeFlags
+		name = strings.TrimSpace(name)
+		switch name {
+		case "sqlite":
+			dir, err := os.MkdirTemp("", "pinward-bench-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(dir)
+			stf.dataDir = dir
+		case "postgis":
+			u, err := databaseURL(env, db)
+			if err != nil {
+				fmt.Fprintf(env.Stdout, "postgis: skipped (no --db, PINWARD_DATABASE_URL or PINWARD_TEST_DATABASE_URL)\n")
+				continue
+			}
+			stf.db = u
+		default:
+			return usageErrorf("--stores: unknown store %q (sqlite, postgis)", name)
+		}
+		st, closeStore, err := stf.open(ctx)
+		if err != nil {
+			return err
+		}
+		err = fn(name, st)
+		closeStore()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -9,9 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -89,99 +87,68 @@ func benchAssets(ctx context.Context, env Env, args []string) error {
 	contentType := map[string]string{"ndjson": "application/x-ndjson", "geojson": "application/geo+json"}[*format]
 	fmt.Fprintf(env.Stdout, "assets: %d features of %s in PUTs of %d (%s), layer %s\n", len(list), source, *batch, *format, *layer)
 
-	for _, name := range strings.Split(*stores, ",") {
-		var stf storeFlags
-		name = strings.TrimSpace(name)
-		switch name {
-		case "sqlite":
-			dir, err := os.MkdirTemp("", "pinward-bench-")
-			if err != nil {
-				return err
-			}
-			defer os.RemoveAll(dir)
-			stf.dataDir = dir
-		case "postgis":
-			u, err := databaseURL(env, *db)
-			if err != nil {
-				fmt.Fprintf(env.Stdout, "postgis: skipped (no database URL)\n")
-				continue
-			}
-			stf.db = u
-		default:
-			return usageErrorf("--stores: unknown store %q (sqlite, postgis)", name)
+	return forEachBenchStore(ctx, env, *stores, *db, func(name string, st appStore) error {
+		as, ok := st.(requests.AssetStore)
+		if !ok {
+			return fmt.Errorf("%s keeps no assets", name)
 		}
-		st, closeStore, err := stf.open(ctx)
+		tenant := "bench-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+		quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+		f, err := requests.StartAssets(ctx, as, tenant, nil, quiet)
 		if err != nil {
 			return err
 		}
-		err = func() error {
-			defer closeStore()
-			as, ok := st.(requests.AssetStore)
-			if !ok {
-				return fmt.Errorf("%s keeps no assets", name)
-			}
-			tenant := "bench-" + strconv.FormatInt(time.Now().UnixNano(), 36)
-			quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-			f, err := requests.StartAssets(ctx, as, tenant, nil, quiet)
-			if err != nil {
-				return err
-			}
-			svc, err := requests.NewService(requests.ServiceConfig{Tenant: tenant, Catalog: catalog, Wards: set, Assets: f.Index(), Store: st})
-			if err != nil {
-				return err
-			}
-			key, hash := requests.NewAPIKey()
-			if _, err := st.CreateAPIKey(ctx, requests.Key{TenantID: tenant, Role: requests.RoleIntegrator, Label: "bench", Hash: hash, CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}); err != nil {
-				return err
-			}
-			h := api.New(api.Config{Service: svc, Keys: st, Logger: quiet, Metrics: prometheus.NewRegistry(),
-				Assets: api.AssetAPI{Store: as, Layers: []string{*layer}, MaxBody: 1 << 30,
-					Synced: func(ctx context.Context) error { _, err := f.CatchUp(ctx); return err }}})
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				return err
-			}
-			srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
-			go srv.Serve(ln)
-			defer srv.Close()
-			if ps, ok := st.(interface{ Pool() *pgxpool.Pool }); ok {
-				fmt.Fprintf(env.Stdout, "%-8s %s\n", name, pgSettings(ctx, ps.Pool()))
-			} else {
-				fmt.Fprintf(env.Stdout, "%-8s WAL, synchronous=FULL (every acknowledged batch is on disk)\n", name)
-			}
-			url := "http://" + ln.Addr().String() + "/api/v1/assets/" + *layer
-			client := &http.Client{Timeout: 5 * time.Minute}
-			for _, ph := range []struct {
-				name   string
-				bodies [][]byte
-				want   string // the response field that must add up to the features
-			}{{"insert", insert, "applied"}, {"update", update, "applied"}, {"replay", replay, "unchanged"}} {
-				start := time.Now()
-				total := 0
-				for _, body := range ph.bodies {
-					got, err := putAssets(ctx, client, url, key, contentType, body, ph.want)
-					if err != nil {
-						return fmt.Errorf("%s %s: %w", name, ph.name, err)
-					}
-					total += got
-				}
-				el := time.Since(start)
-				if total != len(list) {
-					return fmt.Errorf("%s %s: %d features %s, want %d", name, ph.name, total, ph.want, len(list))
-				}
-				fmt.Fprintf(env.Stdout, "%-8s %-7s %8.0f features/s  (%d features in %v, %.1f ms per PUT of %d)\n", name, ph.name,
-					float64(total)/el.Seconds(), total, el.Round(time.Millisecond), float64(el.Milliseconds())/float64(len(ph.bodies)), *batch)
-			}
-			if got := f.Index().Len(); got != len(list) {
-				return fmt.Errorf("%s: the index holds %d assets, want %d", name, got, len(list))
-			}
-			return ctx.Err()
-		}()
+		svc, err := requests.NewService(requests.ServiceConfig{Tenant: tenant, Catalog: catalog, Wards: set, Assets: f.Index(), Store: st})
 		if err != nil {
 			return err
 		}
-	}
-	return nil
+		key, hash := requests.NewAPIKey()
+		if _, err := st.CreateAPIKey(ctx, requests.Key{TenantID: tenant, Role: requests.RoleIntegrator, Label: "bench", Hash: hash, CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}); err != nil {
+			return err
+		}
+		h := api.New(api.Config{Service: svc, Keys: st, Logger: quiet, Metrics: prometheus.NewRegistry(),
+			Assets: api.AssetAPI{Store: as, Layers: []string{*layer}, MaxBody: 1 << 30,
+				Synced: func(ctx context.Context) error { _, err := f.CatchUp(ctx); return err }}})
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+		go srv.Serve(ln)
+		defer srv.Close()
+		if ps, ok := st.(interface{ Pool() *pgxpool.Pool }); ok {
+			fmt.Fprintf(env.Stdout, "%-8s %s\n", name, pgSettings(ctx, ps.Pool()))
+		} else {
+			fmt.Fprintf(env.Stdout, "%-8s WAL, synchronous=FULL (every acknowledged batch is on disk)\n", name)
+		}
+		url := "http://" + ln.Addr().String() + "/api/v1/assets/" + *layer
+		client := &http.Client{Timeout: 5 * time.Minute}
+		for _, ph := range []struct {
+			name   string
+			bodies [][]byte
+			want   string // the response field that must add up to the features
+		}{{"insert", insert, "applied"}, {"update", update, "applied"}, {"replay", replay, "unchanged"}} {
+			start := time.Now()
+			total := 0
+			for _, body := range ph.bodies {
+				got, err := putAssets(ctx, client, url, key, contentType, body, ph.want)
+				if err != nil {
+					return fmt.Errorf("%s %s: %w", name, ph.name, err)
+				}
+				total += got
+			}
+			el := time.Since(start)
+			if total != len(list) {
+				return fmt.Errorf("%s %s: %d features %s, want %d", name, ph.name, total, ph.want, len(list))
+			}
+			fmt.Fprintf(env.Stdout, "%-8s %-7s %8.0f features/s  (%d features in %v, %.1f ms per PUT of %d)\n", name, ph.name,
+				float64(total)/el.Seconds(), total, el.Round(time.Millisecond), float64(el.Milliseconds())/float64(len(ph.bodies)), *batch)
+		}
+		if got := f.Index().Len(); got != len(list) {
+			return fmt.Errorf("%s: the index holds %d assets, want %d", name, got, len(list))
+		}
+		return ctx.Err()
+	})
 }
 
 // syntheticAssets places n assets on a grid around the sample's assets,

@@ -15,7 +15,6 @@ import (
 	"runtime/pprof"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -110,94 +109,63 @@ func benchIntake(ctx context.Context, env Env, args []string) error {
 		return errors.New("the sample town has no assets to place requests near")
 	}
 
-	for _, name := range strings.Split(*stores, ",") {
-		var stf storeFlags
-		name = strings.TrimSpace(name)
-		switch name {
-		case "sqlite":
-			dir, err := os.MkdirTemp("", "pinward-bench-")
-			if err != nil {
-				return err
-			}
-			defer os.RemoveAll(dir)
-			stf.dataDir = dir
-		case "postgis":
-			u, err := databaseURL(env, *db)
-			if err != nil {
-				fmt.Fprintf(env.Stdout, "postgis: skipped (no database URL)\n")
-				continue
-			}
-			stf.db = u
-		default:
-			return usageErrorf("--stores: unknown store %q (sqlite, postgis)", name)
-		}
-		st, closeStore, err := stf.open(ctx)
+	return forEachBenchStore(ctx, env, *stores, *db, func(name string, st appStore) error {
+		tenant := "bench-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+		svc, err := requests.NewService(requests.ServiceConfig{Tenant: tenant, Catalog: catalog, Wards: set, Assets: ix, Store: st})
 		if err != nil {
 			return err
 		}
-		err = func() error {
-			defer closeStore()
-			tenant := "bench-" + strconv.FormatInt(time.Now().UnixNano(), 36)
-			svc, err := requests.NewService(requests.ServiceConfig{Tenant: tenant, Catalog: catalog, Wards: set, Assets: ix, Store: st})
-			if err != nil {
-				return err
-			}
-			key, hash := requests.NewAPIKey()
-			if _, err := st.CreateAPIKey(ctx, requests.Key{TenantID: tenant, Role: requests.RoleIntegrator, Label: "bench", Hash: hash, CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}); err != nil {
-				return err
-			}
-			h := api.New(api.Config{Service: svc, Keys: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: prometheus.NewRegistry()})
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				return err
-			}
-			srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
-			go srv.Serve(ln)
-			defer srv.Close()
-			l := &loader{
-				url:        "http://" + ln.Addr().String() + "/open311/v2/requests.json",
-				escapedKey: url.QueryEscape(key),
-				points:     points,
-				client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
-					MaxIdleConns: 2048, MaxIdleConnsPerHost: 2048, IdleConnTimeout: time.Minute,
-				}},
-				seed: *seed,
-			}
-			if ps, ok := st.(interface{ Pool() *pgxpool.Pool }); ok {
-				fmt.Fprintf(env.Stdout, "%-8s %s\n", name, pgSettings(ctx, ps.Pool()))
-			} else {
-				fmt.Fprintf(env.Stdout, "%-8s WAL, synchronous=FULL (every acknowledged request is on disk)\n", name)
-			}
-			if n := min(*warmup, *maxRequests); n > 0 {
-				if err := l.warm(ctx, *concurrency, n); err != nil {
-					return err
-				}
-				fmt.Fprintf(env.Stdout, "%-8s warmed up with %d requests\n", name, n)
-			}
-			var closedRuns, rateRuns []result
-			for run := range *runs {
-				r := l.closed(ctx, *concurrency, *duration, *maxRequests)
-				closedRuns = append(closedRuns, r)
-				fmt.Fprintf(env.Stdout, "%-8s throughput  %s (%d clients%s)\n", name, r, *concurrency, runLabel(run, *runs))
-				if *rate > 0 {
-					r = l.open(ctx, *rate, *duration, *maxRequests)
-					rateRuns = append(rateRuns, r)
-					fmt.Fprintf(env.Stdout, "%-8s rate %-6d %s%s\n", name, *rate, r, runLabel(run, *runs))
-				}
-			}
-			if *runs > 1 {
-				fmt.Fprintf(env.Stdout, "%-8s throughput  median of %d: %s\n", name, *runs, summarise(closedRuns))
-				if *rate > 0 {
-					fmt.Fprintf(env.Stdout, "%-8s rate %-6d median of %d: %s\n", name, *rate, *runs, summarise(rateRuns))
-				}
-			}
-			return ctx.Err()
-		}()
+		key, hash := requests.NewAPIKey()
+		if _, err := st.CreateAPIKey(ctx, requests.Key{TenantID: tenant, Role: requests.RoleIntegrator, Label: "bench", Hash: hash, CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}); err != nil {
+			return err
+		}
+		h := api.New(api.Config{Service: svc, Keys: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: prometheus.NewRegistry()})
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return err
 		}
-	}
-	return nil
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+		go srv.Serve(ln)
+		defer srv.Close()
+		l := &loader{
+			url:        "http://" + ln.Addr().String() + "/open311/v2/requests.json",
+			escapedKey: url.QueryEscape(key),
+			points:     points,
+			client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+				MaxIdleConns: 2048, MaxIdleConnsPerHost: 2048, IdleConnTimeout: time.Minute,
+			}},
+			seed: *seed,
+		}
+		if ps, ok := st.(interface{ Pool() *pgxpool.Pool }); ok {
+			fmt.Fprintf(env.Stdout, "%-8s %s\n", name, pgSettings(ctx, ps.Pool()))
+		} else {
+			fmt.Fprintf(env.Stdout, "%-8s WAL, synchronous=FULL (every acknowledged request is on disk)\n", name)
+		}
+		if n := min(*warmup, *maxRequests); n > 0 {
+			if err := l.warm(ctx, *concurrency, n); err != nil {
+				return err
+			}
+			fmt.Fprintf(env.Stdout, "%-8s warmed up with %d requests\n", name, n)
+		}
+		var closedRuns, rateRuns []result
+		for run := range *runs {
+			r := l.closed(ctx, *concurrency, *duration, *maxRequests)
+			closedRuns = append(closedRuns, r)
+			fmt.Fprintf(env.Stdout, "%-8s throughput  %s (%d clients%s)\n", name, r, *concurrency, runLabel(run, *runs))
+			if *rate > 0 {
+				r = l.open(ctx, *rate, *duration, *maxRequests)
+				rateRuns = append(rateRuns, r)
+				fmt.Fprintf(env.Stdout, "%-8s rate %-6d %s%s\n", name, *rate, r, runLabel(run, *runs))
+			}
+		}
+		if *runs > 1 {
+			fmt.Fprintf(env.Stdout, "%-8s throughput  median of %d: %s\n", name, *runs, summarise(closedRuns))
+			if *rate > 0 {
+				fmt.Fprintf(env.Stdout, "%-8s rate %-6d median of %d: %s\n", name, *rate, *runs, summarise(rateRuns))
+			}
+		}
+		return ctx.Err()
+	})
 }
 
 // loader posts valid Open311 submissions and records their latencies.

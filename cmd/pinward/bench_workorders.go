@@ -8,9 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,8 +16,6 @@ import (
 	"github.com/pinward/pinward/dispatch"
 	"github.com/pinward/pinward/i18n"
 	"github.com/pinward/pinward/requests"
-	"github.com/pinward/pinward/store/postgis"
-	"github.com/pinward/pinward/store/sqlite"
 )
 
 const benchWorkOrdersHelp = `
@@ -48,54 +43,17 @@ func benchWorkOrders(ctx context.Context, env Env, args []string) error {
 	if *n < 1 || *n > 1_000_000 || *workers < 1 || *workers > 1024 || *batch < 1 || *batch > 10000 {
 		return usageErrorf("--n must be in [1, 1000000], --workers in [1, 1024], --batch in [1, 10000]")
 	}
-	for _, name := range strings.Split(*stores, ",") {
-		var (
-			st interface {
-				requests.Store
-				requests.OutboxStore
-			}
-			close func()
-		)
+	return forEachBenchStore(ctx, env, *stores, *db, func(name string, st appStore) error {
+		ob, ok := st.(requests.OutboxStore)
+		if !ok {
+			return fmt.Errorf("%s keeps no work orders", name)
+		}
 		tenant := fmt.Sprintf("bench-wo-%d", time.Now().UnixNano())
-		switch name {
-		case "sqlite":
-			dir, err := os.MkdirTemp("", "pinward-bench-wo")
-			if err != nil {
-				return err
-			}
-			defer os.RemoveAll(dir)
-			s, err := sqlite.Open(ctx, filepath.Join(dir, "pinward.db"))
-			if err != nil {
-				return err
-			}
-			st, close = s, func() { s.Close() }
-		case "postgis":
-			url := *db
-			if url == "" {
-				url = env.Getenv("PINWARD_DATABASE_URL")
-			}
-			if url == "" {
-				url = env.Getenv("PINWARD_TEST_DATABASE_URL")
-			}
-			if url == "" {
-				fmt.Fprintln(env.Stdout, "workorders postgis: skipped (no --db, PINWARD_DATABASE_URL or PINWARD_TEST_DATABASE_URL)")
-				continue
-			}
-			s, err := postgis.Open(ctx, url)
-			if err != nil {
-				return err
-			}
-			st, close = s, s.Close
-		default:
-			return usageErrorf("--stores: unknown store %q (sqlite, postgis)", name)
-		}
-		err := benchDeliver(ctx, env, name, tenant, st, *n, *workers, *batch)
-		close()
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+		return benchDeliver(ctx, env, name, tenant, struct {
+			requests.Store
+			requests.OutboxStore
+		}{st, ob}, *n, *workers, *batch)
+	})
 }
 
 func benchDeliver(ctx context.Context, env Env, name, tenant string, st interface {
