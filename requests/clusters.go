@@ -375,3 +375,20 @@ func SplitRequestIDs(src Cluster, requestIDs []string) ([]int64, error) {
 	}
 	return ids, nil
 }
+
+// MergeNote checks a merge of from into into, both read in the merging
+// transaction, and returns the note of the events it writes: neither may be
+// closed, and the staff note follows the standard one.
+func MergeNote(from, into Cluster, staffNote string) (string, error) {
+	if from.Status == Closed {
+		return "", ClusterClosedError("cluster_id", from.ID)
+	}
+	if into.Status == Closed {
+		return "", ClusterClosedError("into", into.ID)
+	}
+	note := MergeEventNote(from.ID, into.ID)
+	if staffNote != "" {
+		note += ": " + staffNote
+	}
+	return note, nil
+}

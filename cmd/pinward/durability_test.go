@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -45,42 +44,7 @@ type server struct {
 // the address it prints.
 func startServe(t *testing.T, bin string, storeArgs ...string) *server {
 	t.Helper()
-	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--log-level", "warn"}, storeArgs...)
-	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "PINWARD_DB=", "PINWARD_DATA_DIR=")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &server{cmd: cmd, stderr: &bytes.Buffer{}}
-	cmd.Stderr = s.stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	lines := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		if sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-		io.Copy(io.Discard, stdout)
-	}()
-	select {
-	case line, ok := <-lines:
-		u, found := strings.CutPrefix(line, "pinward: listening on ")
-		if !ok || !found {
-			t.Fatalf("serve printed %q; stderr:\n%s", line, s.stderr)
-		}
-		s.url = u
-	case <-time.After(60 * time.Second):
-		t.Fatalf("serve did not start; stderr:\n%s", s.stderr)
-	}
-	return s
+	return startServeEnv(t, bin, nil, storeArgs...)
 }
 
 func createKey(t *testing.T, bin string, storeArgs ...string) string {

@@ -230,15 +230,9 @@ func (s *Store) MergeClusters(ctx context.Context, m requests.ClusterMerge) (req
 		if err != nil {
 			return err
 		}
-		if from.Status == requests.Closed {
-			return requests.ClusterClosedError("cluster_id", from.ID)
-		}
-		if into.Status == requests.Closed {
-			return requests.ClusterClosedError("into", into.ID)
-		}
-		note := requests.MergeEventNote(from.ID, into.ID)
-		if m.Note != "" {
-			note += ": " + m.Note
+		note, err := requests.MergeNote(from, into, m.Note)
+		if err != nil {
+			return err
 		}
 		ids, err := moveRequests(ctx, tx, m.Tenant, into.ID, requests.EventMerged, note, m.Actor, m.At, `cluster_id = $2`, from.ID)
 		if err != nil {
