@@ -69,6 +69,9 @@ const $ = (id) => document.getElementById(id);
 const st = {
   lang: initialLang(), key: sessionStorage.getItem(KEY) || "", services: [], clusters: [], more: false,
   selected: "", detail: null, nearby: [], retired: new Map(), wards: new Set(),
+  // note is the last action's result for a cluster, kept across the
+  // panel's re-renders (a late loadRetired must not wipe it).
+  note: null,
 };
 const tr = (k) => T[k][st.lang];
 let map = null;
@@ -286,6 +289,7 @@ function renderList() {
 
 // select opens a cluster in the panel; from the list, the map flies to it.
 async function select(id, fly) {
+  if (id !== st.selected) st.note = null;
   st.selected = id;
   renderList();
   await loadDetail();
@@ -326,18 +330,24 @@ function renderDetail(message) {
   const box = $("detail");
   if (!c) { box.replaceChildren(); return; }
   const id = encodeURIComponent(c.cluster_id);
+  if (message) st.note = { id: c.cluster_id, message };
   const msg = el("div", { role: "status", id: "action-result" });
-  if (message) msg.append(...[message].flat());
+  if (st.note && st.note.id === c.cluster_id) msg.append(...[st.note.message].flat());
   let fly = false;
   const act = async (fn, done) => {
     msg.textContent = "";
+    st.note = null;
     try {
       const res = await fn();
       await after(done ? done(res) : tr("done"));
       const d = st.detail;
       if (fly && d && map) map.easeTo({ center: [d.lon, d.lat], zoom: Math.max(map.getZoom(), 15) });
     }
-    catch (err) { if (!authFailed(err)) msg.textContent = err.message; }
+    catch (err) {
+      if (authFailed(err)) return;
+      st.note = { id: c.cluster_id, message: err.message };
+      $("action-result").textContent = err.message;
+    }
   };
   const post = (what, json) => api(`/api/v1/clusters/${id}/${what}`, { method: "POST", key: st.key, lang: st.lang, json });
   const reqs = c.requests || [];
