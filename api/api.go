@@ -120,6 +120,7 @@ func New(cfg Config) http.Handler {
 	h.mountAssets(r, cfg.Assets)
 	h.mountClusters(r)
 	h.mountStaffRequests(r)
+	h.mountReports(r)
 	if g, ok := reg.(prometheus.Gatherer); ok {
 		r.Handle("/metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
 	}

@@ -1,0 +1,150 @@
+package api
+
+import (
+	"encoding/csv"
+	"math"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/pinward/pinward/i18n"
+	"github.com/pinward/pinward/requests"
+)
+
+// mountReports adds council reports (staff or admin key):
+//
+//	GET /api/v1/reports/{by}.{json|csv}?start_date=&end_date=&locale=
+//
+// by is ward, department or category. The period bounds when requests
+// were received, as Open311's filters do (default: the last 90 days).
+func (h *handler) mountReports(r chi.Router) {
+	r.Get("/api/v1/reports/{by}.{format}", h.report)
+}
+
+// reportRowOut is one row of a report in JSON; figures that do not exist
+// yet (no outcome known, nothing closed) are null.
+type reportRowOut struct {
+	Key                string   `json:"key"`
+	NameEn             string   `json:"name_en"`
+	NameFr             string   `json:"name_fr"`
+	Received           int      `json:"received"`
+	Open               int      `json:"open"`
+	Closed             int      `json:"closed"`
+	ClosedOnTime       int      `json:"closed_on_time"`
+	ClosedLate         int      `json:"closed_late"`
+	OpenOverdue        int      `json:"open_overdue"`
+	NoSLA              int      `json:"no_sla"`
+	SLACompliance      *float64 `json:"sla_compliance"`
+	MedianHoursToClose *float64 `json:"median_hours_to_close"`
+	P90HoursToClose    *float64 `json:"p90_hours_to_close"`
+}
+
+type reportOut struct {
+	By        string         `json:"by"`
+	StartDate *time.Time     `json:"start_date"`
+	EndDate   *time.Time     `json:"end_date"`
+	AsOf      time.Time      `json:"as_of"`
+	Rows      []reportRowOut `json:"rows"`
+	Total     reportRowOut   `json:"total"`
+}
+
+// reportColumns is the CSV header; the total comes last with key "*".
+var reportColumns = []string{"key", "name", "received", "open", "closed", "closed_on_time", "closed_late",
+	"open_overdue", "no_sla", "sla_compliance", "median_hours_to_close", "p90_hours_to_close"}
+
+func (h *handler) report(w http.ResponseWriter, r *http.Request) {
+	if _, err := h.staff(r); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	format := chi.URLParam(r, "format")
+	if format != "json" && format != "csv" {
+		h.writeError(w, r, i18n.Errorf(i18n.NotFound, "format", i18n.T("reports come as .json or .csv, not %q",
+			"les rapports sont en .json ou en .csv, pas %q"), clip(format)))
+		return
+	}
+	by, err := requests.ParseReportBy(chi.URLParam(r, "by"))
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	q := requests.ReportQuery{By: by}
+	loc := h.svc.Catalog().Location()
+	if q.Start, err = parseDate("start_date", r.URL.Query().Get("start_date"), loc, false); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	if q.End, err = parseDate("end_date", r.URL.Query().Get("end_date"), loc, true); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	if q.Start.IsZero() && q.End.IsZero() {
+		q.Start = h.now().Add(-DefaultWindow).UTC()
+	}
+	rep, err := h.svc.Report(r.Context(), q)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	// Staff figures: never kept by a shared cache.
+	w.Header().Set("Cache-Control", "private, no-cache")
+	if format == "csv" {
+		writeReportCSV(w, rep, langOf(r))
+		return
+	}
+	out := reportOut{By: string(rep.By), AsOf: rep.AsOf.UTC(), Rows: make([]reportRowOut, 0, len(rep.Rows)), Total: rowOut(rep.Total)}
+	if !rep.Start.IsZero() {
+		t := rep.Start.UTC()
+		out.StartDate = &t
+	}
+	if !rep.End.IsZero() {
+		t := rep.End.UTC()
+		out.EndDate = &t
+	}
+	for _, row := range rep.Rows {
+		out.Rows = append(out.Rows, rowOut(row))
+	}
+	out.Total.Key = "*"
+	writeJSON(w, http.StatusOK, out)
+}
+
+func rowOut(r requests.ReportRow) reportRowOut {
+	return reportRowOut{Key: r.Key, NameEn: r.Name.En, NameFr: r.Name.Fr, Received: r.Received, Open: r.Open, Closed: r.Closed,
+		ClosedOnTime: r.ClosedOnTime, ClosedLate: r.ClosedLate, OpenOverdue: r.OpenOverdue, NoSLA: r.NoSLA,
+		SLACompliance: finite(r.SLACompliance), MedianHoursToClose: finite(r.MedianHoursToClose), P90HoursToClose: finite(r.P90HoursToClose)}
+}
+
+// finite is nil for NaN: JSON has no NaN.
+func finite(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
+}
+
+// writeReportCSV writes the report as CSV for a spreadsheet: stable
+// column names, group names in lang, empty cells where a figure does not
+// exist yet.
+func writeReportCSV(w http.ResponseWriter, rep requests.Report, lang i18n.Lang) {
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="pinward-report-`+string(rep.By)+`.csv"`)
+	cw := csv.NewWriter(w)
+	cw.Write(reportColumns) //nolint:errcheck // reported by cw.Error below
+	num := func(v float64, prec int) string {
+		if math.IsNaN(v) {
+			return ""
+		}
+		return strconv.FormatFloat(v, 'f', prec, 64)
+	}
+	row := func(key string, r requests.ReportRow) {
+		cw.Write([]string{key, r.Name.In(lang), strconv.Itoa(r.Received), strconv.Itoa(r.Open), strconv.Itoa(r.Closed), //nolint:errcheck
+			strconv.Itoa(r.ClosedOnTime), strconv.Itoa(r.ClosedLate), strconv.Itoa(r.OpenOverdue), strconv.Itoa(r.NoSLA),
+			num(r.SLACompliance, 4), num(r.MedianHoursToClose, 2), num(r.P90HoursToClose, 2)})
+	}
+	for _, r := range rep.Rows {
+		row(r.Key, r)
+	}
+	row("*", rep.Total)
+	cw.Flush()
+}
