@@ -1,10 +1,8 @@
 package api
 
 import (
-	"encoding/csv"
 	"math"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -48,10 +46,6 @@ type reportOut struct {
 	Rows      []reportRowOut `json:"rows"`
 	Total     reportRowOut   `json:"total"`
 }
-
-// reportColumns is the CSV header; the total comes last with key "*".
-var reportColumns = []string{"key", "name", "received", "open", "closed", "closed_on_time", "closed_late",
-	"open_overdue", "no_sla", "sla_compliance", "median_hours_to_close", "p90_hours_to_close"}
 
 func (h *handler) report(w http.ResponseWriter, r *http.Request) {
 	if _, err := h.staff(r); err != nil {
@@ -123,28 +117,9 @@ func finite(v float64) *float64 {
 	return &v
 }
 
-// writeReportCSV writes the report as CSV for a spreadsheet: stable
-// column names, group names in lang, empty cells where a figure does not
-// exist yet.
+// writeReportCSV sends the report as CSV for a spreadsheet.
 func writeReportCSV(w http.ResponseWriter, rep requests.Report, lang i18n.Lang) {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="pinward-report-`+string(rep.By)+`.csv"`)
-	cw := csv.NewWriter(w)
-	cw.Write(reportColumns) //nolint:errcheck // reported by cw.Error below
-	num := func(v float64, prec int) string {
-		if math.IsNaN(v) {
-			return ""
-		}
-		return strconv.FormatFloat(v, 'f', prec, 64)
-	}
-	row := func(key string, r requests.ReportRow) {
-		cw.Write([]string{key, r.Name.In(lang), strconv.Itoa(r.Received), strconv.Itoa(r.Open), strconv.Itoa(r.Closed), //nolint:errcheck
-			strconv.Itoa(r.ClosedOnTime), strconv.Itoa(r.ClosedLate), strconv.Itoa(r.OpenOverdue), strconv.Itoa(r.NoSLA),
-			num(r.SLACompliance, 4), num(r.MedianHoursToClose, 2), num(r.P90HoursToClose, 2)})
-	}
-	for _, r := range rep.Rows {
-		row(r.Key, r)
-	}
-	row("*", rep.Total)
-	cw.Flush()
+	rep.WriteCSV(w, lang) //nolint:errcheck // the client hung up
 }

@@ -40,6 +40,7 @@ func commands() []command {
 		{"serve", "serve the Open311 API, the staff and integrator API, tiles, pages, /healthz and /metrics", runServe},
 		{"migrate", "apply the database migrations", runMigrate},
 		{"purge", "delete reporters' personal information past its retention", runPurge},
+		{"report", "write a council report (CSV): volumes, response times, SLA compliance by ward, department or category", runReport},
 		{"keys", "create API keys (keys create --role ...)", runKeys},
 		{"geocode", "locate points (CSV) in their ward and at their nearest asset", runGeocode},
 		{"assets", "import asset layers into the store (assets import --layer L FILE)", runAssets},

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/pinward/pinward/i18n"
+	"github.com/pinward/pinward/requests"
+)
+
+const reportHelp = `
+Writes a council report as CSV on stdout: for each ward, department or
+category (--by), the requests received in the period (--from, --to, both
+inclusive; default the last 90 days), how many are open and closed, how
+many closed within their SLA or late, how many are open past it, the SLA
+compliance (on time / outcomes known) and the median and 90th percentile
+hours from received to closed. The last row, key "*", is the total.
+Names come in --lang (en or fr); the columns are the same as
+GET /api/v1/reports/{by}.csv. The store is the one serve uses (--data-dir
+or --db); --wards and --categories name the groups as serve would.
+`
+
+func runReport(ctx context.Context, env Env, args []string) error {
+	fs := newFlags(env, "report", "report [--by ward|department|category] [--from 2026-01-01] [--to 2026-03-31] [--lang en|fr] [--data-dir D | --db URL] > report.csv", reportHelp)
+	by := fs.String("by", "ward", "group by `ward`, department or category")
+	from := fs.String("from", "", "first `day` received (YYYY-MM-DD or RFC 3339; default 90 days ago)")
+	to := fs.String("to", "", "last `day` received, included (default: now)")
+	lang := fs.String("lang", "en", "`language` of the names: en or fr")
+	tenant := fs.String("tenant", "sample", "the municipality's tenant `id`")
+	categories := fs.String("categories", "", "service catalog `JSON` (default: the bundled sample's)")
+	var sf spatialFlags
+	fs.StringVar(&sf.wardsFile, "wards", "", "ward boundaries `GeoJSON` that name the wards (default: the bundled sample)")
+	fs.StringVar(&sf.wardFields, "ward-fields", "id,name_en,name_fr", "ward property names: `ID,NAME_EN[,NAME_FR]`")
+	var stf storeFlags
+	stf.register(fs)
+	given, err := parseEnvFlags(fs, env, args)
+	if err != nil {
+		return err
+	}
+	if err := stf.check(given); err != nil {
+		return err
+	}
+	grouping, err := requests.ParseReportBy(*by)
+	if err != nil {
+		return usageErrorf("--by must be ward, department or category: %q", *by)
+	}
+	if *lang != "en" && *lang != "fr" {
+		return usageErrorf("--lang must be en or fr: %q", *lang)
+	}
+	catalog, err := loadCatalog(*categories)
+	if err != nil {
+		return err
+	}
+	q := requests.ReportQuery{By: grouping}
+	if q.Start, err = reportDay(*from, catalog.Location(), false); err != nil {
+		return usageErrorf("--from: %v", err)
+	}
+	if q.End, err = reportDay(*to, catalog.Location(), true); err != nil {
+		return usageErrorf("--to: %v", err)
+	}
+	if q.Start.IsZero() {
+		q.Start = time.Now().UTC().AddDate(0, 0, -90)
+	}
+	if !q.End.IsZero() && q.End.Before(q.Start) {
+		return usageErrorf("--to is before --from")
+	}
+	sf.assetsFile = "" // the report names wards; it snaps nothing
+	set, _, err := sf.load(env)
+	if err != nil {
+		return err
+	}
+	st, closeStore, err := stf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	svc, err := requests.NewService(requests.ServiceConfig{Tenant: *tenant, Catalog: catalog, Wards: set, Store: st})
+	if err != nil {
+		return err
+	}
+	started := time.Now()
+	rep, err := svc.Report(ctx, q)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	if err := rep.WriteCSV(env.Stdout, i18n.Lang(*lang)); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stderr, "pinward report: %d requests in %d groups by %s, %s\n",
+		rep.Total.Received, len(rep.Rows), grouping, time.Since(started).Round(time.Millisecond))
+	return nil
+}
+
+// reportDay reads --from or --to: a day in the municipality's time zone (a
+// --to day includes the whole day) or an RFC 3339 time; "" is zero.
+func reportDay(s string, loc *time.Location, end bool) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), nil
+	}
+	t, err := time.ParseInLocation(time.DateOnly, s, loc)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is not a day (2026-03-14) or an RFC 3339 time", s)
+	}
+	if end {
+		t = t.AddDate(0, 0, 1).Add(-time.Microsecond)
+	}
+	return t.UTC(), nil
+}
