@@ -17,6 +17,7 @@ that both give the same answers. Modes:
   assets    asset upsert throughput (features/s) through PUT /api/v1/assets, for each store
   workorders  work-order delivery to a local webhook (work orders/s), for each store
   tiles     vector tiles (requests, clusters) against ST_AsMVT, zooms 12-16
+  report    the council report by ward against one SQL GROUP BY
 
 Each mode has its own flags: pinward bench MODE --help.
 `
@@ -29,6 +30,7 @@ func runBench(ctx context.Context, env Env, args []string) error {
 		"assets":     benchAssets,
 		"workorders": benchWorkOrders,
 		"tiles":      benchTiles,
+		"report":     benchReport,
 	}
 	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" {
 		fmt.Fprintf(env.Stdout, "Usage: pinward bench MODE [flags]\n%s", benchHelp)
