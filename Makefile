@@ -36,6 +36,7 @@ bench:
 	scripts/with-postgis.sh $(BIN)/pinward bench assets
 	scripts/with-postgis.sh $(BIN)/pinward bench workorders
 	scripts/with-postgis.sh $(BIN)/pinward bench tiles
+	scripts/with-postgis.sh $(BIN)/pinward bench report
 
 lint: $(STATICCHECK)
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
