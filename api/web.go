@@ -17,5 +17,6 @@ func (h *handler) mountWeb(r chi.Router, pages http.Handler) {
 	r.Get("/", pages.ServeHTTP)
 	r.Get("/r/{id}", pages.ServeHTTP)
 	r.Get("/staff", pages.ServeHTTP)
+	r.Get("/staff/reports", pages.ServeHTTP)
 	r.Get("/static/*", pages.ServeHTTP)
 }

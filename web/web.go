@@ -60,6 +60,7 @@ const configMarker = "<!--pinward-config-->"
 //	GET /            the resident report page
 //	GET /r/{id}      a request's status page
 //	GET /staff       the staff cluster map
+//	GET /staff/reports  council reports (volumes, response times, SLA)
 //	GET /static/...  scripts, styles, MapLibre (immutable for a build)
 //
 // Any other path is not found. The caller mounts it under its router.
@@ -74,7 +75,7 @@ func Handler(opts Options) (http.Handler, error) {
 	}
 	inject := []byte(`<script id="pinward-config" type="application/json">` + string(cfg) + `</script>`)
 	pages := map[string][]byte{}
-	for _, name := range []string{"index.html", "status.html", "staff.html"} {
+	for _, name := range []string{"index.html", "status.html", "staff.html", "reports.html"} {
 		b, err := fs.ReadFile(files, name)
 		if err != nil {
 			return nil, fmt.Errorf("web: the build lacks %s (run make web): %w", name, err)
@@ -101,6 +102,7 @@ func Handler(opts Options) (http.Handler, error) {
 	mux.HandleFunc("GET /{$}", page("index.html"))
 	mux.HandleFunc("GET /r/{id}", page("status.html"))
 	mux.HandleFunc("GET /staff", page("staff.html"))
+	mux.HandleFunc("GET /staff/reports", page("reports.html"))
 	static := http.StripPrefix("/static/", http.FileServerFS(files))
 	mux.HandleFunc("GET /static/", func(w http.ResponseWriter, r *http.Request) {
 		name := strings.TrimPrefix(r.URL.Path, "/static/")

@@ -7,6 +7,7 @@ import { addContext, api, applyLang, el, fill, fmtDate, initialLang, newMap } fr
 
 const T = {
   title: { en: "Issues by cluster", fr: "Problèmes par regroupement" },
+  toReports: { en: "Council reports", fr: "Rapports au conseil" },
   key: { en: "Staff API key", fr: "Clé d'API du personnel" },
   keyHint: { en: "Kept in this browser tab only, until you close it.", fr: "Conservée dans cet onglet seulement, jusqu'à sa fermeture." },
   signIn: { en: "Open the map", fr: "Ouvrir la carte" },
