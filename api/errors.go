@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/pinward/pinward/i18n"
 )
@@ -108,10 +109,17 @@ func errUnsupportedMedia(ct string) error {
 		"%q n'est pas un corps que pinward lit; envoyez application/x-www-form-urlencoded, multipart/form-data ou application/json"), ct)
 }
 
-func errAPIKeyMissing() error {
+// errAPIKeyMissing says what the key is for: submitting on Open311, else
+// the staff and integrator API.
+func errAPIKeyMissing(r *http.Request) error {
+	if strings.HasPrefix(r.URL.Path, "/open311/") {
+		return i18n.Errorf(i18n.Unauthorized, "api_key", i18n.T(
+			"is required to submit a request; ask the municipality for a key",
+			"est obligatoire pour soumettre une demande; demandez une clé à la municipalité"))
+	}
 	return i18n.Errorf(i18n.Unauthorized, "api_key", i18n.T(
-		"is required to submit a request; ask the municipality for a key",
-		"est obligatoire pour soumettre une demande; demandez une clé à la municipalité"))
+		"is required here (X-Api-Key header or api_key parameter); ask the municipality's pinward administrator for a key",
+		"est obligatoire ici (en-tête X-Api-Key ou paramètre api_key); demandez une clé à l'administrateur pinward de la municipalité"))
 }
 
 func errAPIKeyInvalid() error {

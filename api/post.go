@@ -76,7 +76,7 @@ func (h *handler) authenticate(r *http.Request, apiKey string) (requests.Key, er
 		apiKey = r.Header.Get("X-Api-Key")
 	}
 	if apiKey == "" {
-		return requests.Key{}, errAPIKeyMissing()
+		return requests.Key{}, errAPIKeyMissing(r)
 	}
 	k, err := h.keys.LookupAPIKey(r.Context(), requests.HashAPIKey(apiKey))
 	switch {

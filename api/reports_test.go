@@ -142,6 +142,12 @@ func TestCouncilReports(t *testing.T) {
 			t.Errorf("department report: %s", res.body)
 		}
 
+		// Without a key, the answer says what the key is for.
+		if res := w.do("GET", "/api/v1/reports/ward.json", nil, nil); !strings.Contains(string(res.body), "X-Api-Key") ||
+			strings.Contains(string(res.body), "submit a request") {
+			t.Errorf("no key: %s", res.body)
+		}
+
 		// Bad inputs: a bilingual 4xx each.
 		integrator := map[string]string{"X-Api-Key": w.key}
 		for _, c := range []struct {
