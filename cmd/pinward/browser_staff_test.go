@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -57,31 +56,7 @@ func TestBrowserStaffMergeClose(t *testing.T) {
 	a := post(places[0][0], places[0][1], "Deep hole by the school")
 	b := post(places[1][0], places[1][1], "Same hole, pin dropped at home")
 
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromium),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("enable-unsafe-swiftshader", true),
-		chromedp.Flag("use-angle", "swiftshader"),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
-	defer cancelBrowser()
-	ctx, cancel := context.WithTimeout(bctx, 90*time.Second)
-	defer cancel()
-	// Start the browser on ctx (the steps below run on shorter contexts).
-	if _, err := chromedp.Run(ctx, chromedp.Evaluate[string](`navigator.userAgent`)); err != nil {
-		t.Fatalf("browser: %v", err)
-	}
-	br := &browser{t: t, ctx: ctx}
+	br := &browser{t: t, ctx: newHeadless(t, chromium)}
 
 	selA, selB := `[data-cluster="`+a+`"]`, `[data-cluster="`+b+`"]`
 	br.do("staff map",
