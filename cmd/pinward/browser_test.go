@@ -301,13 +301,29 @@ func (b *browser) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 	b.t.Logf("%s: %v", what, time.Since(start).Round(time.Millisecond))
 }
 
+// text reads an element's text in one step in the page: the pages
+// re-render lists as answers arrive, so a node found in one DevTools call
+// may be gone by the next.
 func (b *browser) text(sel string) string {
 	b.t.Helper()
-	v, err := chromedp.Run(b.ctx, chromedp.Text(sel))
-	if err != nil {
-		b.t.Fatalf("text of %s: %v", sel, err)
+	q, _ := json.Marshal(sel)
+	expr := `(() => { const e = document.querySelector(` + string(q) + `); return e ? e.innerText : null; })()`
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	for {
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[*string](expr))
+		switch {
+		case err != nil:
+			b.t.Fatalf("text of %s: %v", sel, err)
+		case v != nil:
+			return *v
+		}
+		select {
+		case <-ctx.Done():
+			b.t.Fatalf("text of %s: no such element", sel)
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
-	return v
 }
 
 func eval[T any](b *browser, expr string) T {
