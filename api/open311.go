@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/xml"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -276,21 +277,28 @@ func (h *handler) filter(r *http.Request) (requests.Filter, error) {
 			}
 		}
 	}
-	loc := cat.Location()
 	var err error
-	if f.Start, err = parseDate("start_date", q.Get("start_date"), loc, false); err != nil {
-		return f, err
+	f.Start, f.End, err = h.period(q)
+	return f, err
+}
+
+// period reads start_date and end_date, as Open311 filters by them: in the
+// municipality's time zone, the last DefaultWindow when neither is given.
+func (h *handler) period(q url.Values) (start, end time.Time, err error) {
+	loc := h.svc.Catalog().Location()
+	if start, err = parseDate("start_date", q.Get("start_date"), loc, false); err != nil {
+		return start, end, err
 	}
-	if f.End, err = parseDate("end_date", q.Get("end_date"), loc, true); err != nil {
-		return f, err
+	if end, err = parseDate("end_date", q.Get("end_date"), loc, true); err != nil {
+		return start, end, err
 	}
 	switch {
-	case f.Start.IsZero() && f.End.IsZero():
-		f.Start = h.now().Add(-DefaultWindow).UTC()
-	case !f.Start.IsZero() && !f.End.IsZero() && f.End.Before(f.Start):
-		return f, i18n.Errorf(i18n.Invalid, "end_date", i18n.T("is before start_date", "est antérieure à start_date"))
+	case start.IsZero() && end.IsZero():
+		start = h.now().Add(-DefaultWindow).UTC()
+	case !start.IsZero() && !end.IsZero() && end.Before(start):
+		return start, end, i18n.Errorf(i18n.Invalid, "end_date", i18n.T("is before start_date", "est antérieure à start_date"))
 	}
-	return f, nil
+	return start, end, nil
 }
 
 // page reads the page/page_size extension: pages count from 1 and hold at

@@ -64,17 +64,9 @@ func (h *handler) report(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := requests.ReportQuery{By: by}
-	loc := h.svc.Catalog().Location()
-	if q.Start, err = parseDate("start_date", r.URL.Query().Get("start_date"), loc, false); err != nil {
+	if q.Start, q.End, err = h.period(r.URL.Query()); err != nil {
 		h.writeError(w, r, err)
 		return
-	}
-	if q.End, err = parseDate("end_date", r.URL.Query().Get("end_date"), loc, true); err != nil {
-		h.writeError(w, r, err)
-		return
-	}
-	if q.Start.IsZero() && q.End.IsZero() {
-		q.Start = h.now().Add(-DefaultWindow).UTC()
 	}
 	rep, err := h.svc.Report(r.Context(), q)
 	if err != nil {

@@ -20,14 +20,7 @@ func TestBrowserReports(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
 	}
-	dir := t.TempDir() + "/var"
-	vars := map[string]string{"PINWARD_DATA_DIR": dir, "PINWARD_ADDR": "127.0.0.1:0", "PINWARD_LOG_LEVEL": "warn"}
-	env, out, errb := testEnv(vars)
-	if code := Main(t.Context(), []string{"keys", "create", "--role", "staff", "--label", "browser test"}, env); code != 0 {
-		t.Fatalf("keys create: exit %d: %s", code, errb)
-	}
-	staffKey := strings.TrimSpace(out.String())
-	base := startServeForBrowser(t, vars)
+	base, staffKey := startServeWithStaffKey(t)
 
 	places := issuePlaces(t, 3, 300)
 	for i, form := range []url.Values{

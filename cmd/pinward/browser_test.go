@@ -95,14 +95,7 @@ func TestBrowserResidentAndStaff(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
 	}
-	dir := filepath.Join(t.TempDir(), "var")
-	vars := map[string]string{"PINWARD_DATA_DIR": dir, "PINWARD_ADDR": "127.0.0.1:0", "PINWARD_LOG_LEVEL": "warn"}
-	env, out, errb := testEnv(vars)
-	if code := Main(t.Context(), []string{"keys", "create", "--role", "staff", "--label", "browser test"}, env); code != 0 {
-		t.Fatalf("keys create: exit %d: %s", code, errb)
-	}
-	staffKey := strings.TrimSpace(out.String())
-	base := startServeForBrowser(t, vars)
+	base, staffKey := startServeWithStaffKey(t)
 
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromium),
@@ -384,4 +377,16 @@ func newHeadless(t *testing.T, chromium string) context.Context {
 		t.Fatalf("browser: %v", err)
 	}
 	return ctx
+}
+
+// startServeWithStaffKey creates a staff key in a fresh data folder and
+// serves it for a browser test: the server's base URL and the key.
+func startServeWithStaffKey(t *testing.T) (base, staffKey string) {
+	t.Helper()
+	vars := map[string]string{"PINWARD_DATA_DIR": filepath.Join(t.TempDir(), "var"), "PINWARD_ADDR": "127.0.0.1:0", "PINWARD_LOG_LEVEL": "warn"}
+	env, out, errb := testEnv(vars)
+	if code := Main(t.Context(), []string{"keys", "create", "--role", "staff", "--label", "browser test"}, env); code != 0 {
+		t.Fatalf("keys create: exit %d: %s", code, errb)
+	}
+	return startServeForBrowser(t, vars), strings.TrimSpace(out.String())
 }

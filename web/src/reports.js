@@ -1,16 +1,15 @@
 // The council reports page: volumes, response times and SLA compliance by
 // ward, department or category for a period, from the staff reports API
 // (/api/v1/reports/{by}.json), with the same report as CSV to download.
-// It shares the staff map's key (sessionStorage, this tab only).
+// It shares the staff map's key (staffkey.js).
 import { api, applyLang, el, fill, initialLang } from "./common.js";
+import { staffSession, staffTexts } from "./staffkey.js";
 
 const T = {
   title: { en: "Council reports", fr: "Rapports au conseil" },
   toMap: { en: "Cluster map", fr: "Carte des regroupements" },
-  key: { en: "Staff API key", fr: "Clé d'API du personnel" },
-  keyHint: { en: "Kept in this browser tab only, until you close it.", fr: "Conservée dans cet onglet seulement, jusqu'à sa fermeture." },
+  ...staffTexts,
   signIn: { en: "Show reports", fr: "Afficher les rapports" },
-  signOut: { en: "Forget the key", fr: "Oublier la clé" },
   by: { en: "Group by", fr: "Regrouper par" },
   byWard: { en: "Ward", fr: "Quartier" },
   byDepartment: { en: "Department", fr: "Service" },
@@ -21,7 +20,6 @@ const T = {
   csv: { en: "Download CSV", fr: "Télécharger le CSV" },
   loading: { en: "Loading…", fr: "Chargement…" },
   none: { en: "No request was received in this period.", fr: "Aucune demande reçue pendant cette période." },
-  badKey: { en: "This key is not a staff key.", fr: "Cette clé n'est pas une clé du personnel." },
   notes: { en: "SLA compliance: closed on time ÷ (closed on time + closed late + open past due). Hours: from received to closed, over the closed requests.",
     fr: "Respect des délais : fermées à temps ÷ (fermées à temps + fermées en retard + ouvertes en retard). Heures : de la réception à la fermeture, sur les demandes fermées." },
   caption: { en: "Requests received from {from} to {to}, by {by}", fr: "Demandes reçues du {from} au {to}, par {by}" },
@@ -38,10 +36,9 @@ const T = {
   median_hours_to_close: { en: "Median hours to close", fr: "Heures médianes avant fermeture" },
   p90_hours_to_close: { en: "90th percentile hours", fr: "Heures, 90e centile" },
 };
-const KEY = "pinward-staff-key";
 const COLS = ["received", "open", "closed", "closed_on_time", "closed_late", "open_overdue", "sla_compliance", "median_hours_to_close", "p90_hours_to_close"];
 const $ = (id) => document.getElementById(id);
-const st = { lang: initialLang(), key: sessionStorage.getItem(KEY) || "", report: null };
+const st = { lang: initialLang(), key: "", report: null };
 const tr = (k) => T[k][st.lang];
 window.pinward = { state: st };
 
@@ -61,7 +58,7 @@ async function load() {
     $("report-status").textContent = st.report.total.received ? "" : tr("none");
     render();
   } catch (err) {
-    if (err.status === 401 || err.status === 403) { signOut(tr("badKey")); return; }
+    if (session.authFailed(err)) return;
     $("report-status").textContent = err.message;
   }
 }
@@ -98,34 +95,9 @@ async function downloadCSV() {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-function signOut(message) {
-  st.key = "";
-  sessionStorage.removeItem(KEY);
-  $("app").hidden = true;
-  $("login").hidden = false;
-  $("login-error").hidden = !message;
-  $("login-error").textContent = message || "";
-  $("staff-key").focus();
-}
-
-$("login").addEventListener("submit", (e) => {
-  e.preventDefault();
-  const k = $("staff-key").value.trim();
-  if (!k) return;
-  st.key = k;
-  sessionStorage.setItem(KEY, k);
-  start();
-});
 $("query").addEventListener("submit", (e) => { e.preventDefault(); load(); });
 $("r-by").addEventListener("change", () => load());
 $("csv").addEventListener("click", () => downloadCSV());
-$("sign-out").addEventListener("click", () => signOut());
-
-function start() {
-  $("login").hidden = true;
-  $("app").hidden = false;
-  load();
-}
 
 function setLang(l) {
   st.lang = l;
@@ -135,4 +107,5 @@ function setLang(l) {
 }
 for (const b of document.querySelectorAll("[data-lang-button]")) b.addEventListener("click", () => setLang(b.dataset.langButton));
 applyLang(T, st.lang);
-if (st.key) start(); else signOut();
+// session is the staff key's sign-in, shared with the staff map.
+const session = staffSession(tr, (k) => { st.key = k; load(); });

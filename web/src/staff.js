@@ -4,14 +4,13 @@
 // lies in the map's view, fetched again (debounced) when the map moves. The
 // staff key is asked once per tab (sessionStorage) and sent as X-Api-Key.
 import { addContext, api, applyLang, el, fill, fmtDate, initialLang, newMap } from "./common.js";
+import { staffSession, staffTexts } from "./staffkey.js";
 
 const T = {
   title: { en: "Issues by cluster", fr: "Problèmes par regroupement" },
   toReports: { en: "Council reports", fr: "Rapports au conseil" },
-  key: { en: "Staff API key", fr: "Clé d'API du personnel" },
-  keyHint: { en: "Kept in this browser tab only, until you close it.", fr: "Conservée dans cet onglet seulement, jusqu'à sa fermeture." },
+  ...staffTexts,
   signIn: { en: "Open the map", fr: "Ouvrir la carte" },
-  signOut: { en: "Forget the key", fr: "Oublier la clé" },
   filters: { en: "Filters", fr: "Filtres" },
   category: { en: "Category", fr: "Catégorie" },
   ward: { en: "Ward", fr: "Quartier" },
@@ -60,15 +59,13 @@ const T = {
   close: { en: "Close the cluster", fr: "Fermer le regroupement" },
   loading: { en: "Loading…", fr: "Chargement…" },
   done: { en: "Done.", fr: "Fait." },
-  badKey: { en: "This key is not a staff key.", fr: "Cette clé n'est pas une clé du personnel." },
   none: { en: "No cluster in this view matches the filters.", fr: "Aucun regroupement de cette vue ne correspond aux filtres." },
 };
-const KEY = "pinward-staff-key";
 const PAGE = 1000; // the API's largest page
 const MAX_PAGES = 3; // past this, the list says "zoom in"
 const $ = (id) => document.getElementById(id);
 const st = {
-  lang: initialLang(), key: sessionStorage.getItem(KEY) || "", services: [], clusters: [], more: false,
+  lang: initialLang(), key: "", services: [], clusters: [], more: false,
   selected: "", detail: null, nearby: [], retired: new Map(), wards: new Set(),
   // note is the last action's result for a cluster, kept across the
   // panel's re-renders (a late loadRetired must not wipe it).
@@ -78,29 +75,10 @@ const tr = (k) => T[k][st.lang];
 let map = null;
 window.pinward = { state: st, get map() { return map; } };
 
-$("login").addEventListener("submit", (e) => {
-  e.preventDefault();
-  const k = $("staff-key").value.trim();
-  if (!k) return;
-  st.key = k;
-  sessionStorage.setItem(KEY, k);
-  start();
-});
-$("sign-out").addEventListener("click", () => { sessionStorage.removeItem(KEY); location.reload(); });
-
-function showLogin(msg) {
-  $("app").hidden = true;
-  $("login").hidden = false;
-  $("login-error").hidden = !msg;
-  $("login-error").textContent = msg || "";
-  $("staff-key").focus();
-}
-
-// authFailed sends the user back to the key form on 401/403.
-function authFailed(err) {
-  if (err.status === 401 || err.status === 403) { showLogin(tr("badKey")); return true; }
-  return false;
-}
+// session is the staff key's sign-in (set at the end, once the page is
+// wired); authFailed sends the user back to the key form on 401/403.
+let session = null;
+const authFailed = (err) => session.authFailed(err);
 
 function options(sel, items, keep) {
   const cur = keep ? sel.value : "";
@@ -117,8 +95,6 @@ function onMoved() {
 }
 
 async function start() {
-  $("login").hidden = true;
-  $("app").hidden = false;
   if (!map) {
     try {
       map = newMap("map");
@@ -454,4 +430,4 @@ function setLang(l) {
 }
 for (const b of document.querySelectorAll("[data-lang-button]")) b.addEventListener("click", () => setLang(b.dataset.langButton));
 applyLang(T, st.lang);
-if (st.key) start(); else showLogin();
+session = staffSession(tr, (k) => { st.key = k; start(); });
