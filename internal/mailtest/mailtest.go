@@ -192,7 +192,6 @@ func (s *Server) Restart() {
 		"--database", filepath.Join(s.dir, "mailpit.db"),
 		"--max", "0", // keep every message: benchmarks count thousands
 		"--smtp-auth-accept-any",
-		"--smtp-auth-allow-insecure",
 		"--smtp-disable-rdns",
 		"--enable-chaos",
 		"--disable-version-check",
@@ -202,6 +201,10 @@ func (s *Server) Restart() {
 		args = append(args, "--smtp-allowed-recipients", s.opts.AllowedRecipients)
 	}
 	switch s.opts.TLS {
+	case NoTLS:
+		// AUTH in clear: allowed on loopback (mailpit refuses the flag
+		// together with --smtp-require-tls).
+		args = append(args, "--smtp-auth-allow-insecure")
 	case StartTLS:
 		args = append(args, "--smtp-tls-cert", s.certFile, "--smtp-tls-key", s.keyFile)
 	case ImplicitTLS:
@@ -275,6 +278,7 @@ type Summary struct {
 	To        []Address `json:"To"`
 	Subject   string    `json:"Subject"`
 	Created   time.Time `json:"Created"`
+	Username  string    `json:"Username"` // the SMTP AUTH user, "" without AUTH
 }
 
 // Message is one received message in full.
