@@ -256,3 +256,29 @@ func TestSendBadMessage(t *testing.T) {
 		t.Errorf("cancelled context: %+v, want retry", r)
 	}
 }
+
+// BenchmarkSend sends messages one after another over one kept
+// connection to mailpit.
+func BenchmarkSend(b *testing.B) {
+	s := mailtest.Start(b, mailtest.Options{})
+	cfg, err := mail.ParseURL(s.SMTPURL("", "tls=none"), from)
+	if err != nil {
+		b.Fatal(err)
+	}
+	snd, err := mail.NewSender(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer snd.Close()
+	ctx := context.Background()
+	m := message("bench", "a@ok.test")
+	m.HTML = "<p>" + strings.Repeat("Bonjour. ", 100) + "</p>"
+	i := 0
+	for b.Loop() {
+		i++
+		m.ID = mail.MessageID(fmt.Sprint("bench.", i), from)
+		if r := snd.Send(ctx, m); r.Outcome != mail.Delivered {
+			b.Fatal(r)
+		}
+	}
+}
