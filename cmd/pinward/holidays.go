@@ -26,7 +26,7 @@ A municipality's own closures are in its catalog, not here.
 func runHolidays(_ context.Context, env Env, args []string) error {
 	fs := newFlags(env, "holidays", "holidays --province QC|ON|federal [--year 2027]", holidaysHelp)
 	province := fs.String("province", "", "the `calendar`: QC, ON or federal (required)")
-	year := fs.Int("year", time.Now().Year(), "the `year`, 1583 to 9999 (default: this year)")
+	year := fs.Int("year", time.Now().Year(), "the `year`, 1583 to 9999")
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
 	}
