@@ -3,6 +3,7 @@ package requests
 import (
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -331,5 +332,26 @@ func TestHolidaysConfigErrors(t *testing.T) {
 		if _, err := LoadCatalog(strings.NewReader(edit(t, old, ok))); err != nil {
 			t.Errorf("%s: %v", ok, err)
 		}
+	}
+}
+
+// TestDaysOffConcurrent: the catalog computes each year's days off on first
+// use; concurrent readers (run with -race) get the same answers.
+func TestDaysOffConcurrent(t *testing.T) {
+	c := loadQC(t, "QC")
+	want := toronto(t, "2027-01-04 09:00")
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for range 8 {
+		wg.Go(func() {
+			if got := c.DueAt("pothole", toronto(t, "2026-12-22 09:00")); !got.Equal(want) {
+				errs <- got.String()
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Errorf("concurrent DueAt = %s, want %s", e, want)
 	}
 }
