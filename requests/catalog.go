@@ -119,7 +119,7 @@ type AttributeValue struct {
 type Catalog struct {
 	loc         *time.Location
 	hours       businessHours
-	holidays    map[string]bool // "2006-01-02" in loc
+	days        *daysOff // statutory holidays and closures, in loc
 	departments []Department
 	deptByCode  map[string]int
 	categories  []Category
@@ -180,20 +180,13 @@ func (c *Catalog) Equivalents(code string) []string {
 //
 // Calendar SLAs add elapsed hours. Business-hour SLAs count only working
 // time: the configured hours (default 08:30–16:30) on the configured days
-// (default Monday to Friday) in the municipality's time zone, skipping the
-// listed holidays. A request submitted outside working hours starts its
-// clock at the next opening, and a due time that falls exactly at closing
-// stays on that day.
+// (default Monday to Friday) in the municipality's time zone, skipping its
+// statutory holidays and closures (see DaysOff). A request submitted
+// outside working hours starts its clock at the next opening, and a due
+// time that falls exactly at closing stays on that day. DueAtPaused adds
+// the time a request waited on the resident.
 func (c *Catalog) DueAt(code string, at time.Time) time.Time {
-	cat, ok := c.Category(code)
-	if !ok || cat.SLA.Hours <= 0 {
-		return time.Time{}
-	}
-	d := time.Duration(cat.SLA.Hours * float64(time.Hour))
-	if !cat.SLA.BusinessHours {
-		return at.Add(d).UTC()
-	}
-	return c.addBusiness(at, d).UTC()
+	return c.DueAtPaused(code, at, nil)
 }
 
 // DedupRules returns the catalog's duplicate rules in package dedup's

@@ -23,7 +23,8 @@ import (
 //	  "time_zone": "America/Toronto",
 //	  "business_hours": {"open": "08:30", "close": "16:30",
 //	                     "days": ["mon", "tue", "wed", "thu", "fri"]},
-//	  "holidays": ["2026-07-01", "2026-12-25"],
+//	  "holidays": "QC",
+//	  "closures": ["easter_monday", "2026-12-24", "2026-12-31"],
 //	  "departments": [
 //	    {"code": "public_works", "name": {"en": "Public Works", "fr": "Travaux publics"}}
 //	  ],
@@ -53,8 +54,14 @@ import (
 // Required: time_zone (an IANA name), at least one department and category,
 // and for each category code, name, description and group in both
 // languages, and department. Codes are 1–64 characters of a–z, 0–9, _ and
-// -. business_hours defaults to Monday–Friday 08:30–16:30; holidays are
-// dates in the municipality's time zone. A category without "dedup" gets
+// -. business_hours defaults to Monday–Friday 08:30–16:30. holidays names
+// the statutory calendar the municipality keeps ("QC", "ON" or "federal",
+// computed for every year by package holidays; absent: none); closures adds
+// the municipality's own days off, each a date YYYY-MM-DD in its time zone
+// or the ID of a holiday rule (easter_monday, civic_holiday, boxing_day,
+// christmas_eve, new_years_eve, ...: see holidays.Rules) for a closure every
+// year. The older form of holidays, a list of dates, is read as closures.
+// A category without "dedup" gets
 // DefaultDedup (same_asset only when it has asset layers); one with it gets
 // exactly what it says. Equivalent categories form groups (the relation is
 // made symmetric and transitive) and must agree on distance_m,
@@ -77,11 +84,12 @@ func LoadCatalog(r io.Reader) (*Catalog, error) {
 }
 
 type catalogFile struct {
-	TimeZone      string         `json:"time_zone"`
-	BusinessHours *hoursFile     `json:"business_hours"`
-	Holidays      []string       `json:"holidays"`
-	Departments   []Department   `json:"departments"`
-	Categories    []categoryFile `json:"categories"`
+	TimeZone      string          `json:"time_zone"`
+	BusinessHours *hoursFile      `json:"business_hours"`
+	Holidays      json.RawMessage `json:"holidays"`
+	Closures      []string        `json:"closures"`
+	Departments   []Department    `json:"departments"`
+	Categories    []categoryFile  `json:"categories"`
 }
 
 type hoursFile struct {
@@ -130,7 +138,6 @@ func (f *catalogFile) build() (*Catalog, error) {
 	c := &Catalog{
 		deptByCode:  map[string]int{},
 		catByCode:   map[string]int{},
-		holidays:    map[string]bool{},
 		equivalents: map[string][]string{},
 	}
 	if f.TimeZone == "" {
@@ -144,12 +151,8 @@ func (f *catalogFile) build() (*Catalog, error) {
 	if c.hours, err = f.BusinessHours.build(); err != nil {
 		return nil, err
 	}
-	for i, h := range f.Holidays {
-		if _, err := time.Parse(time.DateOnly, h); err != nil {
-			return nil, cfgErr(fmt.Sprintf("holidays[%d]", i),
-				i18n.T("must be a date YYYY-MM-DD, not %q", "doit être une date AAAA-MM-JJ, et non %q"), h)
-		}
-		c.holidays[h] = true
+	if c.days, err = f.daysOff(); err != nil {
+		return nil, err
 	}
 
 	if len(f.Departments) == 0 {

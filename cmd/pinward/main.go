@@ -46,6 +46,8 @@ func commands() []command {
 		{"assets", "import asset layers into the store (assets import --layer L FILE)", runAssets},
 		{"cluster", "group duplicate requests (CSV) into clusters", runCluster},
 		{"bench", "measure pinward against PostGIS on the same data", runBench},
+		{"holidays", "print a statutory holiday calendar (QC, ON, federal) for a year, as CSV", runHolidays},
+		{"sla", "print when a request is due by its category's SLA (sla due --service-code C --at T)", runSLA},
 	}
 }
 
