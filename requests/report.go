@@ -36,10 +36,29 @@ func ParseReportBy(s string) (ReportBy, error) {
 }
 
 // ReportQuery selects the requests of a report: those received (RequestedAt)
-// from Start to End, both inclusive.
+// from Start to End, both inclusive (a zero time leaves that side open).
 type ReportQuery struct {
 	By         ReportBy
 	Start, End time.Time
+	// AsOf is when open requests are judged overdue; Service.Report sets
+	// it to now.
+	AsOf time.Time
+}
+
+// ReportQuantiles are the quantiles of hours to close a report gives:
+// the median and the 90th percentile.
+var ReportQuantiles = [2]float64{0.5, 0.9}
+
+// Column is the requests column a grouping reads (the same name in both
+// stores' schemas).
+func (b ReportBy) Column() string {
+	switch b {
+	case ByWard:
+		return "ward_id"
+	case ByDepartment:
+		return "department"
+	}
+	return "service_code"
 }
 
 // Report is the volumes, response times and SLA compliance of the
@@ -65,67 +84,31 @@ type ReportRow struct {
 
 	ClosedOnTime int // closed at or before their due time
 	ClosedLate   int
-	OpenOverdue  int // open and past their due time
+	OpenOverdue  int // open at AsOf and past their due time
 	NoSLA        int // in a category without an SLA
 
 	// SLACompliance is ClosedOnTime / (ClosedOnTime + ClosedLate +
 	// OpenOverdue); NaN when no outcome is known yet.
 	SLACompliance float64
 	// MedianHoursToClose and P90HoursToClose are over the closed requests,
-	// from received to closed (their last update); NaN when none closed.
+	// from received to closed (their last update), interpolated linearly
+	// between the two nearest closed requests (SQL's percentile_cont);
+	// NaN when none closed.
 	MedianHoursToClose float64
 	P90HoursToClose    float64
-
-	hours []float64
 }
 
-func (r *ReportRow) add(q Request, now time.Time) {
-	r.Received++
-	closed := q.Status == Closed
-	if closed {
-		r.Closed++
-		r.hours = append(r.hours, q.UpdatedAt.Sub(q.RequestedAt).Hours())
-	} else {
-		r.Open++
-	}
-	switch {
-	case q.DueAt.IsZero():
-		r.NoSLA++
-	case closed && !q.UpdatedAt.After(q.DueAt):
-		r.ClosedOnTime++
-	case closed:
-		r.ClosedLate++
-	case now.After(q.DueAt):
-		r.OpenOverdue++
-	}
-}
-
+// finish derives what the counts give.
 func (r *ReportRow) finish() {
 	r.SLACompliance = math.NaN()
 	if n := r.ClosedOnTime + r.ClosedLate + r.OpenOverdue; n > 0 {
 		r.SLACompliance = float64(r.ClosedOnTime) / float64(n)
 	}
-	slices.Sort(r.hours)
-	r.MedianHoursToClose, r.P90HoursToClose = quantile(r.hours, 0.5), quantile(r.hours, 0.9)
-	r.hours = nil
-}
-
-// quantile of sorted xs by linear interpolation; NaN for none.
-func quantile(xs []float64, q float64) float64 {
-	if len(xs) == 0 {
-		return math.NaN()
-	}
-	pos := q * float64(len(xs)-1)
-	i := int(pos)
-	if i+1 >= len(xs) {
-		return xs[len(xs)-1]
-	}
-	return xs[i] + (xs[i+1]-xs[i])*(pos-float64(i))
 }
 
 // Report computes a council report over the tenant's requests received in
-// the period. It walks them by ID (one index range scan per page of
-// MaxListLimit) and groups them in memory: one pass, whatever the grouping.
+// the period. The store aggregates where the rows are (Store.ReportRows);
+// the service names the groups and orders them.
 func (s *Service) Report(ctx context.Context, q ReportQuery) (Report, error) {
 	if _, err := ParseReportBy(string(q.By)); err != nil {
 		return Report{}, err
@@ -133,48 +116,19 @@ func (s *Service) Report(ctx context.Context, q ReportQuery) (Report, error) {
 	if !q.Start.IsZero() && !q.End.IsZero() && q.End.Before(q.Start) {
 		return Report{}, i18n.Errorf(i18n.Invalid, "end_date", i18n.T("is before start_date", "est antérieure à start_date"))
 	}
-	now := s.now()
-	rep := Report{By: q.By, Start: q.Start, End: q.End, AsOf: now}
-	rows := map[string]*ReportRow{}
-	f := Filter{Tenant: s.cfg.Tenant, Start: q.Start, End: q.End, ByID: true, Limit: MaxListLimit}
-	for {
-		page, err := s.cfg.Store.ListRequests(ctx, f)
-		if err != nil {
-			return Report{}, fmt.Errorf("report: list requests: %w", err)
-		}
-		for _, r := range page {
-			key := reportKey(q.By, r)
-			row := rows[key]
-			if row == nil {
-				row = &ReportRow{Key: key, Name: s.reportName(q.By, key, now)}
-				rows[key] = row
-			}
-			row.add(r, now)
-			rep.Total.add(r, now)
-		}
-		if len(page) < MaxListLimit {
-			break
-		}
-		f.AfterID = page[len(page)-1].ID
+	q.AsOf = s.now()
+	rows, total, err := s.cfg.Store.ReportRows(ctx, s.cfg.Tenant, q)
+	if err != nil {
+		return Report{}, fmt.Errorf("report: %w", err)
 	}
-	for _, row := range rows {
-		row.finish()
-		rep.Rows = append(rep.Rows, *row)
+	for i := range rows {
+		rows[i].Name = s.reportName(q.By, rows[i].Key, q.AsOf)
+		rows[i].finish()
 	}
-	slices.SortFunc(rep.Rows, func(a, b ReportRow) int { return compareKeys(a.Key, b.Key) })
-	rep.Total.Name = i18n.T("All", "Total")
-	rep.Total.finish()
-	return rep, nil
-}
-
-func reportKey(by ReportBy, r Request) string {
-	switch by {
-	case ByWard:
-		return r.WardID
-	case ByDepartment:
-		return r.Department
-	}
-	return r.ServiceCode
+	slices.SortFunc(rows, func(a, b ReportRow) int { return compareKeys(a.Key, b.Key) })
+	total.Key, total.Name = "", i18n.T("All", "Total")
+	total.finish()
+	return Report{By: q.By, Start: q.Start, End: q.End, AsOf: q.AsOf, Rows: rows, Total: total}, nil
 }
 
 // reportName names a group in both languages: the category or department

@@ -154,6 +154,11 @@ func (m *memStore) ListEvents(_ context.Context, tenant, id string) ([]Event, er
 	return out, nil
 }
 
+// ReportRows: reports are tested on the real stores (store/storetest).
+func (m *memStore) ReportRows(context.Context, string, ReportQuery) ([]ReportRow, ReportRow, error) {
+	return nil, ReportRow{}, errors.New("memStore: no reports")
+}
+
 func (m *memStore) GetReporter(_ context.Context, a ReporterAccess) (Reporter, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

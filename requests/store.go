@@ -77,6 +77,15 @@ type Store interface {
 	// ClusterStore: staff merge, split and close of clusters (see
 	// clusters.go).
 	ClusterStore
+
+	// ReportRows aggregates the tenant's requests received in q's period,
+	// where the rows are: one row per value of q.By's column (in any
+	// order) and the total over the period, with every count of
+	// ReportRow (open overdue judged at q.AsOf) and the ReportQuantiles
+	// of hours to close, interpolated as SQL's percentile_cont (NaN when
+	// none closed). Key is the column's value; Name and SLACompliance
+	// are left to the caller.
+	ReportRows(ctx context.Context, tenant string, q ReportQuery) (rows []ReportRow, total ReportRow, err error)
 }
 
 // KeyStore keeps API keys. Only a key's hash is stored.

@@ -186,6 +186,9 @@ func (s *split) ListEvents(ctx context.Context, tenant, id string) ([]requests.E
 func (s *split) GetReporter(ctx context.Context, a requests.ReporterAccess) (requests.Reporter, error) {
 	return s.r.GetReporter(ctx, a)
 }
+func (s *split) ReportRows(ctx context.Context, tenant string, q requests.ReportQuery) ([]requests.ReportRow, requests.ReportRow, error) {
+	return s.r.ReportRows(ctx, tenant, q)
+}
 func (s *split) PurgeReporters(ctx context.Context, p requests.ReporterPurge) (int, error) {
 	return s.r.PurgeReporters(ctx, p)
 }
