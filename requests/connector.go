@@ -87,7 +87,13 @@ func checkHTTPURL(field, s string) error {
 	}
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return cfgErr(field, i18n.T("%q is not an http or https URL", "%q n'est pas une URL http ou https"), clip(s))
+		// Quoted without its password (a URL may carry one); one that
+		// does not parse cannot be taken apart, so it is not quoted.
+		shown := "(unparsable)"
+		if err == nil {
+			shown = u.Redacted()
+		}
+		return cfgErr(field, i18n.T("%q is not an http or https URL", "%q n'est pas une URL http ou https"), clip(shown))
 	}
 	return nil
 }
