@@ -32,8 +32,8 @@ func TestParseRetryAfter(t *testing.T) {
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	for v, want := range map[string]time.Duration{
 		"0": 0, "120": 2 * time.Minute, " 7 ": 7 * time.Second, "99999999999": maxRetryAfter,
-		"Sun, 01 Mar 2026 12:01:30 GMT": 90 * time.Second,
-		"Sun, 01 Mar 2026 11:00:00 GMT": 0, // past
+		"Sun, 01 Mar 2026 12:01:30 GMT":  90 * time.Second,
+		"Sun, 01 Mar 2026 11:00:00 GMT":  0, // past
 		"Monday, 01-Mar-26 12:00:10 GMT": 10 * time.Second,
 	} {
 		if got, ok := parseRetryAfter(v, now); !ok || got != want {
