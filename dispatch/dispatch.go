@@ -1,7 +1,9 @@
 // Package dispatch delivers work orders from the outbox to the systems
-// that work them: a generic JSON webhook (signed, idempotent) or another
-// Open311 GeoReport v2 endpoint, as FixMyStreet does toward council
-// back-ends. Deliveries are at least once with a stable Idempotency-Key,
+// that work them: a generic JSON webhook (signed as Standard Webhooks
+// sign, idempotent) or another Open311 GeoReport v2 endpoint, as
+// FixMyStreet does toward council back-ends. Redirects are not followed,
+// private addresses are refused unless allowed (see NewClient), and URL
+// credentials never appear in an error. Deliveries are at least once with a stable Idempotency-Key,
 // so a receiver that keeps the keys it has seen gets each work order
 // exactly once.
 //

@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pinward/pinward/dispatch"
 	"github.com/pinward/pinward/internal/pgtest"
@@ -415,4 +416,25 @@ func TestPrivateAddressesRefused(t *testing.T) {
 	if _, err := (&dispatch.Webhook{URL: byName, Secret: []byte(secret), AllowPrivate: true}).Deliver(ctx, msg); err != nil || c.n.Load() != 1 {
 		t.Errorf("with AllowPrivate: %v, %d requests", err, c.n.Load())
 	}
+}
+
+// TestLastErrorIsStorable: a receiver's answer quoted in last_error may
+// hold NUL bytes and invalid UTF-8, which PostgreSQL refuses in text; the
+// attempt is still recorded, on both stores.
+func TestLastErrorIsStorable(t *testing.T) {
+	eachStore(t, func(t *testing.T, s testStore) {
+		seed(t, s, 1)
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusInternalServerError)
+			w.Write([]byte("broken\x00here \xff\xfe " + strings.Repeat("é", 300)))
+		}))
+		t.Cleanup(srv.Close)
+		d := newDispatcher(t, s, "", func(cfg *dispatch.Config) {
+			cfg.Default, cfg.MaxAttempts = &dispatch.Open311{Endpoint: srv.URL, AllowPrivate: true}, 2
+		})
+		dead := runUntilDead(t, s, d, 1)
+		if e := dead[0].LastError; !strings.Contains(e, "broken") || strings.Contains(e, "\x00") || !utf8.ValidString(e) || len(e) > 500 {
+			t.Errorf("last_error %q", e)
+		}
+	})
 }
