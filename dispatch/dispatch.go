@@ -1,7 +1,9 @@
 // Package dispatch delivers work orders from the outbox to the systems
-// that work them: a generic JSON webhook (signed, idempotent) or another
-// Open311 GeoReport v2 endpoint, as FixMyStreet does toward council
-// back-ends. Deliveries are at least once with a stable Idempotency-Key,
+// that work them: a generic JSON webhook (signed as Standard Webhooks
+// sign, idempotent) or another Open311 GeoReport v2 endpoint, as
+// FixMyStreet does toward council back-ends. Redirects are not followed,
+// private addresses are refused unless allowed (see NewClient), and URL
+// credentials never appear in an error. Deliveries are at least once with a stable Idempotency-Key,
 // so a receiver that keeps the keys it has seen gets each work order
 // exactly once.
 //
@@ -17,8 +19,10 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pinward/pinward/requests"
 )
@@ -256,12 +260,28 @@ func (d *Dispatcher) deliver(ctx context.Context, m requests.OutboxMessage) *req
 	if err == nil {
 		return &requests.AttemptResult{MessageID: m.ID, Delivered: true, ExternalID: ext, At: now}
 	}
-	reason := err.Error()
-	if len(reason) > 500 {
-		reason = reason[:500]
+	wait := d.Backoff(m.Attempts)
+	if after, ok := RetryAfter(err); ok {
+		// The receiver said when; BaseDelay keeps a "Retry-After: 0" from
+		// spinning through the attempts.
+		wait = max(after, d.cfg.BaseDelay)
 	}
-	return &requests.AttemptResult{MessageID: m.ID, At: now, Error: reason,
-		Next: now.Add(d.Backoff(m.Attempts)), Dead: IsPermanent(err) || m.Attempts >= d.cfg.MaxAttempts}
+	return &requests.AttemptResult{MessageID: m.ID, At: now, Error: storedReason(err),
+		Next: now.Add(wait), Dead: IsPermanent(err) || m.Attempts >= d.cfg.MaxAttempts}
+}
+
+// storedReason is err's message as last_error keeps it: at most 500 bytes
+// of valid UTF-8 without NUL (a receiver's answer is quoted in it, and
+// PostgreSQL refuses both in text).
+func storedReason(err error) string {
+	r := strings.ToValidUTF8(strings.ReplaceAll(err.Error(), "\x00", ""), "\uFFFD")
+	if len(r) > 500 {
+		r = r[:500]
+		for !utf8.ValidString(r) { // a cut rune
+			r = r[:len(r)-1]
+		}
+	}
+	return r
 }
 
 // Backoff is the wait after failed attempt n (1-based): BaseDelay doubled

@@ -1,11 +1,9 @@
 package dispatch_test
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"time"
 
@@ -62,16 +60,23 @@ func ExampleNewPayload() {
 	// }
 }
 
-// How a receiver checks X-Pinward-Signature: the HMAC-SHA256 of the raw
-// body under the connector's secret, compared in constant time.
-func ExampleSign() {
-	secret := []byte("the connector's secret")
-	body := []byte(`{"event":"work_order.created","work_order_id":"42"}`)
-	header := dispatch.Sign(secret, body) // what pinward sends
-
-	mac := hmac.New(sha256.New, secret)
-	mac.Write(body)
-	want := "sha256=" + hex.EncodeToString(mac.Sum(nil))
-	fmt.Println(hmac.Equal([]byte(header), []byte(want)))
-	// Output: true
+// How a receiver checks a delivery: Verify with the connector's secret
+// over the headers and the raw body, within five minutes of its
+// timestamp. The signature is what pinward sent: the published Standard
+// Webhooks test vector.
+func ExampleVerify() {
+	secret := []byte("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+	body := []byte(`{"test": 2432232314}`)
+	sent := time.Unix(1614265330, 0)
+	h := http.Header{}
+	h.Set("webhook-id", "msg_p5jXN8AQM9LWM0D4loKWxJek")
+	h.Set("webhook-timestamp", "1614265330")
+	h.Set("webhook-signature", dispatch.SignV1(secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", sent, body))
+	fmt.Println(h.Get("webhook-signature"))
+	fmt.Println(dispatch.Verify(secret, h, body, sent.Add(time.Minute)))
+	fmt.Println(dispatch.Verify(secret, h, body, sent.Add(10*time.Minute)) != nil) // a replay, too late
+	// Output:
+	// v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=
+	// <nil>
+	// true
 }

@@ -25,13 +25,32 @@ type Open311 struct {
 	Endpoint       string // the base URL, e.g. https://city.example/open311/v2
 	APIKey         string
 	ServiceCodeMap map[string]string // pinward code → remote code; unmapped codes go as they are
-	Client         *http.Client
+	// Client defaults to NewClient(AllowPrivate); a given one is used with
+	// redirects turned off, and its transport decides which addresses it
+	// may reach.
+	Client       *http.Client
+	AllowPrivate bool
 }
 
 func (o *Open311) url(path string) string { return strings.TrimRight(o.Endpoint, "/") + path }
 
 // Deliver implements Connector.
 func (o *Open311) Deliver(ctx context.Context, m requests.OutboxMessage) (string, error) {
+	id, err := o.deliver(ctx, m)
+	return id, o.scrub(err)
+}
+
+// scrub takes the endpoint's password and the API key (which a receiver
+// might echo in its answer) out of err's message.
+func (o *Open311) scrub(err error) error {
+	err = scrub(err, o.Endpoint)
+	if err != nil && o.APIKey != "" && strings.Contains(err.Error(), o.APIKey) {
+		err = scrubbed{strings.ReplaceAll(err.Error(), o.APIKey, "xxxxx"), err}
+	}
+	return err
+}
+
+func (o *Open311) deliver(ctx context.Context, m requests.OutboxMessage) (string, error) {
 	if m.Kind != requests.OutboxCreate {
 		return "", nil
 	}
@@ -61,9 +80,9 @@ func (o *Open311) Deliver(ctx context.Context, m requests.OutboxMessage) (string
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Idempotency-Key", m.IdempotencyKey)
-	resp, err := client(o.Client).Do(req)
+	resp, err := client(o.Client, o.AllowPrivate).Do(req)
 	if err != nil {
-		return "", fmt.Errorf("open311 %s: %w", o.Endpoint, err)
+		return "", fmt.Errorf("open311 %s: %w", redactURL(o.Endpoint), err)
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
@@ -85,6 +104,11 @@ func (o *Open311) Deliver(ctx context.Context, m requests.OutboxMessage) (string
 // Poll implements Poller: one GET requests.json for all of wos (their
 // ExternalIDs), reporting those now closed.
 func (o *Open311) Poll(ctx context.Context, wos []requests.WorkOrder) ([]StatusReport, error) {
+	out, err := o.poll(ctx, wos)
+	return out, o.scrub(err)
+}
+
+func (o *Open311) poll(ctx context.Context, wos []requests.WorkOrder) ([]StatusReport, error) {
 	byExt := map[string]int64{}
 	var ids []string
 	for _, w := range wos {
@@ -102,9 +126,9 @@ func (o *Open311) Poll(ctx context.Context, wos []requests.WorkOrder) ([]StatusR
 		if err != nil {
 			return out, err
 		}
-		resp, err := client(o.Client).Do(req)
+		resp, err := client(o.Client, o.AllowPrivate).Do(req)
 		if err != nil {
-			return out, fmt.Errorf("open311 poll %s: %w", o.Endpoint, err)
+			return out, fmt.Errorf("open311 poll %s: %w", redactURL(o.Endpoint), err)
 		}
 		var recs []struct {
 			ServiceRequestID string `json:"service_request_id"`
@@ -117,7 +141,7 @@ func (o *Open311) Poll(ctx context.Context, wos []requests.WorkOrder) ([]StatusR
 		}
 		resp.Body.Close()
 		if err != nil {
-			return out, fmt.Errorf("open311 poll %s: %w", o.Endpoint, err)
+			return out, fmt.Errorf("open311 poll %s: %w", redactURL(o.Endpoint), err)
 		}
 		for _, r := range recs {
 			id, ok := byExt[r.ServiceRequestID]
@@ -126,7 +150,7 @@ func (o *Open311) Poll(ctx context.Context, wos []requests.WorkOrder) ([]StatusR
 			}
 			note := r.StatusNotes
 			if strings.TrimSpace(note) == "" {
-				note = "closed by " + o.Endpoint
+				note = "closed by " + redactURL(o.Endpoint)
 			}
 			out = append(out, StatusReport{WorkOrderID: id, Status: requests.Closed, Note: note})
 		}

@@ -3,14 +3,13 @@ package dispatch
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pinward/pinward/requests"
@@ -69,66 +68,64 @@ func NewPayload(m requests.OutboxMessage) Payload {
 	return p
 }
 
-// Sign returns the X-Pinward-Signature value of body under secret:
-// "sha256=" and the hex HMAC-SHA256. Receivers recompute it over the raw
-// body and compare in constant time (hmac.Equal).
-func Sign(secret, body []byte) string {
-	m := hmac.New(sha256.New, secret)
-	m.Write(body)
-	return "sha256=" + hex.EncodeToString(m.Sum(nil))
-}
-
-// Webhook posts each work order message as JSON to URL with the headers
-// Idempotency-Key (the message's, stable across retries),
-// X-Pinward-Signature and X-Pinward-Event. Any 2xx is a delivery; 408, 429
-// and 5xx are retried; other 4xx are permanent.
+// Webhook posts each work order message as JSON to URL, signed as
+// Standard Webhooks sign: webhook-id (the message's Idempotency-Key,
+// stable across retries), webhook-timestamp and webhook-signature (see
+// Verify). It also sends Idempotency-Key, X-Pinward-Event and, for one
+// release, the deprecated X-Pinward-Signature (see Sign). Any 2xx is a
+// delivery; 3xx (never followed), 408, 429 and 5xx are retried; other
+// 4xx are permanent.
 type Webhook struct {
-	URL    string
+	URL string // may carry user:password, sent as Basic authentication and never logged
+	// Secret is the signing secret ("whsec_" and base64, or any text).
+	// During a rotation it holds the new secret and the old one,
+	// separated by a space: each delivery is signed under both, and the
+	// receiver accepts either, until every receiver has the new one.
 	Secret []byte
-	Client *http.Client // http.DefaultClient when nil; the Dispatcher's context bounds each attempt
+	// Client defaults to NewClient(AllowPrivate); a given one is used
+	// with redirects turned off, and its transport decides which
+	// addresses it may reach.
+	Client       *http.Client
+	AllowPrivate bool
 }
 
 // Deliver implements Connector.
 func (h *Webhook) Deliver(ctx context.Context, m requests.OutboxMessage) (string, error) {
+	return "", scrub(h.deliver(ctx, m), h.URL)
+}
+
+func (h *Webhook) deliver(ctx context.Context, m requests.OutboxMessage) error {
 	p := NewPayload(m)
 	body, err := json.Marshal(p)
 	if err != nil {
-		return "", Permanent(fmt.Errorf("encode work order: %w", err))
+		return Permanent(fmt.Errorf("encode work order: %w", err))
+	}
+	secrets := strings.Fields(string(h.Secret))
+	if len(secrets) == 0 {
+		return Permanent(errors.New("webhook has no secret"))
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.URL, bytes.NewReader(body))
 	if err != nil {
-		return "", Permanent(fmt.Errorf("webhook request: %w", err))
+		return Permanent(fmt.Errorf("webhook request: %w", err))
+	}
+	now := time.Now()
+	sigs := make([]string, len(secrets))
+	for i, s := range secrets {
+		sigs[i] = SignV1([]byte(s), m.IdempotencyKey, now, body)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "pinward")
 	req.Header.Set("Idempotency-Key", m.IdempotencyKey)
-	req.Header.Set("X-Pinward-Signature", Sign(h.Secret, body))
+	req.Header.Set(HeaderID, m.IdempotencyKey)
+	req.Header.Set(HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
+	req.Header.Set(HeaderSignature, strings.Join(sigs, " "))
+	req.Header.Set("X-Pinward-Signature", Sign([]byte(secrets[0]), body))
 	req.Header.Set("X-Pinward-Event", p.Event)
-	resp, err := client(h.Client).Do(req)
+	resp, err := client(h.Client, h.AllowPrivate).Do(req)
 	if err != nil {
-		return "", fmt.Errorf("webhook %s: %w", h.URL, err)
+		return fmt.Errorf("webhook %s: %w", redactURL(h.URL), err)
 	}
 	defer resp.Body.Close()
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // reuse the connection
-	return "", statusError("webhook", resp)
-}
-
-func client(c *http.Client) *http.Client {
-	if c == nil {
-		return http.DefaultClient
-	}
-	return c
-}
-
-// statusError is nil for a 2xx, a retryable error for 408, 429 and 5xx,
-// and a permanent one for any other status.
-func statusError(what string, resp *http.Response) error {
-	switch c := resp.StatusCode; {
-	case c >= 200 && c < 300:
-		return nil
-	case c == http.StatusRequestTimeout || c == http.StatusTooManyRequests || c >= 500:
-		return fmt.Errorf("%s answered %s", what, resp.Status)
-	default:
-		return Permanent(fmt.Errorf("%s refused it: %s", what, resp.Status))
-	}
+	return statusError("webhook", resp)
 }

@@ -3,6 +3,7 @@ package requests
 import (
 	"net/url"
 	"regexp"
+	"strings"
 
 	"github.com/pinward/pinward/i18n"
 )
@@ -87,7 +88,16 @@ func checkHTTPURL(field, s string) error {
 	}
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return cfgErr(field, i18n.T("%q is not an http or https URL", "%q n'est pas une URL http ou https"), clip(s))
+		// Quoted without its password (a URL may carry one); one that
+		// cannot be taken apart is not quoted if it may hold one.
+		shown := s
+		switch {
+		case err == nil && u.User != nil:
+			shown = u.Redacted()
+		case strings.Contains(s, "@"):
+			shown = "(not shown: it may hold a password)"
+		}
+		return cfgErr(field, i18n.T("%q is not an http or https URL", "%q n'est pas une URL http ou https"), clip(shown))
 	}
 	return nil
 }

@@ -80,3 +80,14 @@ func fieldOf(e *i18n.Error) string {
 	}
 	return e.Field
 }
+
+// TestCheckWebhookURLHidesPassword: a refused URL is quoted without its
+// password, which would otherwise reach the operator's log.
+func TestCheckWebhookURLHidesPassword(t *testing.T) {
+	for _, u := range []string{"ftp://ops:Secret9@host/hook", "http://ops:Secret9@host:port/hook", "http//ops:Secret9@host"} {
+		err := requests.CheckWebhookURL(u)
+		if err == nil || strings.Contains(err.Error(), "Secret9") {
+			t.Errorf("CheckWebhookURL(%q) = %v; want an error without the password", u, err)
+		}
+	}
+}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/hmac"
 	"fmt"
 	"io"
 	"log/slog"
@@ -68,7 +67,7 @@ func benchDeliver(ctx context.Context, env Env, name, tenant string, st interfac
 	)
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		if !hmac.Equal([]byte(r.Header.Get("X-Pinward-Signature")), []byte(dispatch.Sign([]byte(secret), body))) {
+		if dispatch.Verify([]byte(secret), r.Header, body, time.Now()) != nil {
 			badSigs.Add(1)
 			w.WriteHeader(http.StatusUnauthorized)
 			return

@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"log/slog"
-	"net/http"
 	"sync"
 	"time"
 
@@ -19,6 +18,7 @@ type workorderFlags struct {
 	backoff         time.Duration
 	maxAttempts     int
 	statusPoll      time.Duration
+	allowPrivate    bool
 }
 
 func (wf *workorderFlags) register(fs *flag.FlagSet) {
@@ -28,6 +28,7 @@ func (wf *workorderFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&wf.backoff, "workorder-backoff", time.Second, "wait before the first retry, doubled each attempt (with jitter, capped at 10m)")
 	fs.IntVar(&wf.maxAttempts, "workorder-max-attempts", 10, "delivery attempts before a work order is dead-lettered for staff")
 	fs.DurationVar(&wf.statusPoll, "workorder-status-poll", time.Minute, "how often Open311 connectors poll the receiving system for status")
+	fs.BoolVar(&wf.allowPrivate, "allow-private-webhooks", false, "let webhooks and connectors reach loopback, private, link-local and metadata addresses (refused by default, checked at connect time)")
 }
 
 // workorders is serve's work-order wiring: the store the Service writes
@@ -62,7 +63,7 @@ func (wf *workorderFlags) setup(ctx context.Context, env Env, log *slog.Logger, 
 	}
 	ob := requests.ObservedOutbox{OutboxStore: stored, Clusters: st, OnChange: onChange, Log: log}
 	w.outbox = ob
-	httpc := &http.Client{} // each attempt is bounded by the dispatcher's timeout
+	httpc := dispatch.NewClient(wf.allowPrivate) // each attempt is bounded by the dispatcher's timeout
 	conns := map[string]dispatch.Connector{}
 	for dept, c := range cat.Connectors() {
 		switch c.Type {

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/hmac"
 	"encoding/json"
 	"fmt"
 	"github.com/paulmach/orb"
@@ -105,7 +104,7 @@ type hookReceiver struct {
 func (h *hookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	h.mu.Lock()
-	if !hmac.Equal([]byte(r.Header.Get("X-Pinward-Signature")), []byte(dispatch.Sign([]byte(h.secret), body))) {
+	if dispatch.Verify([]byte(h.secret), r.Header, body, time.Now()) != nil {
 		h.bad++
 		h.mu.Unlock()
 		w.WriteHeader(http.StatusUnauthorized)
@@ -207,7 +206,7 @@ func testWorkOrdersSurviveSIGKILL(t *testing.T, bin string) {
 			rc := &hookReceiver{t: t, secret: "hook-secret", seen: map[string]int{}, ids: map[string]string{}, delay: 300 * time.Millisecond}
 			hook := httptest.NewServer(rc)
 			t.Cleanup(hook.Close)
-			args := append([]string{"--workorder-webhook", hook.URL + "/in", "--workorder-timeout", "1s", "--workorder-backoff", "50ms"}, storeArgs...)
+			args := append([]string{"--allow-private-webhooks", "--workorder-webhook", hook.URL + "/in", "--workorder-timeout", "1s", "--workorder-backoff", "50ms"}, storeArgs...)
 			env := []string{"PINWARD_WORKORDER_SECRET=hook-secret"}
 			srv := startServeEnv(t, bin, env, args...)
 
@@ -265,7 +264,7 @@ func testWorkOrderAPI(t *testing.T, bin string) {
 	rc := &hookReceiver{t: t, secret: "s", seen: map[string]int{}, ids: map[string]string{}, status: http.StatusUnprocessableEntity}
 	hook := httptest.NewServer(rc)
 	t.Cleanup(hook.Close)
-	srv := startServeEnv(t, bin, nil, append([]string{"--workorder-webhook", hook.URL, "--workorder-secret", "s",
+	srv := startServeEnv(t, bin, nil, append([]string{"--allow-private-webhooks", "--workorder-webhook", hook.URL, "--workorder-secret", "s",
 		"--workorder-backoff", "50ms"}, storeArgs...)...)
 	postGraffiti(t, srv.url, key, 1, 1)
 
@@ -390,7 +389,7 @@ func testOpen311Outbound(t *testing.T, bin string) {
 	dirA := filepath.Join(t.TempDir(), "a")
 	keyA := createKey(t, bin, "--data-dir", dirA)
 	staffA := createRoleKey(t, bin, "staff", "--data-dir", dirA)
-	srvA := startServeEnv(t, bin, []string{"PW_B_KEY=" + keyB}, "--data-dir", dirA, "--categories", catFile,
+	srvA := startServeEnv(t, bin, []string{"PW_B_KEY=" + keyB}, "--allow-private-webhooks", "--data-dir", dirA, "--categories", catFile,
 		"--workorder-status-poll", "200ms", "--workorder-backoff", "50ms")
 	clusters := postGraffiti(t, srvA.url, keyA, 2, 1)
 
