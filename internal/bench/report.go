@@ -1,17 +1,18 @@
-package main
+package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"strconv"
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/paulmach/orb"
+	"github.com/pinward/pinward/internal/cli"
 	"github.com/pinward/pinward/requests"
+	"github.com/pinward/pinward/store/postgis"
 	"github.com/pinward/pinward/wards"
 )
 
@@ -23,7 +24,7 @@ PostgreSQL computing the same figures (count FILTER, percentile_cont), on
 tenant (random wards and categories of the sample town; 90% with an SLA,
 70% closed). Best of --runs each; the two reports are checked equal, group
 by group. PostGIS only (--db, $PINWARD_DATABASE_URL or
-$PINWARD_TEST_DATABASE_URL).
+$PINWARD_TEST_DATABASE_URL); the tenant is removed at the end.
 `
 
 // reportPeerSQL is what a GIS analyst or a BI tool would run: the report's
@@ -39,7 +40,7 @@ const reportPeerSQL = `SELECT ward_id, count(*),
 	percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM updated_at - requested_at) / 3600) FILTER (WHERE status = 'closed')
 FROM requests WHERE tenant_id = $1 AND requested_at >= $2 GROUP BY ward_id`
 
-func benchReport(ctx context.Context, env Env, args []string) error {
+func benchReport(ctx context.Context, env Env, args []string) (err error) {
 	fs := newFlags(env, "bench report", "bench report [--requests 100000] [--runs 3] [--db URL]", benchReportHelp)
 	n := fs.Int("requests", 100_000, "synthetic requests to report on")
 	runs := fs.Int("runs", 3, "timed runs of each (best counts)")
@@ -54,28 +55,24 @@ func benchReport(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var sf spatialFlags
-	sf.wardFields = "id,name_en,name_fr"
-	set, _, err := sf.load(env)
+	set, _, err := cli.SampleTown(env)
 	if err != nil {
 		return err
 	}
-	catalog, err := loadCatalog("")
+	catalog, err := sampleCatalog()
 	if err != nil {
 		return err
 	}
-	st, closeStore, err := (&storeFlags{db: u}).open(ctx)
+	ps, err := postgis.Open(ctx, u)
 	if err != nil {
 		return err
 	}
-	defer closeStore()
-	ps, ok := st.(interface{ Pool() *pgxpool.Pool })
-	if !ok {
-		return fmt.Errorf("bench report needs the PostGIS store")
-	}
+	defer ps.Close()
+	st := ps
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	start := now.AddDate(-1, 0, 0)
-	tenant := "bench-report-" + strconv.FormatInt(now.UnixNano(), 36)
+	tenant := newTenant("bench-report-")
+	defer func() { err = errors.Join(err, dropTenant(context.WithoutCancel(ctx), ps.Pool(), tenant)) }()
 	if err := seedReport(ctx, env, st, tenant, *n, start, now, wardIDs(set.Current(now).Wards), catalog.Categories()); err != nil {
 		return err
 	}
