@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -41,7 +42,7 @@ func TestBenchesLeaveNothing(t *testing.T) {
 		if err := Run(ctx, env, append(append(args, "--db"), url)); err != nil {
 			t.Fatalf("bench %v: %v\n%s\n%s", args, err, out, errb)
 		}
-		if after := tableNames(t, pool); !equal(after, before) {
+		if after := tableNames(t, pool); !slices.Equal(after, before) {
 			t.Errorf("bench %s left tables: before %v, after %v", args[0], before, after)
 		}
 		for _, table := range tenantTables(t, pool) {
@@ -86,16 +87,4 @@ func tenantTables(t *testing.T, pool *pgxpool.Pool) []string {
 		t.Fatal(err)
 	}
 	return names
-}
-
-func equal(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
