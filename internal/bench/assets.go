@@ -90,9 +90,8 @@ func benchAssets(ctx context.Context, env Env, args []string) error {
 
 	return forEachBenchStore(ctx, env, *stores, *db, "bench-", func(bs benchStore, tenant string) error {
 		name, st := bs.name, bs.store()
-		as := requests.AssetStore(st)
 		quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-		f, err := requests.StartAssets(ctx, as, tenant, nil, quiet)
+		f, err := requests.StartAssets(ctx, st, tenant, nil, quiet)
 		if err != nil {
 			return err
 		}
@@ -105,7 +104,7 @@ func benchAssets(ctx context.Context, env Env, args []string) error {
 			return err
 		}
 		h := api.New(api.Config{Service: svc, Keys: st, Logger: quiet, Metrics: prometheus.NewRegistry(),
-			Assets: api.AssetAPI{Store: as, Layers: []string{*layer}, MaxBody: 1 << 30,
+			Assets: api.AssetAPI{Store: st, Layers: []string{*layer}, MaxBody: 1 << 30,
 				Synced: func(ctx context.Context) error { _, err := f.CatchUp(ctx); return err }}})
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
