@@ -11,8 +11,10 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
+
+	"github.com/pinward/pinward/internal/bench"
+	"github.com/pinward/pinward/internal/cli"
 )
 
 func main() {
@@ -24,11 +26,7 @@ func main() {
 
 // Env is everything a subcommand may touch of the process, so tests can run
 // Main in-process with their own streams and environment.
-type Env struct {
-	Stdin          io.Reader
-	Stdout, Stderr io.Writer
-	Getenv         func(string) string
-}
+type Env = cli.Env
 
 type command struct {
 	name, summary string
@@ -45,7 +43,7 @@ func commands() []command {
 		{"geocode", "locate points (CSV) in their ward and at their nearest asset", runGeocode},
 		{"assets", "import asset layers into the store (assets import --layer L FILE)", runAssets},
 		{"cluster", "group duplicate requests (CSV) into clusters", runCluster},
-		{"bench", "measure pinward against PostGIS on the same data", runBench},
+		{"bench", "measure pinward against PostGIS on the same data", bench.Run},
 		{"holidays", "print a statutory holiday calendar (QC, ON, federal) for a year, as CSV", runHolidays},
 		{"sla", "print when a request is due by its category's SLA (sla due --service-code C --at T)", runSLA},
 	}
@@ -86,57 +84,19 @@ func usage(w io.Writer) {
 	}
 }
 
-// usageError marks errors caused by how pinward was called or by an input
-// file it refuses: exit status 2.
+// usageError marks an error as a usage error (exit status 2): it unwraps
+// to the cli.UsageError that cli.ExitCode looks for.
 type usageError struct{ err error }
 
 func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
+func (e usageError) Unwrap() error { return cli.UsageError{Err: e.err} }
 
-func usageErrorf(format string, args ...any) error {
-	return usageError{fmt.Errorf(format, args...)}
-}
-
-func exitCode(err error) int {
-	var ue usageError
-	switch {
-	case err == nil, errors.Is(err, flag.ErrHelp):
-		return 0
-	case errors.As(err, &ue):
-		return 2
-	default:
-		return 1
-	}
-}
-
-// newFlags returns a flag set for a subcommand whose --help prints synopsis,
-// the description and the flags to stdout.
-func newFlags(env Env, name, synopsis, description string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	fs.Usage = func() {
-		out := fs.Output()
-		fmt.Fprintf(out, "Usage: pinward %s\n\n%s\n\nFlags:\n", synopsis, strings.TrimSpace(description))
-		fs.PrintDefaults()
-	}
-	return fs
-}
-
-// parseFlags parses args; --help prints usage on stdout and returns
-// flag.ErrHelp, and a bad flag is a usage error.
-func parseFlags(fs *flag.FlagSet, env Env, args []string) error {
-	for _, a := range args {
-		if a == "-h" || a == "--help" || a == "-help" {
-			fs.SetOutput(env.Stdout)
-			fs.Usage()
-			return flag.ErrHelp
-		}
-	}
-	if err := fs.Parse(args); err != nil {
-		return usageError{err}
-	}
-	if fs.NArg() > 0 {
-		return usageErrorf("unexpected argument %q", fs.Arg(0))
-	}
-	return nil
-}
+// The rest of the command-line plumbing lives in internal/cli, shared with
+// the bench.
+var (
+	usageErrorf = cli.UsageErrorf
+	exitCode    = cli.ExitCode
+	newFlags    = cli.NewFlags
+	parseFlags  = cli.ParseFlags
+	parseWindow = cli.ParseWindow
+)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/pinward/pinward/i18n"
+	"github.com/pinward/pinward/internal/cli"
 	"github.com/pinward/pinward/requests"
 )
 
@@ -30,8 +31,8 @@ func runReport(ctx context.Context, env Env, args []string) error {
 	tenant := fs.String("tenant", "sample", "the municipality's tenant `id`")
 	categories := fs.String("categories", "", "service catalog `JSON` (default: the bundled sample's)")
 	var sf spatialFlags
-	fs.StringVar(&sf.wardsFile, "wards", "", "ward boundaries `GeoJSON` that name the wards (default: the bundled sample)")
-	fs.StringVar(&sf.wardFields, "ward-fields", "id,name_en,name_fr", "ward property names: `ID,NAME_EN[,NAME_FR]`")
+	fs.StringVar(&sf.Wards, "wards", "", "ward boundaries `GeoJSON` that name the wards (default: the bundled sample)")
+	fs.StringVar(&sf.WardFields, "ward-fields", "id,name_en,name_fr", "ward property names: `ID,NAME_EN[,NAME_FR]`")
 	var stf storeFlags
 	stf.register(fs)
 	given, err := parseEnvFlags(fs, env, args)
@@ -53,10 +54,10 @@ func runReport(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	q := requests.ReportQuery{By: grouping}
-	if q.Start, err = reportDay(*from, catalog.Location(), false); err != nil {
+	if q.Start, err = cli.ParseDay(*from, catalog.Location(), false); err != nil {
 		return usageErrorf("--from: %v", err)
 	}
-	if q.End, err = reportDay(*to, catalog.Location(), true); err != nil {
+	if q.End, err = cli.ParseDay(*to, catalog.Location(), true); err != nil {
 		return usageErrorf("--to: %v", err)
 	}
 	if q.Start.IsZero() {
@@ -65,7 +66,7 @@ func runReport(ctx context.Context, env Env, args []string) error {
 	if !q.End.IsZero() && q.End.Before(q.Start) {
 		return usageErrorf("--to is before --from")
 	}
-	sf.assetsFile = "" // the report names wards; it snaps nothing
+	sf.Assets = "" // the report names wards; it snaps nothing
 	set, _, err := sf.load(env)
 	if err != nil {
 		return err
@@ -90,23 +91,4 @@ func runReport(ctx context.Context, env Env, args []string) error {
 	fmt.Fprintf(env.Stderr, "pinward report: %d requests in %d groups by %s, %s\n",
 		rep.Total.Received, len(rep.Rows), grouping, time.Since(started).Round(time.Millisecond))
 	return nil
-}
-
-// reportDay reads --from or --to: a day in the municipality's time zone (a
-// --to day includes the whole day) or an RFC 3339 time; "" is zero.
-func reportDay(s string, loc *time.Location, end bool) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t.UTC(), nil
-	}
-	t, err := time.ParseInLocation(time.DateOnly, s, loc)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("%q is not a day (2026-03-14) or an RFC 3339 time", s)
-	}
-	if end {
-		t = t.AddDate(0, 0, 1).Add(-time.Microsecond)
-	}
-	return t.UTC(), nil
 }

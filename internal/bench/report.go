@@ -1,7 +1,8 @@
-package main
+package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -10,7 +11,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/pinward/pinward/internal/cli"
 	"github.com/pinward/pinward/requests"
+	"github.com/pinward/pinward/store/postgis"
 	"github.com/pinward/pinward/wards"
 )
 
@@ -66,43 +69,35 @@ func benchReport(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var sf spatialFlags
-	sf.wardFields = "id,name_en,name_fr"
-	set, _, err := sf.load(env)
+	set, _, err := cli.SampleTown(env)
 	if err != nil {
 		return err
 	}
-	catalog, err := loadCatalog("")
+	catalog, err := sampleCatalog()
 	if err != nil {
 		return err
 	}
-	st, closeStore, err := (&storeFlags{db: u}).open(ctx)
+	ps, err := postgis.Open(ctx, u)
 	if err != nil {
 		return err
 	}
-	defer closeStore()
-	ps, ok := st.(interface{ Pool() *pgxpool.Pool })
-	if !ok {
-		return fmt.Errorf("bench report needs the PostGIS store")
-	}
+	defer ps.Close()
 	pool := ps.Pool()
 	for _, n := range ns {
 		now := time.Now().UTC().Truncate(time.Microsecond)
 		start := now.AddDate(-1, 0, 0)
-		tenant := "bench-report-" + strconv.FormatInt(now.UnixNano(), 36)
+		tenant := newTenant("bench-report-")
 		err := seedReport(ctx, env, pool, tenant, n, start, now, wardIDs(set.Current(now).Wards), catalog.Categories())
 		if err == nil {
 			var svc *requests.Service
-			svc, err = requests.NewService(requests.ServiceConfig{Tenant: tenant, Catalog: catalog, Wards: set, Store: st,
+			svc, err = requests.NewService(requests.ServiceConfig{Tenant: tenant, Catalog: catalog, Wards: set, Store: ps,
 				Now: func() time.Time { return now }})
 			if err == nil {
 				err = compareReports(ctx, env, svc, pool, tenant, start, now, *runs)
 			}
 		}
 		// A background context: the rows go even after an interrupt.
-		if _, derr := pool.Exec(context.WithoutCancel(ctx), "DELETE FROM requests WHERE tenant_id = $1", tenant); derr != nil && err == nil {
-			err = fmt.Errorf("delete the bench tenant: %w", derr)
-		}
+		err = errors.Join(err, dropTenant(context.WithoutCancel(ctx), pool, tenant))
 		if err != nil {
 			return err
 		}

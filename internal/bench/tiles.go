@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"context"
@@ -37,7 +37,7 @@ of individual tiles are checked equal. pinward's time is an uncached render
 separately and not counted.
 `
 
-// benchTiles is `pinward bench tiles`; runBench dispatches to it.
+// benchTiles is `pinward bench tiles`; Run dispatches to it.
 func benchTiles(ctx context.Context, env Env, args []string) error {
 	fs := newFlags(env, "bench tiles", "bench tiles [--requests 1000000] [--tiles 200] [--db URL]", benchTilesHelp)
 	n := fs.Int("requests", 1_000_000, "number of synthetic `requests`")

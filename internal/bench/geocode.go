@@ -1,8 +1,9 @@
-package main
+package bench
 
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -14,6 +15,7 @@ import (
 	"github.com/paulmach/orb/encoding/wkb"
 	"github.com/pinward/pinward/assets"
 	"github.com/pinward/pinward/data"
+	"github.com/pinward/pinward/internal/cli"
 	"github.com/pinward/pinward/wards"
 )
 
@@ -34,10 +36,10 @@ differ by under 1 cm (a tie between two assets).
 Without --wards the synthetic city is generated (data.DefaultCityConfig).
 `
 
-func benchGeocode(ctx context.Context, env Env, args []string) error {
+func benchGeocode(ctx context.Context, env Env, args []string) (err error) {
 	fs := newFlags(env, "bench geocode", "bench geocode [--db URL] [--points 100000] [--wards F --assets F]", benchGeocodeHelp)
-	var sf spatialFlags
-	sf.register(fs)
+	var sf cli.SpatialFlags
+	sf.Register(fs)
 	db := fs.String("db", "", "PostgreSQL+PostGIS `URL` (default $PINWARD_DATABASE_URL or $PINWARD_TEST_DATABASE_URL)")
 	n := fs.Int("points", 100000, "number of random `points`")
 	radius := fs.Float64("radius", 50, "asset search radius in `metres`")
@@ -52,18 +54,18 @@ func benchGeocode(ctx context.Context, env Env, args []string) error {
 	var set *wards.Set
 	var ix *assets.Index
 	var dataset string
-	if sf.wardsFile == "" {
+	if sf.Wards == "" {
 		var err error
 		if set, ix, dataset, err = syntheticSpatial(); err != nil {
 			return err
 		}
 	} else {
-		if set, ix, err = sf.load(env); err != nil {
+		if set, ix, err = sf.Load(env); err != nil {
 			return err
 		}
-		dataset = sf.wardsFile
-		if sf.assetsFile != "" {
-			dataset += " + " + sf.assetsFile
+		dataset = sf.Wards
+		if sf.Assets != "" {
+			dataset += " + " + sf.Assets
 		}
 	}
 	gen := set.Current(time.Now())
@@ -88,6 +90,7 @@ func benchGeocode(ctx context.Context, env Env, args []string) error {
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	fmt.Fprintln(env.Stderr, "bench geocode: loading PostGIS tables...")
+	defer func() { err = errors.Join(err, dropBenchTables(context.WithoutCancel(ctx), conn)) }()
 	if err := loadBenchTables(ctx, conn, gen.Wards, ix, pts); err != nil {
 		return err
 	}
@@ -305,6 +308,16 @@ func loadBenchTables(ctx context.Context, conn *pgx.Conn, ws []wards.Ward, ix *a
 		if _, err := conn.Exec(ctx, q); err != nil {
 			return fmt.Errorf("indexing: %w", err)
 		}
+	}
+	return nil
+}
+
+// dropBenchTables removes the tables loadBenchTables made, so the bench
+// leaves the database as it found it.
+func dropBenchTables(ctx context.Context, conn *pgx.Conn) error {
+	_, err := conn.Exec(ctx, `DROP TABLE IF EXISTS bench_wards, bench_assets, bench_points, pg_temp.s_wards, pg_temp.s_assets, pg_temp.s_points`)
+	if err != nil {
+		return fmt.Errorf("dropping the bench tables: %w", err)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"context"
@@ -37,7 +37,7 @@ the query with its rows fetched. Loading the table is timed separately and
 not counted.
 `
 
-// benchCluster is `pinward bench cluster`; runBench dispatches to it.
+// benchCluster is `pinward bench cluster`; Run dispatches to it.
 func benchCluster(ctx context.Context, env Env, args []string) error {
 	fs := newFlags(env, "bench cluster", "bench cluster [--requests 1000000] [--eps 50] [--db URL] [--runs 3]", benchClusterHelp)
 	n := fs.Int("requests", 1_000_000, "number of synthetic `requests`")

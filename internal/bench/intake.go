@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"bytes"
@@ -23,6 +23,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/pinward/pinward/api"
 	"github.com/pinward/pinward/assets"
+	"github.com/pinward/pinward/internal/cli"
 	"github.com/pinward/pinward/requests"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -45,10 +46,12 @@ with the server and the database.
 
 Requests go to random points next to the sample town's assets, in a few
 categories, so ward lookup, asset snapping and duplicate clustering all run.
-SQLite uses a fresh temporary folder (synchronous=FULL); PostGIS uses --db
-(default $PINWARD_DATABASE_URL or $PINWARD_TEST_DATABASE_URL) and writes
-tenant "bench-<time>" rows there; without a URL PostGIS is skipped. The
-server's fsync and synchronous_commit settings are printed: a throwaway
+SQLite uses a fresh temporary folder; PostGIS uses --db (default
+$PINWARD_DATABASE_URL or $PINWARD_TEST_DATABASE_URL) and writes tenant
+"bench-<time>" rows there, removed at the end; without a URL PostGIS is
+skipped. Each store's durability settings are read back and printed
+(SQLite's journal mode and synchronous level; the PostgreSQL server's
+fsync and synchronous_commit): a throwaway
 test server (scripts/with-postgis.sh) runs with fsync off, which flatters
 the figures; measure a durable server for numbers to quote.
 `
@@ -83,13 +86,11 @@ func benchIntake(ctx context.Context, env Env, args []string) error {
 		*maxRequests < 1 || *maxRequests > 1_000_000 || *runs < 1 || *runs > 10 || *warmup < 0 || *warmup > 1_000_000 {
 		return usageErrorf("--duration must be in (0, 10m], --concurrency in [1, 1024], --rate in [0, 50000], --requests in [1, 1000000], --runs in [1, 10], --warmup in [0, 1000000]")
 	}
-	var sf spatialFlags
-	sf.wardFields = "id,name_en,name_fr"
-	set, ix, err := sf.load(env)
+	set, ix, err := cli.SampleTown(env)
 	if err != nil {
 		return err
 	}
-	catalog, err := loadCatalog("")
+	catalog, err := sampleCatalog()
 	if err != nil {
 		return err
 	}
@@ -109,8 +110,8 @@ func benchIntake(ctx context.Context, env Env, args []string) error {
 		return errors.New("the sample town has no assets to place requests near")
 	}
 
-	return forEachBenchStore(ctx, env, *stores, *db, func(name string, st appStore) error {
-		tenant := "bench-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	return forEachBenchStore(ctx, env, *stores, *db, "bench-", func(bs benchStore, tenant string) error {
+		name, st := bs.name, bs.store()
 		svc, err := requests.NewService(requests.ServiceConfig{Tenant: tenant, Catalog: catalog, Wards: set, Assets: ix, Store: st})
 		if err != nil {
 			return err
@@ -136,11 +137,7 @@ func benchIntake(ctx context.Context, env Env, args []string) error {
 			}},
 			seed: *seed,
 		}
-		if ps, ok := st.(interface{ Pool() *pgxpool.Pool }); ok {
-			fmt.Fprintf(env.Stdout, "%-8s %s\n", name, pgSettings(ctx, ps.Pool()))
-		} else {
-			fmt.Fprintf(env.Stdout, "%-8s WAL, synchronous=FULL (every acknowledged request is on disk)\n", name)
-		}
+		fmt.Fprintf(env.Stdout, "%-8s %s\n", name, bs.settings(ctx))
 		if n := min(*warmup, *maxRequests); n > 0 {
 			if err := l.warm(ctx, *concurrency, n); err != nil {
 				return err

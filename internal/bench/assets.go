@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"bytes"
@@ -9,13 +9,15 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/paulmach/orb"
 	"github.com/pinward/pinward/api"
 	"github.com/pinward/pinward/assets"
+	"github.com/pinward/pinward/internal/cli"
+	"github.com/pinward/pinward/internal/geocode"
 	"github.com/pinward/pinward/requests"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -36,9 +38,10 @@ Three phases over the same features, in PUTs of --batch features:
 Without --file the features are --features synthetic points around the
 sample town; with --file (and --asset-columns) a real layer, e.g.
   --file ../shared/data/gatineau/assets/borne_fontaine.csv --asset-columns id=ENTITEID,wkt=GEOM
-SQLite uses a fresh temporary folder (synchronous=FULL); PostGIS uses --db
-(default $PINWARD_DATABASE_URL or $PINWARD_TEST_DATABASE_URL) and a tenant
-of its own; without a URL PostGIS is skipped.
+SQLite uses a fresh temporary folder; PostGIS uses --db (default
+$PINWARD_DATABASE_URL or $PINWARD_TEST_DATABASE_URL) and a tenant of its
+own, removed at the end; without a URL PostGIS is skipped. Each store's
+durability settings are read back and printed.
 `
 
 func benchAssets(ctx context.Context, env Env, args []string) error {
@@ -60,20 +63,18 @@ func benchAssets(ctx context.Context, env Env, args []string) error {
 	if err := requests.ValidateLayerName(*layer); err != nil {
 		return usageErrorf("--layer: %v", err)
 	}
-	var sf spatialFlags
-	sf.wardFields = "id,name_en,name_fr"
-	set, sample, err := sf.load(env)
+	set, sample, err := cli.SampleTown(env)
 	if err != nil {
 		return err
 	}
-	catalog, err := loadCatalog("")
+	catalog, err := sampleCatalog()
 	if err != nil {
 		return err
 	}
 	var list []assets.Asset
 	source := ""
 	if *file != "" {
-		if list, err = readAssetFile(env, *file, *columns, *layer, 0); err != nil {
+		if list, err = readLayerFile(env, *file, *columns, *layer); err != nil {
 			return err
 		}
 		source = *file
@@ -87,14 +88,10 @@ func benchAssets(ctx context.Context, env Env, args []string) error {
 	contentType := map[string]string{"ndjson": "application/x-ndjson", "geojson": "application/geo+json"}[*format]
 	fmt.Fprintf(env.Stdout, "assets: %d features of %s in PUTs of %d (%s), layer %s\n", len(list), source, *batch, *format, *layer)
 
-	return forEachBenchStore(ctx, env, *stores, *db, func(name string, st appStore) error {
-		as, ok := st.(requests.AssetStore)
-		if !ok {
-			return fmt.Errorf("%s keeps no assets", name)
-		}
-		tenant := "bench-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	return forEachBenchStore(ctx, env, *stores, *db, "bench-", func(bs benchStore, tenant string) error {
+		name, st := bs.name, bs.store()
 		quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-		f, err := requests.StartAssets(ctx, as, tenant, nil, quiet)
+		f, err := requests.StartAssets(ctx, st, tenant, nil, quiet)
 		if err != nil {
 			return err
 		}
@@ -107,7 +104,7 @@ func benchAssets(ctx context.Context, env Env, args []string) error {
 			return err
 		}
 		h := api.New(api.Config{Service: svc, Keys: st, Logger: quiet, Metrics: prometheus.NewRegistry(),
-			Assets: api.AssetAPI{Store: as, Layers: []string{*layer}, MaxBody: 1 << 30,
+			Assets: api.AssetAPI{Store: st, Layers: []string{*layer}, MaxBody: 1 << 30,
 				Synced: func(ctx context.Context) error { _, err := f.CatchUp(ctx); return err }}})
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -116,11 +113,7 @@ func benchAssets(ctx context.Context, env Env, args []string) error {
 		srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 		go srv.Serve(ln)
 		defer srv.Close()
-		if ps, ok := st.(interface{ Pool() *pgxpool.Pool }); ok {
-			fmt.Fprintf(env.Stdout, "%-8s %s\n", name, pgSettings(ctx, ps.Pool()))
-		} else {
-			fmt.Fprintf(env.Stdout, "%-8s WAL, synchronous=FULL (every acknowledged batch is on disk)\n", name)
-		}
+		fmt.Fprintf(env.Stdout, "%-8s %s\n", name, bs.settings(ctx))
 		url := "http://" + ln.Addr().String() + "/api/v1/assets/" + *layer
 		client := &http.Client{Timeout: 5 * time.Minute}
 		for _, ph := range []struct {
@@ -149,6 +142,33 @@ func benchAssets(ctx context.Context, env Env, args []string) error {
 		}
 		return ctx.Err()
 	})
+}
+
+// readLayerFile reads --file as the layer's assets, refusing it whole
+// (exit 2) if any row is bad, as pinward assets import does.
+func readLayerFile(env Env, file, columns, layer string) ([]assets.Asset, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, usageErrorf("asset file: %v", err)
+	}
+	list, rowErrs, err := geocode.LoadLayer(b, file, columns, layer, 0)
+	for i, re := range rowErrs {
+		if i == 20 {
+			fmt.Fprintf(env.Stderr, "asset file %s: ... and %d more\n", file, len(rowErrs)-i)
+			break
+		}
+		fmt.Fprintf(env.Stderr, "asset file %s: %v\n", file, re)
+	}
+	if err == nil && len(rowErrs) > 0 {
+		err = fmt.Errorf("%d bad row(s)", len(rowErrs))
+	}
+	if err == nil {
+		err = requests.CheckAssetBatch(list)
+	}
+	if err != nil {
+		return nil, usageErrorf("asset file %s: %v", file, err)
+	}
+	return list, nil
 }
 
 // syntheticAssets places n assets on a grid around the sample's assets,

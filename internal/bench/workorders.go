@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"context"
@@ -26,7 +26,7 @@ the first claim to the last acknowledgement, for each store.
 
 SQLite uses a fresh temporary folder; PostGIS uses --db (default
 $PINWARD_DATABASE_URL or $PINWARD_TEST_DATABASE_URL) under a tenant of its
-own; without a URL PostGIS is skipped.
+own, removed at the end; without a URL PostGIS is skipped.
 `
 
 func benchWorkOrders(ctx context.Context, env Env, args []string) error {
@@ -42,16 +42,8 @@ func benchWorkOrders(ctx context.Context, env Env, args []string) error {
 	if *n < 1 || *n > 1_000_000 || *workers < 1 || *workers > 1024 || *batch < 1 || *batch > 10000 {
 		return usageErrorf("--n must be in [1, 1000000], --workers in [1, 1024], --batch in [1, 10000]")
 	}
-	return forEachBenchStore(ctx, env, *stores, *db, func(name string, st appStore) error {
-		ob, ok := st.(requests.OutboxStore)
-		if !ok {
-			return fmt.Errorf("%s keeps no work orders", name)
-		}
-		tenant := fmt.Sprintf("bench-wo-%d", time.Now().UnixNano())
-		return benchDeliver(ctx, env, name, tenant, struct {
-			requests.Store
-			requests.OutboxStore
-		}{st, ob}, *n, *workers, *batch)
+	return forEachBenchStore(ctx, env, *stores, *db, "bench-wo-", func(bs benchStore, tenant string) error {
+		return benchDeliver(ctx, env, bs.name, tenant, bs.store(), *n, *workers, *batch)
 	})
 }
 

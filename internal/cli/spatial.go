@@ -1,0 +1,38 @@
+package cli
+
+import (
+	"flag"
+
+	"github.com/pinward/pinward/assets"
+	"github.com/pinward/pinward/internal/geocode"
+	"github.com/pinward/pinward/wards"
+)
+
+// SpatialFlags are the flags that choose a municipality's boundaries and
+// assets, shared by serve, geocode and bench geocode.
+type SpatialFlags struct{ geocode.Files }
+
+// Register adds --wards, --ward-fields, --assets and --asset-columns.
+func (sf *SpatialFlags) Register(fs *flag.FlagSet) {
+	fs.StringVar(&sf.Wards, "wards", "", "ward boundaries `GeoJSON` (default: the bundled sample)")
+	fs.StringVar(&sf.WardFields, "ward-fields", "id,name_en,name_fr", "ward property names: `ID,NAME_EN[,NAME_FR]` (e.g. WARD,NAME,NAME_FR for Ottawa)")
+	fs.StringVar(&sf.Assets, "assets", "", "asset layer `file`, .csv or .geojson (default: the bundled sample's assets when --wards is not given, else none)")
+	fs.StringVar(&sf.AssetColumns, "asset-columns", "", "asset CSV columns, e.g. `id=ENTITEID,wkt=GEOM,layer=hydrant` (default id,type,lon,lat); for GeoJSON only id= and layer= apply")
+}
+
+// Load reads the ward set and asset index the flags name: a file that
+// cannot be used is a usage error (exit 2); skipped asset rows are
+// reported on stderr.
+func (sf *SpatialFlags) Load(env Env) (*wards.Set, *assets.Index, error) {
+	set, ix, err := sf.Files.Load(env.Stderr)
+	if err != nil {
+		return nil, nil, UsageError{err}
+	}
+	return set, ix, nil
+}
+
+// SampleTown loads the bundled sample municipality's wards and assets.
+func SampleTown(env Env) (*wards.Set, *assets.Index, error) {
+	sf := SpatialFlags{geocode.Files{WardFields: "id,name_en,name_fr"}}
+	return sf.Load(env)
+}
