@@ -98,7 +98,7 @@ func errRole(has requests.Role, need []requests.Role) error {
 		names[i] = string(ro)
 	}
 	return &i18n.Error{Kind: i18n.Forbidden, Field: "api_key", Message: i18n.Text{
-		En: fmt.Sprintf("a %s key may not do this; it needs a %s key", has, strings.Join(names, " or ")),
-		Fr: fmt.Sprintf("une clé %s ne peut pas faire ceci; il faut une clé %s", has, strings.Join(names, " ou ")),
+		En: fmt.Sprintf("a key of role %s may not do this; it needs a key of role %s", has, strings.Join(names, " or ")),
+		Fr: fmt.Sprintf("une clé de rôle %s ne peut pas faire ceci; il faut une clé de rôle %s", has, strings.Join(names, " ou ")),
 	}}
 }
