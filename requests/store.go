@@ -77,6 +77,15 @@ type Store interface {
 	// ClusterStore: staff merge, split and close of clusters (see
 	// clusters.go).
 	ClusterStore
+
+	// OpenRequestsNear returns the requests that are not closed, of one of
+	// q.ServiceCodes, requested at or after q.Since (zero: any time), that
+	// lie in q.Bound or, when q.AssetID is set, name q's asset, each once,
+	// in no particular order. It takes no lock and writes nothing: it is
+	// what Locate offers a resident. Both branches are read by index
+	// (spatial, and tenant+asset), so the same-asset match holds however
+	// many requests of the codes are open.
+	OpenRequestsNear(ctx context.Context, q ClusterQuery) ([]Request, error)
 }
 
 // KeyStore keeps API keys. Only a key's hash is stored.

@@ -91,6 +91,7 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		{"APIKeys", testAPIKeys},
 		{"Canceled", testCanceled},
 		{"Service", testService},
+		{"OpenRequestsNear", testOpenRequestsNear},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
