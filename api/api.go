@@ -1,5 +1,21 @@
-// Package api is pinward's HTTP surface: Open311 GeoReport v2 at
-// /open311/v2/ (JSON and XML), /healthz and /metrics.
+// Package api is pinward's HTTP surface, one chi router (New):
+//
+//   - Open311 GeoReport v2 at /open311/v2/ (JSON and XML);
+//   - /api/v1/locate, what the resident page shows before submitting;
+//   - the staff API: /api/v1/clusters (list, merge, split, close),
+//     /api/v1/requests/{id}/events and /reporter, /api/v1/reports,
+//     /api/v1/workorders (dead letters, retry), /api/v1/assets/retired-open;
+//   - the integrators' API: /api/v1/assets (sync and change feed) and
+//     /api/v1/workorders/{id}/status;
+//   - vector tiles and TileJSON under /tiles/;
+//   - the pages (package web, wired in by main) at /, /r/{id}, /staff,
+//     /staff/reports and /static/, gzipped;
+//   - /healthz and /metrics.
+//
+// Routes that need a key are mounted in groups by the roles that may call
+// them, behind one middleware that authenticates the key (auth.go); the
+// README's "Who may call what" table is the contract and TestRoutesByRole
+// holds the router to it.
 //
 // It turns HTTP into requests.Service calls and errors into HTTP: every
 // error below carries an i18n kind, and Status is the one place a kind
