@@ -1,5 +1,21 @@
-// Package api is pinward's HTTP surface: Open311 GeoReport v2 at
-// /open311/v2/ (JSON and XML), /healthz and /metrics.
+// Package api is pinward's HTTP surface, one chi router (New):
+//
+//   - Open311 GeoReport v2 at /open311/v2/ (JSON and XML);
+//   - /api/v1/locate, what the resident page shows before submitting;
+//   - the staff API: /api/v1/clusters (list, merge, split, close),
+//     /api/v1/requests/{id}/events and /reporter, /api/v1/reports,
+//     /api/v1/workorders (dead letters, retry), /api/v1/assets/retired-open;
+//   - the integrators' API: /api/v1/assets (sync and change feed) and
+//     /api/v1/workorders/{id}/status;
+//   - vector tiles and TileJSON under /tiles/;
+//   - the pages (package web, wired in by main) at /, /r/{id}, /staff,
+//     /staff/reports and /static/, gzipped;
+//   - /healthz and /metrics.
+//
+// Routes that need a key are mounted in groups by the roles that may call
+// them, behind one middleware that authenticates the key (auth.go); the
+// README's "Who may call what" table is the contract and TestRoutesByRole
+// holds the router to it.
 //
 // It turns HTTP into requests.Service calls and errors into HTTP: every
 // error below carries an i18n kind, and Status is the one place a kind
@@ -67,6 +83,7 @@ type handler struct {
 	health       func(context.Context) error
 	now          func() time.Time
 	m            *metrics
+	workOrders   requests.OutboxStore // nil: no work-order routes
 }
 
 // New returns the HTTP handler of cfg. It panics when Service or Keys is
@@ -108,30 +125,72 @@ func New(cfg Config) http.Handler {
 	}
 	h.m = newMetrics(reg)
 
+	h.workOrders = cfg.WorkOrders
+	var assetSync *assetAPI
+	if cfg.Assets.Store != nil {
+		if cfg.Assets.MaxBody <= 0 {
+			cfg.Assets.MaxBody = DefaultMaxAssetBody
+		}
+		assetSync = &assetAPI{handler: h, cfg: cfg.Assets}
+	}
+
 	r := chi.NewRouter()
 	r.Use(h.recoverer, h.instrument, h.negotiate)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) { h.writeError(w, r, errNotFound()) })
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) { h.writeError(w, r, errMethod()) })
+
+	// Public: no key; nothing here reveals a reporter.
 	r.Get("/healthz", h.healthz)
-	h.mountWorkOrders(r, cfg.WorkOrders)
-	h.mountLocate(r)
+	if g, ok := reg.(prometheus.Gatherer); ok {
+		r.Get("/metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}).ServeHTTP)
+	}
+	r.Get("/open311/v2/services.{format}", h.listServices)
+	r.Get("/open311/v2/services/{code}.{format}", h.serviceDefinition)
+	r.Get("/open311/v2/requests.{format}", h.listRequests)
+	r.Get("/open311/v2/requests/{id}.{format}", h.getRequest)
+	r.Get("/open311/v2/tokens/{token}.{format}", h.getToken)
+	r.Get("/api/v1/locate", h.locate)
 	h.mountTiles(r, cfg.Tiles)
 	h.mountWeb(r, cfg.Web)
-	h.mountAssets(r, cfg.Assets)
-	h.mountClusters(r)
-	h.mountStaffRequests(r)
-	h.mountReports(r)
-	if g, ok := reg.(prometheus.Gatherer); ok {
-		r.Handle("/metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
-	}
-	r.Route("/open311/v2", func(r chi.Router) {
-		r.Get("/services.{format}", h.listServices)
-		r.Get("/services/{code}.{format}", h.serviceDefinition)
-		r.Get("/requests.{format}", h.listRequests)
-		r.Post("/requests.{format}", h.postRequest)
-		r.Get("/requests/{id}.{format}", h.getRequest)
-		r.Get("/tokens/{token}.{format}", h.getToken)
+
+	// Keyed routes, in groups by the roles that may call them (auth.go).
+	r.Group(func(r chi.Router) {
+		r.Use(h.readPost, h.require(submitters...)) // Open311 puts the key in the body
+		r.Post("/open311/v2/requests.{format}", h.postRequest)
 	})
+	r.Group(func(r chi.Router) {
+		r.Use(h.require(integrators...))
+		if assetSync != nil {
+			r.Put("/api/v1/assets/{layer}", assetSync.upsert)
+			r.Delete("/api/v1/assets/{layer}/{id}", assetSync.retire)
+			r.Get("/api/v1/assets/changes", assetSync.changes)
+		}
+	})
+	r.Group(func(r chi.Router) {
+		r.Use(h.require(statusReporters...))
+		if h.workOrders != nil {
+			r.Post("/api/v1/workorders/{id}/status", h.workOrderStatus)
+		}
+	})
+	r.Group(func(r chi.Router) {
+		r.Use(h.require(staffers...))
+		r.Get("/api/v1/clusters", h.listClusters)
+		r.Get("/api/v1/clusters/{id}", h.getCluster)
+		r.Post("/api/v1/clusters/{id}/merge", h.mergeCluster)
+		r.Post("/api/v1/clusters/{id}/split", h.splitCluster)
+		r.Post("/api/v1/clusters/{id}/close", h.closeCluster)
+		r.Get("/api/v1/requests/{id}/events", h.requestEvents)
+		r.Get("/api/v1/requests/{id}/reporter", h.requestReporter)
+		r.Get("/api/v1/reports/{by}.{format}", h.report)
+		if h.workOrders != nil {
+			r.Get("/api/v1/workorders", h.listWorkOrders)
+			r.Post("/api/v1/workorders/{id}/retry", h.retryWorkOrder)
+		}
+		if assetSync != nil {
+			r.Get("/api/v1/assets/retired-open", assetSync.retiredOpen)
+		}
+	})
+	// No route needs an admin key alone yet; admin keys pass every group.
 	return r
 }
 

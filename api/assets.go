@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -48,57 +47,6 @@ type assetAPI struct {
 	cfg AssetAPI
 }
 
-// mountAssets adds the asset sync routes (full paths, so other /api/v1
-// groups can be mounted beside them).
-func (h *handler) mountAssets(r chi.Router, cfg AssetAPI) {
-	if cfg.Store == nil {
-		return
-	}
-	if cfg.MaxBody <= 0 {
-		cfg.MaxBody = DefaultMaxAssetBody
-	}
-	a := &assetAPI{handler: h, cfg: cfg}
-	r.Get("/api/v1/assets/changes", a.changes)
-	r.Get("/api/v1/assets/retired-open", a.retiredOpen)
-	r.Put("/api/v1/assets/{layer}", a.upsert)
-	r.Delete("/api/v1/assets/{layer}/{id}", a.retire)
-}
-
-// keyFor authenticates the request's API key (api_key query parameter or
-// X-Api-Key header) and checks its role: 401 without a key, 403 for an
-// unknown key or a role not in roles.
-func (a *assetAPI) keyFor(r *http.Request, what i18n.Text, roles ...requests.Role) (requests.Key, error) {
-	if r.URL.Query().Get("api_key") == "" && r.Header.Get("X-Api-Key") == "" {
-		return requests.Key{}, &i18n.Error{Kind: i18n.Unauthorized, Field: "api_key", Message: i18n.Text{
-			En: "an API key is required to " + what.En + " (X-Api-Key header)",
-			Fr: "une clé d'API est obligatoire pour " + what.Fr + " (en-tête X-Api-Key)",
-		}}
-	}
-	k, err := a.authenticate(r, "")
-	if err != nil {
-		return k, err
-	}
-	if !slices.Contains(roles, k.Role) {
-		names := make([]string, len(roles))
-		for i, ro := range roles {
-			names[i] = string(ro)
-		}
-		return k, &i18n.Error{Kind: i18n.Forbidden, Field: "api_key", Message: i18n.Text{
-			En: fmt.Sprintf("a key of role %s may not %s (needs %s)", k.Role, what.En, strings.Join(names, " or ")),
-			Fr: fmt.Sprintf("une clé de rôle %s ne peut pas %s (il faut %s)", k.Role, what.Fr, strings.Join(names, " ou ")),
-		}}
-	}
-	return k, nil
-}
-
-var (
-	verbSync   = i18n.T("change assets", "modifier les actifs")
-	verbFeed   = i18n.T("read the asset change feed", "lire le flux des changements d'actifs")
-	verbFlags  = i18n.T("list requests on retired assets", "lister les demandes sur des actifs retirés")
-	integrator = []requests.Role{requests.RoleIntegrator, requests.RoleAdmin}
-	staff      = []requests.Role{requests.RoleStaff, requests.RoleAdmin}
-)
-
 // upsertResult is the answer to a successful PUT.
 type upsertResult struct {
 	Layer          string `json:"layer"`
@@ -110,11 +58,6 @@ type upsertResult struct {
 }
 
 func (a *assetAPI) upsert(w http.ResponseWriter, r *http.Request) {
-	key, err := a.keyFor(r, verbSync, integrator...)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
 	layer := chi.URLParam(r, "layer")
 	if err := a.knownLayer(r.Context(), layer); err != nil {
 		a.writeError(w, r, err)
@@ -137,7 +80,7 @@ func (a *assetAPI) upsert(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.log.InfoContext(r.Context(), "assets upserted", "layer", layer, "received", len(batch), "applied", res.Applied,
-		"unchanged", res.Unchanged, "actor", "key:"+strconv.FormatInt(key.ID, 10))
+		"unchanged", res.Unchanged, "actor", actor(r))
 	a.sync(r.Context())
 	out := upsertResult{Layer: layer, Received: len(batch), Applied: res.Applied, Unchanged: res.Unchanged, DefaultVersion: now.UnixMicro()}
 	if res.Cursor > 0 {
@@ -197,14 +140,9 @@ type retireResult struct {
 }
 
 func (a *assetAPI) retire(w http.ResponseWriter, r *http.Request) {
-	key, err := a.keyFor(r, verbSync, integrator...)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
 	layer, id := pathParam(r, "layer"), pathParam(r, "id")
 	res, err := a.cfg.Store.RetireAsset(r.Context(), requests.AssetRetire{
-		Tenant: a.svc.Tenant(), Layer: layer, ID: id, Actor: "key:" + strconv.FormatInt(key.ID, 10),
+		Tenant: a.svc.Tenant(), Layer: layer, ID: id, Actor: actor(r),
 		At: a.now().UTC().Truncate(time.Microsecond),
 	})
 	if err != nil {
@@ -258,10 +196,6 @@ type changesOut struct {
 const defaultChangesLimit = 1000
 
 func (a *assetAPI) changes(w http.ResponseWriter, r *http.Request) {
-	if _, err := a.keyFor(r, verbFeed, integrator...); err != nil {
-		a.writeError(w, r, err)
-		return
-	}
 	q := r.URL.Query()
 	since, err := parseCursor(q.Get("since"))
 	if err != nil {
@@ -328,10 +262,6 @@ type flaggedOut struct {
 // retiredOpen lists for staff the requests that are not closed and name an
 // asset the asset-management system retired.
 func (a *assetAPI) retiredOpen(w http.ResponseWriter, r *http.Request) {
-	if _, err := a.keyFor(r, verbFlags, staff...); err != nil {
-		a.writeError(w, r, err)
-		return
-	}
 	ids, err := a.cfg.Store.RetiredAssetRequests(r.Context(), a.svc.Tenant())
 	if err != nil {
 		a.writeError(w, r, err)

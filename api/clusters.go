@@ -106,27 +106,16 @@ func toChange(res requests.ClusterResult) clusterChange {
 	return out
 }
 
-// mountClusters adds the staff cluster routes (staff or admin key, in the
-// X-Api-Key header or api_key in the query):
+// The staff cluster routes (staff or admin key, in the X-Api-Key header or
+// api_key in the query):
 //
 //	GET  /api/v1/clusters?bbox=&category=&ward=&status=open|closed&page=&page_size=
 //	GET  /api/v1/clusters/{id}
 //	POST /api/v1/clusters/{id}/merge  {"into": "<cluster id>", "note": "..."}
 //	POST /api/v1/clusters/{id}/split  {"requests": ["<request id>", ...]}
 //	POST /api/v1/clusters/{id}/close  {"note": "...", "reason": "resolved|duplicate|no_action|referred"}
-func (h *handler) mountClusters(r chi.Router) {
-	r.Get("/api/v1/clusters", h.listClusters)
-	r.Get("/api/v1/clusters/{id}", h.getCluster)
-	r.Post("/api/v1/clusters/{id}/merge", h.mergeCluster)
-	r.Post("/api/v1/clusters/{id}/split", h.splitCluster)
-	r.Post("/api/v1/clusters/{id}/close", h.closeCluster)
-}
 
 func (h *handler) listClusters(w http.ResponseWriter, r *http.Request) {
-	if _, err := h.staff(r); err != nil {
-		h.writeError(w, r, err)
-		return
-	}
 	f, err := clusterFilter(r)
 	if err != nil {
 		h.writeError(w, r, err)
@@ -215,10 +204,6 @@ func parseBBox(s string) (orb.Bound, error) {
 }
 
 func (h *handler) getCluster(w http.ResponseWriter, r *http.Request) {
-	if _, err := h.staff(r); err != nil {
-		h.writeError(w, r, err)
-		return
-	}
 	c, rs, err := h.svc.Cluster(r.Context(), chi.URLParam(r, "id"))
 	if err != nil {
 		h.writeError(w, r, err)
@@ -302,15 +287,7 @@ func (h *handler) readClusterBody(w http.ResponseWriter, r *http.Request, allowe
 	return in, nil
 }
 
-// actor is who a change is recorded as: the staff key.
-func actor(k requests.Key) string { return "key:" + strconv.FormatInt(k.ID, 10) }
-
 func (h *handler) mergeCluster(w http.ResponseWriter, r *http.Request) {
-	key, err := h.staff(r)
-	if err != nil {
-		h.writeError(w, r, err)
-		return
-	}
 	in, err := h.readClusterBody(w, r, "into", "note")
 	if err != nil {
 		h.writeError(w, r, err)
@@ -324,23 +301,18 @@ func (h *handler) mergeCluster(w http.ResponseWriter, r *http.Request) {
 		note = *in.Note
 	}
 	from := chi.URLParam(r, "id")
-	res, err := h.svc.MergeClusters(r.Context(), from, into, note, actor(key))
+	res, err := h.svc.MergeClusters(r.Context(), from, into, note, actor(r))
 	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
-	h.log.InfoContext(r.Context(), "clusters merged", "from", from, "into", into, "moved", len(res.Changed), "actor", actor(key))
+	h.log.InfoContext(r.Context(), "clusters merged", "from", from, "into", into, "moved", len(res.Changed), "actor", actor(r))
 	out := toChange(res)
 	out.Merged = from
 	writeJSON(w, http.StatusOK, out)
 }
 
 func (h *handler) splitCluster(w http.ResponseWriter, r *http.Request) {
-	key, err := h.staff(r)
-	if err != nil {
-		h.writeError(w, r, err)
-		return
-	}
 	in, err := h.readClusterBody(w, r, "requests")
 	if err != nil {
 		h.writeError(w, r, err)
@@ -351,22 +323,17 @@ func (h *handler) splitCluster(w http.ResponseWriter, r *http.Request) {
 		ids[i] = string(v)
 	}
 	id := chi.URLParam(r, "id")
-	res, err := h.svc.SplitCluster(r.Context(), id, ids, actor(key))
+	res, err := h.svc.SplitCluster(r.Context(), id, ids, actor(r))
 	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
-	h.log.InfoContext(r.Context(), "cluster split", "from", id, "new", res.New.ID, "moved", len(res.Changed), "actor", actor(key))
+	h.log.InfoContext(r.Context(), "cluster split", "from", id, "new", res.New.ID, "moved", len(res.Changed), "actor", actor(r))
 	w.Header().Set("Location", "/api/v1/clusters/"+res.New.ID)
 	writeJSON(w, http.StatusCreated, toChange(res))
 }
 
 func (h *handler) closeCluster(w http.ResponseWriter, r *http.Request) {
-	key, err := h.staff(r)
-	if err != nil {
-		h.writeError(w, r, err)
-		return
-	}
 	in, err := h.readClusterBody(w, r, "note", "reason")
 	if err != nil {
 		h.writeError(w, r, err)
@@ -384,11 +351,11 @@ func (h *handler) closeCluster(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	id := chi.URLParam(r, "id")
-	res, err := h.svc.CloseCluster(r.Context(), id, note, requests.CloseReason(reason), actor(key))
+	res, err := h.svc.CloseCluster(r.Context(), id, note, requests.CloseReason(reason), actor(r))
 	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
-	h.log.InfoContext(r.Context(), "cluster closed", "cluster", id, "closed", len(res.Changed), "actor", actor(key))
+	h.log.InfoContext(r.Context(), "cluster closed", "cluster", id, "closed", len(res.Changed), "actor", actor(r))
 	writeJSON(w, http.StatusOK, toChange(res))
 }

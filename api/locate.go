@@ -3,7 +3,6 @@ package api
 import (
 	"net/http"
 
-	"github.com/go-chi/chi/v5"
 	"github.com/pinward/pinward/i18n"
 )
 
@@ -46,14 +45,10 @@ type nearbyRecord struct {
 	Count       int     `json:"count"`
 }
 
-// mountLocate adds GET /api/v1/locate?lat=&long=&service_code=&locale=:
+// locate answers GET /api/v1/locate?lat=&long=&service_code=&locale=:
 // the ward of a point (or the "outside" error), the nearest asset of the
 // category's layers and the open clusters nearby. Public, like Open311's
 // GET requests: it reveals nothing a request list does not.
-func (h *handler) mountLocate(r chi.Router) {
-	r.Get("/api/v1/locate", h.locate)
-}
-
 func (h *handler) locate(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	p, err := point(q.Get("lat"), q.Get("long"))

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -9,8 +10,12 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/paulmach/orb"
 	"github.com/pinward/pinward/api"
 	"github.com/pinward/pinward/data"
 	"github.com/pinward/pinward/requests"
@@ -130,10 +135,9 @@ func TestWebMounted(t *testing.T) {
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	for path, want := range map[string]string{
-		"/":                          "/static/resident.js",
-		"/r/12":                      "/static/status.js",
-		"/staff":                     "/static/staff.js",
-		"/static/app.css":            "",
+		"/":                          "/static/resident-",
+		"/r/12":                      "/static/status-",
+		"/staff":                     "/static/staff-",
 		"/open311/v2/services.json":  "pothole",
 		"/api/v1/locate?lat=1&long=": "",
 	} {
@@ -173,4 +177,62 @@ func sampleService(t *testing.T, st store) *requests.Service {
 		t.Fatal(err)
 	}
 	return svc
+}
+
+// TestLocateSameAssetAmongMany: a request naming the asset at the pin is
+// offered (and joined) however far it lies and however many requests of
+// the category are open: here 5,000 newer ones elsewhere, five times the
+// most one list returns, which once hid it.
+func TestLocateSameAssetAmongMany(t *testing.T) {
+	forEachStore(t, func(t *testing.T, w *world) {
+		ctx := context.Background()
+		at := fmt.Sprintf("lat=%s&long=%s&service_code=streetlight_out", ftoa(w.inside[1]), ftoa(w.inside[0]))
+		a := w.locate(at)
+		if a.Asset == nil {
+			t.Fatalf("no streetlight at the inside point: %+v", a)
+		}
+		now := time.Now().UTC()
+		req := func(p orb.Point, when time.Time, token string) requests.NewRequest {
+			r := requests.Request{TenantID: tenant, ServiceCode: "streetlight_out", Status: requests.Open, Point: p,
+				WardID: a.Ward.ID, Department: "transportation", RequestedAt: when, UpdatedAt: when, Lang: "en", Token: token}
+			return requests.NewRequest{Request: r, Event: requests.Event{TenantID: tenant, At: when, Actor: "test",
+				Kind: requests.EventCreated, To: requests.Open}}
+		}
+		// 550 m north, naming the light: older than all the others.
+		onLight := req(orb.Point{w.inside[0], w.inside[1] + 0.005}, now.Add(-2*time.Hour), "tok-on-light")
+		onLight.Request.AssetLayer, onLight.Request.AssetID = a.Asset.Layer, a.Asset.ID
+		first, err := w.store.CreateRequest(ctx, onLight)
+		if err != nil {
+			t.Fatal(err)
+		}
+		const many = 5000
+		var wg sync.WaitGroup
+		next := make(chan int)
+		var failed atomic.Int64
+		for range 16 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range next {
+					p := orb.Point{w.inside[0] + float64(i%100)*1e-4, w.inside[1] + 0.01 + float64(i/100)*1e-4}
+					if _, err := w.store.CreateRequest(ctx, req(p, now.Add(-time.Hour+time.Duration(i)*time.Millisecond), fmt.Sprintf("tok-many-%d", i))); err != nil {
+						failed.Add(1)
+					}
+				}
+			}()
+		}
+		for i := range many {
+			next <- i
+		}
+		close(next)
+		wg.Wait()
+		if n := failed.Load(); n > 0 {
+			t.Fatalf("%d of %d creations failed", n, many)
+		}
+		a = w.locate(at)
+		if a.Joins != first.ServiceRequestID || len(a.Nearby) != 1 || a.Nearby[0].ClusterID != first.ServiceRequestID {
+			t.Errorf("among %d open requests, the one on the light (%s) is not offered: joins %q, nearby %+v",
+				many, first.ServiceRequestID, a.Joins, a.Nearby)
+		}
+	})
 }

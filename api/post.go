@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -16,36 +17,46 @@ import (
 	"github.com/pinward/pinward/requests"
 )
 
-// postRequest is Open311 POST requests: a form (the spec's encoding) or,
-// as an extension, a JSON object with the same field names. Every refusal
-// happens before Service.Submit stores anything, or inside it before its
-// one transaction.
+// readPost is the first middleware of Open311's POST requests: the
+// spec puts api_key in the body, so the body is read (a form or, as an
+// extension, a JSON object with the same field names) and its envelope
+// checked before require authenticates the key found in it. Every refusal
+// happens before Service.Submit stores anything.
+func (h *handler) readPost(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !h.start(w, r) {
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, h.maxBody)
+		in, err := h.readSubmission(r)
+		if err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+		if in.locale != "" {
+			infoOf(r).lang = i18n.Negotiate(in.locale, r.Header.Get("Accept-Language"))
+		}
+		if in.jurisdiction != "" && in.jurisdiction != h.jurisdiction {
+			h.writeError(w, r, errJurisdiction(in.jurisdiction))
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), submissionCtxKey{}, &in)))
+	})
+}
+
+type submissionCtxKey struct{}
+
+// postRequest is Open311 POST requests, behind readPost and require.
 func (h *handler) postRequest(w http.ResponseWriter, r *http.Request) {
-	if !h.start(w, r) {
-		return
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, h.maxBody)
-	in, err := h.readSubmission(r)
-	if err != nil {
-		h.writeError(w, r, err)
-		return
-	}
-	if in.locale != "" {
-		infoOf(r).lang = i18n.Negotiate(in.locale, r.Header.Get("Accept-Language"))
-	}
-	if in.jurisdiction != "" && in.jurisdiction != h.jurisdiction {
-		h.writeError(w, r, errJurisdiction(in.jurisdiction))
-		return
-	}
-	key, err := h.authenticate(r, in.apiKey)
-	if err != nil {
-		h.writeError(w, r, err)
+	in, _ := r.Context().Value(submissionCtxKey{}).(*submission)
+	if in == nil {
+		h.writeError(w, r, &i18n.Error{Kind: i18n.Internal, Err: errors.New("postRequest mounted without readPost")})
 		return
 	}
 	sub := in.sub
 	sub.Lang = langOf(r)
 	sub.IdempotencyKey = r.Header.Get("Idempotency-Key")
-	sub.Actor = "key:" + strconv.FormatInt(key.ID, 10)
+	sub.Actor = actor(r)
 	req, err := h.svc.Submit(r.Context(), sub)
 	if err != nil {
 		h.writeError(w, r, err)
@@ -63,31 +74,6 @@ func (h *handler) postRequest(w http.ResponseWriter, r *http.Request) {
 		WardID:           req.WardID,
 		ClusterID:        req.ClusterID,
 	}})
-}
-
-// authenticate checks the Open311 api_key (also accepted in the query and,
-// to keep it out of URLs and access logs, an X-Api-Key header): missing is 401, unknown or
-// another municipality's is 403. Any role may submit.
-func (h *handler) authenticate(r *http.Request, apiKey string) (requests.Key, error) {
-	if apiKey == "" {
-		apiKey = r.URL.Query().Get("api_key") // a JSON body's client may put it in the URL, as for forms
-	}
-	if apiKey == "" {
-		apiKey = r.Header.Get("X-Api-Key")
-	}
-	if apiKey == "" {
-		return requests.Key{}, errAPIKeyMissing(r)
-	}
-	k, err := h.keys.LookupAPIKey(r.Context(), requests.HashAPIKey(apiKey))
-	switch {
-	case i18n.KindOf(err) == i18n.NotFound:
-		return k, errAPIKeyInvalid()
-	case err != nil:
-		return k, err
-	case k.TenantID != h.svc.Tenant() || !k.Role.Valid():
-		return k, errAPIKeyInvalid()
-	}
-	return k, nil
 }
 
 // submission is a POST body read into the Service's terms, plus the fields

@@ -7,6 +7,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/pinward/pinward/i18n"
+	"github.com/pinward/pinward/requests"
 	"github.com/pinward/pinward/tiles"
 )
 
@@ -73,7 +74,14 @@ func (h *handler) tileJSON(w http.ResponseWriter, r *http.Request, t *tiles.Tile
 	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
 		scheme = "https"
 	}
-	tj, err := t.TileJSON(layer, scheme+"://"+r.Host+"/tiles/"+layer+"/{z}/{x}/{y}.mvt")
+	var codes, statuses []string
+	for _, c := range h.svc.Catalog().Categories() {
+		codes = append(codes, c.Code)
+	}
+	for _, st := range requests.Statuses() {
+		statuses = append(statuses, string(st))
+	}
+	tj, err := t.TileJSON(layer, scheme+"://"+r.Host+"/tiles/"+layer+"/{z}/{x}/{y}.mvt", codes, statuses)
 	if err != nil {
 		h.writeError(w, r, err)
 		return

@@ -266,6 +266,32 @@ func TestTileJSONEndpoint(t *testing.T) {
 			t.Errorf("%s.json: bounds %v do not hold the town", layer, tj.Bounds)
 		}
 	}
+
+	// Every property of a real cell is a field TileJSON lists by its name.
+	w.submit(w.pothole())
+	for _, layer := range []string{tiles.LayerRequests, tiles.LayerClusters} {
+		var tj struct {
+			VectorLayers []struct {
+				Fields map[string]string `json:"fields"`
+			} `json:"vector_layers"`
+		}
+		mustJSON(t, w.get("/tiles/"+layer+".json").body, &tj)
+		res := w.get(tilePath(layer, maptile.At(w.inside, 10)))
+		ls, err := mvt.Unmarshal(res.body)
+		if err != nil || len(ls) == 0 || len(ls[0].Features) == 0 {
+			t.Fatalf("%s z10 tile: %d features, %v", layer, len(ls), err)
+		}
+		for _, f := range ls[0].Features {
+			if f.Properties["aggregate"] != true || f.Properties["service_pothole"] == nil || f.Properties["status_open"] == nil {
+				t.Errorf("%s z10 cell: %v, want an aggregate with service_pothole and status_open", layer, f.Properties)
+			}
+			for k := range f.Properties {
+				if _, ok := tj.VectorLayers[0].Fields[k]; !ok {
+					t.Errorf("%s: a cell has %q, which TileJSON does not list", layer, k)
+				}
+			}
+		}
+	}
 }
 
 func TestTileErrors(t *testing.T) {

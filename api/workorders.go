@@ -46,105 +46,74 @@ func toWorkOrder(w requests.WorkOrder) workOrder {
 	}
 }
 
-// mountWorkOrders adds the work-order routes when a store keeps them:
+// The work-order routes, mounted when a store keeps work orders:
 //
-//	POST /api/v1/workorders/{id}/status  any key (integrator): {"status": "...", "status_notes": "..."}
-//	GET  /api/v1/workorders?state=dead   staff or admin key: list (state: pending, delivered, dead)
-//	POST /api/v1/workorders/{id}/retry   staff or admin key: dead deliveries back to pending
-//
-// Keys go in the X-Api-Key header (or api_key in the query).
-func (h *handler) mountWorkOrders(r chi.Router, st requests.OutboxStore) {
-	if st == nil {
+//	POST /api/v1/workorders/{id}/status  integrator, staff or admin: {"status": "...", "status_notes": "..."}
+//	GET  /api/v1/workorders?state=dead   staff or admin: list (state: pending, delivered, dead)
+//	POST /api/v1/workorders/{id}/retry   staff or admin: dead deliveries back to pending
+
+func (h *handler) workOrderStatus(w http.ResponseWriter, r *http.Request) {
+	id, ok := requests.ParseWorkOrderID(chi.URLParam(r, "id"))
+	if !ok {
+		h.writeError(w, r, requests.WorkOrderNotFoundError(chi.URLParam(r, "id")))
 		return
 	}
-	r.Post("/api/v1/workorders/{id}/status", func(w http.ResponseWriter, r *http.Request) {
-		key, err := h.authenticate(r, "")
-		if err == nil && key.Role == requests.RoleReporter {
-			// A reporter key may be public (the resident page's).
-			err = i18n.Errorf(i18n.Forbidden, "api_key", i18n.T("a reporter key may only submit requests",
-				"une clé de signalement ne peut que soumettre des demandes"))
-		}
-		if err != nil {
-			h.writeError(w, r, err)
-			return
-		}
-		id, ok := requests.ParseWorkOrderID(chi.URLParam(r, "id"))
-		if !ok {
-			h.writeError(w, r, requests.WorkOrderNotFoundError(chi.URLParam(r, "id")))
-			return
-		}
-		r.Body = http.MaxBytesReader(w, r.Body, h.maxBody)
-		in, err := readStatusBody(r)
-		if err != nil {
-			h.writeError(w, r, err)
-			return
-		}
-		c := requests.WorkOrderStatusChange{
-			Tenant: h.svc.Tenant(), WorkOrderID: id, To: requests.Status(in.Status), Note: strings.TrimSpace(in.Notes),
-			Actor: "key:" + strconv.FormatInt(key.ID, 10), At: h.now().UTC().Truncate(time.Microsecond),
-		}
-		if err := requests.WorkOrderStatus(c); err != nil {
-			h.writeError(w, r, err)
-			return
-		}
-		wo, moved, err := st.SetWorkOrderStatus(r.Context(), c)
-		if err != nil {
-			h.writeError(w, r, err)
-			return
-		}
-		out := toWorkOrder(wo)
-		out.MovedRequests = &moved
-		writeJSON(w, http.StatusOK, out)
-	})
-	r.Get("/api/v1/workorders", func(w http.ResponseWriter, r *http.Request) {
-		if _, err := h.staff(r); err != nil {
-			h.writeError(w, r, err)
-			return
-		}
-		f := requests.WorkOrderFilter{Tenant: h.svc.Tenant(), Delivery: requests.OutboxState(r.URL.Query().Get("state")),
-			Department: r.URL.Query().Get("department")}
-		if f.Delivery != "" && !f.Delivery.Valid() {
-			h.writeError(w, r, i18n.Errorf(i18n.Invalid, "state", i18n.T("%q is not a delivery state (pending, delivered, dead)",
-				"%q n'est pas un état d'envoi (pending, delivered, dead)"), clip(string(f.Delivery))))
-			return
-		}
-		wos, err := st.ListWorkOrders(r.Context(), f)
-		if err != nil {
-			h.writeError(w, r, err)
-			return
-		}
-		out := make([]workOrder, 0, len(wos))
-		for _, wo := range wos {
-			out = append(out, toWorkOrder(wo))
-		}
-		writeJSON(w, http.StatusOK, out)
-	})
-	r.Post("/api/v1/workorders/{id}/retry", func(w http.ResponseWriter, r *http.Request) {
-		if _, err := h.staff(r); err != nil {
-			h.writeError(w, r, err)
-			return
-		}
-		id, ok := requests.ParseWorkOrderID(chi.URLParam(r, "id"))
-		if !ok {
-			h.writeError(w, r, requests.WorkOrderNotFoundError(chi.URLParam(r, "id")))
-			return
-		}
-		wo, err := st.RetryWorkOrder(r.Context(), h.svc.Tenant(), id, h.now().UTC().Truncate(time.Microsecond))
-		if err != nil {
-			h.writeError(w, r, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, toWorkOrder(wo))
-	})
+	r.Body = http.MaxBytesReader(w, r.Body, h.maxBody)
+	in, err := readStatusBody(r)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	c := requests.WorkOrderStatusChange{
+		Tenant: h.svc.Tenant(), WorkOrderID: id, To: requests.Status(in.Status), Note: strings.TrimSpace(in.Notes),
+		Actor: actor(r), At: h.now().UTC().Truncate(time.Microsecond),
+	}
+	if err := requests.WorkOrderStatus(c); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	wo, moved, err := h.workOrders.SetWorkOrderStatus(r.Context(), c)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	out := toWorkOrder(wo)
+	out.MovedRequests = &moved
+	writeJSON(w, http.StatusOK, out)
 }
 
-// staff authenticates a staff or admin key; an integrator key is 403.
-func (h *handler) staff(r *http.Request) (requests.Key, error) {
-	k, err := h.authenticate(r, "")
-	if err == nil && k.Role != requests.RoleStaff && k.Role != requests.RoleAdmin {
-		err = i18n.Errorf(i18n.Forbidden, "api_key", i18n.T("this needs a staff key", "il faut une clé du personnel"))
+func (h *handler) listWorkOrders(w http.ResponseWriter, r *http.Request) {
+	f := requests.WorkOrderFilter{Tenant: h.svc.Tenant(), Delivery: requests.OutboxState(r.URL.Query().Get("state")),
+		Department: r.URL.Query().Get("department")}
+	if f.Delivery != "" && !f.Delivery.Valid() {
+		h.writeError(w, r, i18n.Errorf(i18n.Invalid, "state", i18n.T("%q is not a delivery state (pending, delivered, dead)",
+			"%q n'est pas un état d'envoi (pending, delivered, dead)"), clip(string(f.Delivery))))
+		return
 	}
-	return k, err
+	wos, err := h.workOrders.ListWorkOrders(r.Context(), f)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	out := make([]workOrder, 0, len(wos))
+	for _, wo := range wos {
+		out = append(out, toWorkOrder(wo))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (h *handler) retryWorkOrder(w http.ResponseWriter, r *http.Request) {
+	id, ok := requests.ParseWorkOrderID(chi.URLParam(r, "id"))
+	if !ok {
+		h.writeError(w, r, requests.WorkOrderNotFoundError(chi.URLParam(r, "id")))
+		return
+	}
+	wo, err := h.workOrders.RetryWorkOrder(r.Context(), h.svc.Tenant(), id, h.now().UTC().Truncate(time.Microsecond))
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toWorkOrder(wo))
 }
 
 type statusBody struct {

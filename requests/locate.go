@@ -95,30 +95,15 @@ func (s *Service) Locate(ctx context.Context, p orb.Point, serviceCode string) (
 		return loc, nil // the category clusters nothing: there is nothing to join
 	}
 	radius := max(NearbyRadiusM, q.DistanceM)
-	bound := geo.NewRuler(p[1]).Buffer(p, radius)
-	f := Filter{
-		ServiceCodes: q.ServiceCodes,
-		Statuses:     []Status{Open, Acknowledged, InProgress},
-		Start:        q.Since,
-		BBox:         &bound,
-		Limit:        MaxListLimit,
-	}
-	found, err := s.List(ctx, f)
+	// The search area is wider than the rule's distance; a request naming
+	// the same asset joins at any distance, so its cluster is offered too.
+	// The store reads both by index: correct however many are open.
+	near := *q
+	near.Bound = geo.NewRuler(p[1]).Buffer(p, radius)
+	near.DistanceM = radius
+	found, err := s.cfg.Store.OpenRequestsNear(ctx, near)
 	if err != nil {
 		return Location{}, err
-	}
-	if q.AssetID != "" {
-		// A request naming the same asset joins at any distance: its
-		// cluster is offered too.
-		same, err := s.List(ctx, Filter{ServiceCodes: q.ServiceCodes, Statuses: f.Statuses, Start: q.Since, Limit: MaxListLimit})
-		if err != nil {
-			return Location{}, err
-		}
-		for _, r := range same {
-			if r.AssetID == q.AssetID && r.AssetLayer == q.AssetLayer {
-				found = append(found, r)
-			}
-		}
 	}
 	loc.Joins = q.Pick(found)
 	byCluster := map[string]*NearbyCluster{}

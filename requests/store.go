@@ -86,6 +86,15 @@ type Store interface {
 	// none closed). Key is the column's value; Name and SLACompliance
 	// are left to the caller.
 	ReportRows(ctx context.Context, tenant string, q ReportQuery) (rows []ReportRow, total ReportRow, err error)
+
+	// OpenRequestsNear returns the requests that are not closed, of one of
+	// q.ServiceCodes, requested at or after q.Since (zero: any time), that
+	// lie in q.Bound or, when q.AssetID is set, name q's asset, each once,
+	// in no particular order. It takes no lock and writes nothing: it is
+	// what Locate offers a resident. Both branches are read by index
+	// (spatial, and tenant+asset), so the same-asset match holds however
+	// many requests of the codes are open.
+	OpenRequestsNear(ctx context.Context, q ClusterQuery) ([]Request, error)
 }
 
 // KeyStore keeps API keys. Only a key's hash is stored.

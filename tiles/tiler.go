@@ -389,8 +389,11 @@ type VectorLayer struct {
 
 // TileJSON describes a layer; tilesURL is the tile URL template
 // (…/tiles/{layer}/{z}/{x}/{y}.mvt with the literal {z}, {x}, {y}).
-// bounds cover the wards, else the requests, else the world.
-func (t *Tiler) TileJSON(layer, tilesURL string) (TileJSON, error) {
+// bounds cover the wards, else the requests, else the world. A cell's
+// per-category and per-status counts are listed by their real field
+// names (service_pothole, status_in_progress), one per serviceCodes and
+// statuses, so a client can match them.
+func (t *Tiler) TileJSON(layer, tilesURL string, serviceCodes, statuses []string) (TileJSON, error) {
 	if !known(layer) {
 		return TileJSON{}, errLayer(layer)
 	}
@@ -425,7 +428,7 @@ func (t *Tiler) TileJSON(layer, tilesURL string) (TileJSON, error) {
 		Bounds:   [4]float64{round6(b.Min[0]), round6(b.Min[1]), round6(b.Max[0]), round6(b.Max[1])},
 		Center:   [3]float64{round6(c[0]), round6(c[1]), math.Max(float64(minZoom), centerZoom)},
 	}
-	desc, fields := layerInfo(layer)
+	desc, fields := layerInfo(layer, serviceCodes, statuses)
 	tj.VectorLayers = []VectorLayer{{ID: layer, Description: desc, MinZoom: minZoom, MaxZoom: MaxZoom, Fields: fields}}
 	return tj, nil
 }
@@ -433,16 +436,20 @@ func (t *Tiler) TileJSON(layer, tilesURL string) (TileJSON, error) {
 func round6(f float64) float64 { return math.Round(f*1e6) / 1e6 }
 
 // layerInfo describes a layer's features for TileJSON's vector_layers.
-func layerInfo(layer string) (string, map[string]string) {
+func layerInfo(layer string, serviceCodes, statuses []string) (string, map[string]string) {
 	point := map[string]string{
-		"aggregate":       "Boolean: true on a grid cell (tiles below zoom 15, and dense tiles up to zoom 18)",
-		"service_code":    "String: category (cell: the most common one)",
-		"status":          "String: open, acknowledged, in_progress or closed (cell: the most common one)",
-		"ward_id":         "String: ward (cell: the most common one)",
-		"service_<code>":  "Number: cell only: count per category",
-		"status_<status>": "Number: cell only: count per status",
-		"requested_at":    "Number: Unix seconds of the request (cluster: its earliest)",
-		"cluster_id":      "String: the cluster (its first request's service_request_id)",
+		"aggregate":    "Boolean: true on a grid cell (tiles below zoom 15, and dense tiles up to zoom 18)",
+		"service_code": "String: category (cell: the most common one)",
+		"status":       "String: open, acknowledged, in_progress or closed (cell: the most common one)",
+		"ward_id":      "String: ward (cell: the most common one)",
+		"requested_at": "Number: Unix seconds of the request (cluster: its earliest)",
+		"cluster_id":   "String: the cluster (its first request's service_request_id)",
+	}
+	for _, code := range serviceCodes {
+		point["service_"+code] = "Number: cell only: count of category " + code + " (absent when zero)"
+	}
+	for _, st := range statuses {
+		point["status_"+st] = "Number: cell only: count of status " + st + " (absent when zero)"
 	}
 	switch layer {
 	case LayerWards:

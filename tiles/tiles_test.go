@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -490,7 +491,7 @@ func TestTileJSON(t *testing.T) {
 	c := sampleCity(t)
 	tl := newTiler(t, c, cityRequests(c))
 	for _, layer := range tiles.Layers() {
-		tj, err := tl.TileJSON(layer, "http://x/tiles/"+layer+"/{z}/{x}/{y}.mvt")
+		tj, err := tl.TileJSON(layer, "http://x/tiles/"+layer+"/{z}/{x}/{y}.mvt", []string{"pothole", "graffiti"}, []string{"open", "in_progress"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -507,8 +508,20 @@ func TestTileJSON(t *testing.T) {
 		if len(fields) == 0 {
 			t.Errorf("TileJSON %s: no fields", layer)
 		}
+		for _, f := range fields {
+			if strings.ContainsAny(f, "<>") {
+				t.Errorf("TileJSON %s: placeholder field %q", layer, f)
+			}
+		}
+		if layer == tiles.LayerRequests || layer == tiles.LayerClusters {
+			for _, f := range []string{"service_pothole", "service_graffiti", "status_open", "status_in_progress"} {
+				if _, ok := tj.VectorLayers[0].Fields[f]; !ok {
+					t.Errorf("TileJSON %s lacks %s: %v", layer, f, fields)
+				}
+			}
+		}
 	}
-	if _, err := tl.TileJSON("roads", "x"); i18n.KindOf(err) != i18n.NotFound {
+	if _, err := tl.TileJSON("roads", "x", nil, nil); i18n.KindOf(err) != i18n.NotFound {
 		t.Errorf("TileJSON of an unknown layer: %v", err)
 	}
 }

@@ -3,6 +3,11 @@
 // worker (maplibre-gl-worker.mjs), which it finds relative to its own URL;
 // the page scripts import it and are bundled and minified by esbuild.
 //
+// Every script and style is then renamed after its content (name-<hash>.ext)
+// and the references to it rewritten, so the server can let browsers cache
+// them for a year (Cache-Control: immutable): a new build is new names. The
+// HTML pages keep their names and are revalidated on every load.
+//
 // dist/.stamp is a digest of everything the build reads (src/, build.mjs,
 // package-lock.json); web's Go test recomputes it to catch a stale dist.
 import { build } from "esbuild";
@@ -19,6 +24,62 @@ export function stampInputs() {
   const files = ["build.mjs", "package-lock.json"];
   for (const f of readdirSync(src).sort()) files.push("src/" + f);
   return files.sort();
+}
+
+// contentName is name with the first 10 hex digits of body's SHA-256 before
+// its extension: maplibre-gl.mjs -> maplibre-gl-0123456789.mjs.
+function contentName(name, body) {
+  const dot = name.indexOf(".");
+  const h = createHash("sha256").update(body).digest("hex").slice(0, 10);
+  return name.slice(0, dot) + "-" + h + name.slice(dot);
+}
+
+// replaceAll replaces every occurrence of from in s, and fails the build
+// when there is none: a reference left unrewritten would point at a file
+// that no longer exists.
+function replaceAll(s, from, to, what, atLeast = 1) {
+  const n = s.split(from).length - 1;
+  if (n < atLeast) throw new Error(`${what}: expected ${from} at least ${atLeast} time(s), found ${n}`);
+  return s.split(from).join(to);
+}
+
+// hashNames renames dist's scripts and styles after their content, leaves
+// (files referenced by others) first, and rewrites every reference.
+function hashNames() {
+  const renamed = {};
+  const rename = (name, body) => {
+    const to = contentName(name, body);
+    writeFileSync(join(out, to), body);
+    rmSync(join(out, name));
+    renamed[name] = to;
+  };
+  const read = (name) => readFileSync(join(out, name), "utf8");
+  // The worker first: MapLibre names it in a string literal.
+  rename("maplibre-gl-worker.mjs", read("maplibre-gl-worker.mjs"));
+  rename("maplibre-gl.mjs", replaceAll(read("maplibre-gl.mjs"), "`maplibre-gl-worker.mjs`",
+    "`" + renamed["maplibre-gl-worker.mjs"] + "`", "maplibre-gl.mjs"));
+  for (const f of readdirSync(out).sort()) {
+    if (f.endsWith(".css")) rename(f, read(f));
+  }
+  for (const f of readdirSync(out).sort()) {
+    if (!f.endsWith(".js") || f.includes("-")) continue;
+    let body = read(f);
+    if (body.includes("./maplibre-gl.mjs")) {
+      body = replaceAll(body, '"./maplibre-gl.mjs"', '"./' + renamed["maplibre-gl.mjs"] + '"', f);
+    }
+    rename(f, body);
+  }
+  for (const f of readdirSync(out).sort()) {
+    if (!f.endsWith(".html")) continue;
+    let body = read(f);
+    for (const m of body.matchAll(/"\/static\/([^"]+)"/g)) {
+      if (!renamed[m[1]]) throw new Error(`${f} references /static/${m[1]}, which the build does not make`);
+    }
+    for (const [from, to] of Object.entries(renamed)) {
+      if (body.includes(`"/static/${from}"`)) body = replaceAll(body, `"/static/${from}"`, `"/static/${to}"`, f);
+    }
+    writeFileSync(join(out, f), body);
+  }
 }
 
 function digest() {
@@ -58,5 +119,6 @@ copyFileSync(join(ml, "..", "LICENSE.txt"), join(out, "maplibre-gl.LICENSE.txt")
 for (const f of readdirSync(src)) {
   if (f.endsWith(".html") || f.endsWith(".css")) copyFileSync(join(src, f), join(out, f));
 }
+hashNames();
 writeFileSync(join(out, ".stamp"), digest() + "\n");
 console.log("web/dist built, stamp", readFileSync(join(out, ".stamp"), "utf8").trim());

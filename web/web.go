@@ -14,13 +14,20 @@ package web
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io/fs"
 	"net/http"
+	"regexp"
 	"strings"
 )
+
+// contentNamed matches the names build.mjs gives scripts and styles: the
+// first 10 hex digits of the content's SHA-256 before the extension.
+var contentNamed = regexp.MustCompile(`^[a-z0-9.-]+-[0-9a-f]{10}\.(m?js|css)$`)
 
 //go:embed all:dist
 var dist embed.FS
@@ -61,7 +68,8 @@ const configMarker = "<!--pinward-config-->"
 //	GET /r/{id}      a request's status page
 //	GET /staff       the staff cluster map
 //	GET /staff/reports  council reports (volumes, response times, SLA)
-//	GET /static/...  scripts, styles, MapLibre (immutable for a build)
+//	GET /static/...  scripts, styles, MapLibre, named after their content
+//	                 and cached for a year (immutable)
 //
 // Any other path is not found. The caller mounts it under its router.
 func Handler(opts Options) (http.Handler, error) {
@@ -90,12 +98,21 @@ func Handler(opts Options) (http.Handler, error) {
 
 	mux := http.NewServeMux()
 	page := func(name string) http.HandlerFunc {
+		sum := sha256.Sum256(pages[name])
+		pageTag := `"` + hex.EncodeToString(sum[:8]) + `"`
 		return func(w http.ResponseWriter, r *http.Request) {
 			h := w.Header()
-			h.Set("Content-Type", "text/html; charset=utf-8")
+			// A page names this build's files: revalidated on every load
+			// (cheap: an ETag), so a new build reaches browsers at once.
 			h.Set("Cache-Control", "no-cache")
+			h.Set("ETag", pageTag)
 			h.Set("X-Content-Type-Options", "nosniff")
 			h.Set("Referrer-Policy", "same-origin")
+			if r.Header.Get("If-None-Match") == pageTag {
+				w.WriteHeader(http.StatusNotModified)
+				return
+			}
+			h.Set("Content-Type", "text/html; charset=utf-8")
 			w.Write(pages[name])
 		}
 	}
@@ -110,14 +127,18 @@ func Handler(opts Options) (http.Handler, error) {
 			http.NotFound(w, r)
 			return
 		}
-		// Files are named the same across builds: revalidate by the build's
-		// stamp rather than caching forever.
-		w.Header().Set("Cache-Control", "public, max-age=300")
-		w.Header().Set("ETag", etag)
 		w.Header().Set("X-Content-Type-Options", "nosniff")
-		if r.Header.Get("If-None-Match") == etag {
-			w.WriteHeader(http.StatusNotModified)
-			return
+		if contentNamed.MatchString(name) {
+			// Named after its content (build.mjs): the name changes
+			// whenever the file does, so it is cached for good.
+			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		} else {
+			w.Header().Set("Cache-Control", "public, max-age=300")
+			w.Header().Set("ETag", etag)
+			if r.Header.Get("If-None-Match") == etag {
+				w.WriteHeader(http.StatusNotModified)
+				return
+			}
 		}
 		if strings.HasSuffix(name, ".mjs") {
 			w.Header().Set("Content-Type", "text/javascript; charset=utf-8")

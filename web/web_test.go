@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -63,17 +64,31 @@ func TestHandler(t *testing.T) {
 		b, _ := io.ReadAll(res.Body)
 		return res, string(b)
 	}
+	// hashed is the content-named file of dist matching pattern.
+	hashed := func(pattern string) string {
+		t.Helper()
+		m, err := fs.Glob(dist, "dist/"+pattern)
+		if err != nil || len(m) != 1 {
+			t.Fatalf("dist/%s: %v %v, want one file", pattern, m, err)
+		}
+		return "/static/" + strings.TrimPrefix(m[0], "dist/")
+	}
+	resident, maplibre := hashed("resident-*.js"), hashed("maplibre-gl-??????????.mjs")
+	worker, appCSS := hashed("maplibre-gl-worker-*.mjs"), hashed("app-*.css")
 	for _, c := range []struct {
 		path, ctype, contains string
 		code                  int
 	}{
 		{"/", "text/html", `"web_key":"pw_\u003c/script\u003e\u003cb\u003e"`, 200},
-		{"/r/12", "text/html", "/static/status.js", 200},
-		{"/staff", "text/html", "/static/staff.js", 200},
-		{"/static/resident.js", "text/javascript", "./maplibre-gl.mjs", 200},
-		{"/static/maplibre-gl.mjs", "text/javascript", "maplibre", 200},
-		{"/static/maplibre-gl-worker.mjs", "text/javascript", "", 200},
-		{"/static/app.css", "text/css", "", 200},
+		{"/", "text/html", resident, 200},
+		{"/r/12", "text/html", hashed("status-*.js"), 200},
+		{"/staff", "text/html", hashed("staff-*.js"), 200},
+		{resident, "text/javascript", "." + strings.TrimPrefix(maplibre, "/static"), 200},
+		{maplibre, "text/javascript", strings.TrimPrefix(worker, "/static/"), 200},
+		{worker, "text/javascript", "", 200},
+		{appCSS, "text/css", "", 200},
+		{"/static/resident.js", "", "", 404},
+		{"/static/maplibre-gl.LICENSE.txt", "text/plain", "", 200},
 		{"/static/index.html", "", "", 404},
 		{"/static/.stamp", "", "", 404},
 		{"/static/", "", "", 404},
@@ -87,15 +102,20 @@ func TestHandler(t *testing.T) {
 			t.Errorf("GET %s: config marker left in the page", c.path)
 		}
 	}
-	res, _ := get("/static/app.css")
-	req, _ := http.NewRequest("GET", srv.URL+"/static/app.css", nil)
+	if res, _ := get(appCSS); res.Header.Get("Cache-Control") != "public, max-age=31536000, immutable" {
+		t.Errorf("%s: Cache-Control %q, want immutable", appCSS, res.Header.Get("Cache-Control"))
+	}
+	// A file not named after its content is revalidated by the build's stamp.
+	const license = "/static/maplibre-gl.LICENSE.txt"
+	res, _ := get(license)
+	req, _ := http.NewRequest("GET", srv.URL+license, nil)
 	req.Header.Set("If-None-Match", res.Header.Get("ETag"))
 	res2, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	res2.Body.Close()
-	if res.Header.Get("ETag") == "" || res2.StatusCode != http.StatusNotModified {
-		t.Errorf("revalidation: ETag %q, then %d", res.Header.Get("ETag"), res2.StatusCode)
+	if res.Header.Get("ETag") == "" || res2.StatusCode != http.StatusNotModified || strings.Contains(res.Header.Get("Cache-Control"), "immutable") {
+		t.Errorf("revalidation: ETag %q, then %d; Cache-Control %q", res.Header.Get("ETag"), res2.StatusCode, res.Header.Get("Cache-Control"))
 	}
 }

@@ -20,7 +20,9 @@ import (
 )
 
 // chromiumPath is the headless browser the page tests drive: $PINWARD_CHROMIUM,
-// or Debian's chromium (make test installs it when root).
+// or Debian's chromium (make test installs it when root). Without one the
+// test is skipped, unless PINWARD_REQUIRE_BROWSER=1 (make test sets it):
+// then it fails, so a run that drove no browser cannot pass as one that did.
 func chromiumPath(t *testing.T) string {
 	t.Helper()
 	if p := os.Getenv("PINWARD_CHROMIUM"); p != "" {
@@ -31,7 +33,11 @@ func chromiumPath(t *testing.T) string {
 			return p
 		}
 	}
-	t.Skip("no Chromium: the browser tests need Debian's chromium package (apt-get install chromium, or run make test as root) or PINWARD_CHROMIUM")
+	const why = "no Chromium: the browser tests need Debian's chromium package (apt-get install chromium, or run make test as root) or PINWARD_CHROMIUM"
+	if os.Getenv("PINWARD_REQUIRE_BROWSER") == "1" {
+		t.Fatal(why + "; PINWARD_REQUIRE_BROWSER=1 makes that a failure")
+	}
+	t.Skip(why)
 	return ""
 }
 
@@ -349,8 +355,9 @@ func (b *browser) dropPin(lon, lat float64) {
 }
 
 // newHeadless starts a headless Chromium for one test (software WebGL for
-// MapLibre, a throwaway profile) and returns a context with a 90 s budget.
-func newHeadless(t *testing.T, chromium string) context.Context {
+// MapLibre, a throwaway profile, and any extra options) and returns a
+// context with a 90 s budget.
+func newHeadless(t *testing.T, chromium string, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromium),
@@ -366,6 +373,7 @@ func newHeadless(t *testing.T, chromium string) context.Context {
 		chromedp.Flag("enable-unsafe-swiftshader", true),
 		chromedp.Flag("use-angle", "swiftshader"),
 	}
+	opts = append(opts, extra...)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	t.Cleanup(cancelAlloc)
 	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))

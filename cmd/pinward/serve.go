@@ -28,7 +28,19 @@ import (
 )
 
 const serveHelp = `
-Serves the Open311 GeoReport v2 API (/open311/v2/), /healthz and /metrics.
+Serves pinward over HTTP:
+  /open311/v2/...             Open311 GeoReport v2 (JSON and XML); POST needs a key
+  /api/v1/locate              ward, nearest asset and open issues at a point (public)
+  /api/v1/clusters...         staff cluster map API: list, merge, split, close (staff key)
+  /api/v1/requests/{id}/...   a request's events and reporter details (staff key)
+  /api/v1/reports/...         council reports, JSON or CSV (staff key)
+  /api/v1/assets/...          asset sync and change feed (integrator key)
+  /api/v1/workorders...       work-order status back (integrator key), dead letters (staff key)
+  /tiles/...                  vector tiles and TileJSON: wards, assets, requests, clusters
+  /, /r/{id}, /staff, /staff/reports, /static/...
+                              the resident, status, staff map and reports pages (not with --no-web)
+  /healthz, /metrics          store health, Prometheus metrics
+README.md's "Who may call what" lists which key each route needs.
 
 By default it runs the bundled sample municipality on the embedded SQLite
 store in --data-dir (created if missing); --db postgres://... uses PostGIS

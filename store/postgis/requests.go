@@ -288,26 +288,7 @@ type batcher interface {
 // inside its Bound (by the GiST index) or on the same asset. Pick makes the
 // exact choice.
 func clusterCandidates(ctx context.Context, tx batcher, b *pgx.Batch, nr requests.NewRequest) ([]requests.Request, error) {
-	q := *nr.Cluster
-	var since *time.Time
-	if !q.Since.IsZero() {
-		since = &q.Since
-	}
-	sql := `SELECT ` + requestColumns + ` FROM requests
-		WHERE geom && ST_MakeEnvelope($4, $5, $6, $7, 4326)
-		  AND tenant_id = $1 AND status <> 'closed' AND service_code = ANY($2)
-		  AND ($3::timestamptz IS NULL OR requested_at >= $3)`
-	args := []any{q.Tenant, q.ServiceCodes, since, q.Bound.Min[0], q.Bound.Min[1], q.Bound.Max[0], q.Bound.Max[1]}
-	if q.AssetID != "" {
-		// A second branch with its own index rather than an OR, which
-		// PostgreSQL can only serve by scanning the tenant's open requests
-		// of the codes. A request in both is read twice; Pick does not mind.
-		sql += ` UNION ALL SELECT ` + requestColumns + ` FROM requests
-		WHERE tenant_id = $1 AND asset_layer = $8 AND asset_id = $9 AND asset_id <> ''
-		  AND status <> 'closed' AND service_code = ANY($2)
-		  AND ($3::timestamptz IS NULL OR requested_at >= $3)`
-		args = append(args, q.AssetLayer, q.AssetID)
-	}
+	sql, args := openNearSQL(*nr.Cluster)
 
 	// One round trip, several statements (after what b already holds): the candidates are read after
 	// the locks are granted, so (READ COMMITTED: a snapshot per statement)

@@ -177,6 +177,9 @@ func (s *split) GetRequestByToken(ctx context.Context, tenant, token string) (re
 func (s *split) ListRequests(ctx context.Context, f requests.Filter) ([]requests.Request, error) {
 	return s.r.ListRequests(ctx, f)
 }
+func (s *split) OpenRequestsNear(ctx context.Context, q requests.ClusterQuery) ([]requests.Request, error) {
+	return s.r.OpenRequestsNear(ctx, q)
+}
 func (s *split) UpdateStatus(ctx context.Context, c requests.StatusChange) (requests.Request, error) {
 	return s.r.UpdateStatus(ctx, c) // the other Store writes too
 }

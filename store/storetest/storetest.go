@@ -92,6 +92,7 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		{"Canceled", testCanceled},
 		{"Service", testService},
 		{"Report", testReport},
+		{"OpenRequestsNear", testOpenRequestsNear},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
