@@ -1,6 +1,7 @@
 package geojsonio
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -83,12 +84,12 @@ func (f *Feature) Point() (orb.Point, *i18n.Error) {
 	}
 	var p orb.Point
 	for i := range 2 {
-		var n json.Number
-		err := json.Unmarshal(nums[i], &n)
-		v, perr := strconv.ParseFloat(string(n), 64)
+		// Only a JSON number (json.Number would also take "1", a string).
 		// NaN cannot be written in JSON; a huge exponent parses to ±Inf
 		// (ErrRange) and is refused by ValidatePoint below.
-		if err != nil || n == "" || (perr != nil && !errors.Is(perr, strconv.ErrRange)) {
+		n := bytes.TrimSpace(nums[i])
+		v, perr := strconv.ParseFloat(string(n), 64)
+		if kindOf(n) != "a number" || !json.Valid(n) || (perr != nil && !errors.Is(perr, strconv.ErrRange)) {
 			c := text.Clip(string(nums[i]), text.Short)
 			return orb.Point{}, geomErr(fmt.Sprintf("coordinate %s is not a number", c), fmt.Sprintf("la coordonnée %s n'est pas un nombre", c))
 		}
