@@ -1,9 +1,9 @@
 package data
 
 import (
-	"fmt"
 	"bytes"
 	"crypto/sha256"
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/planar"
 	"github.com/pinward/pinward/assets"
 	"github.com/pinward/pinward/wards"
-	"github.com/paulmach/orb/planar"
 )
 
 // testConfig is a mid-size city small enough for `go test -race`.

@@ -118,4 +118,3 @@ func (c *City) WriteAssetsCSV(w io.Writer) error {
 	}
 	return nil
 }
-
