@@ -20,10 +20,6 @@ import (
 	"github.com/pinward/pinward/wards"
 )
 
-// sharedData returns the shared real-data folder, or skips the test (fails
-// it with PINWARD_REQUIRE_DATA=1).
-func sharedData(tb testing.TB) string { return realdata.Dir(tb) }
-
 // dataFile returns the path of rel under the shared data, skipping the test
 // (failing it with PINWARD_REQUIRE_DATA=1) when that file is absent.
 func dataFile(tb testing.TB, rel string) string { return realdata.File(tb, rel) }
