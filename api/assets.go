@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"mime"
@@ -16,9 +15,8 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/paulmach/orb"
 	"github.com/pinward/pinward/assets"
-	"github.com/pinward/pinward/geo"
+	"github.com/pinward/pinward/geojsonio"
 	"github.com/pinward/pinward/i18n"
 	"github.com/pinward/pinward/requests"
 )
@@ -350,8 +348,12 @@ func readFeatures(contentType string, body io.Reader, layer string, defaultVersi
 	}
 	switch mt {
 	case "application/geo+json", "application/json":
-		if err := readCollection(body, func(raw []byte) { add(raw, 0) }); err != nil {
-			return nil, nil, err
+		err := geojsonio.Read(body, geojsonio.Options{Name: i18n.T("the body", "le corps")}, func(raw geojsonio.Raw) error {
+			add(raw.JSON, 0)
+			return nil
+		})
+		if err != nil {
+			return nil, nil, bodyError(err)
 		}
 	case "application/x-ndjson", "application/geo+json-seq":
 		br := bufio.NewReader(body)
@@ -382,126 +384,41 @@ func readFeatures(contentType string, body io.Reader, layer string, defaultVersi
 	return batch, lines, nil
 }
 
-// readCollection walks a FeatureCollection token by token and hands each
-// feature's raw JSON to fn, so a large body is decoded once.
-func readCollection(body io.Reader, fn func([]byte)) error {
-	dec := json.NewDecoder(body)
-	dec.UseNumber()
-	if err := expectDelim(dec, '{'); err != nil {
-		return err
-	}
-	typ, sawFeatures := "", false
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return badJSON(err)
-		}
-		switch tok {
-		case "type":
-			if err := dec.Decode(&typ); err != nil {
-				return badJSON(err)
-			}
-			if typ != "FeatureCollection" {
-				return i18n.Errorf(i18n.Invalid, "type", i18n.T(`the body's type is %q; want "FeatureCollection"`,
-					`le type du corps est %q; "FeatureCollection" est attendu`), clip(typ))
-			}
-		case "features":
-			sawFeatures = true
-			if err := expectDelim(dec, '['); err != nil {
-				return err
-			}
-			for dec.More() {
-				var raw json.RawMessage
-				if err := dec.Decode(&raw); err != nil {
-					return badJSON(err)
-				}
-				fn(raw)
-			}
-			if _, err := dec.Token(); err != nil {
-				return badJSON(err)
-			}
-		default:
-			var skip json.RawMessage
-			if err := dec.Decode(&skip); err != nil {
-				return badJSON(err)
-			}
-		}
-	}
-	if _, err := dec.Token(); err != nil {
-		return badJSON(err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		if err == nil {
-			err = errors.New("data after the FeatureCollection")
-		}
-		return badJSON(err)
-	}
-	if typ == "" || !sawFeatures {
-		return i18n.Errorf(i18n.Invalid, "", i18n.T(`the body is not a GeoJSON FeatureCollection: "type" and "features" are required`,
-			`le corps n'est pas une FeatureCollection GeoJSON : "type" et "features" sont obligatoires`))
-	}
-	return nil
-}
-
-func expectDelim(dec *json.Decoder, want json.Delim) error {
-	tok, err := dec.Token()
-	if err != nil {
-		return badJSON(err)
-	}
-	if tok != want {
-		return i18n.Errorf(i18n.Invalid, "", i18n.T("the body is not a GeoJSON FeatureCollection: found %v where %v was expected",
-			"le corps n'est pas une FeatureCollection GeoJSON : %v trouvé au lieu de %v"), tok, want)
-	}
-	return nil
-}
-
-// badJSON is a body that is not JSON; a body cut by the size limit keeps
-// its *http.MaxBytesError, which writeError answers with 413.
-func badJSON(err error) error {
+// bodyError is a GeoJSON body that cannot be read: a body cut by the
+// size limit keeps its *http.MaxBytesError, which writeError answers with
+// 413; one that is not JSON is malformed; others say why in both languages.
+func bodyError(err error) error {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		return err
+		return mbe
 	}
-	if err == io.EOF {
-		err = io.ErrUnexpectedEOF
+	var se *geojsonio.SyntaxError
+	if errors.As(err, &se) {
+		return errMalformed("GeoJSON", se)
 	}
-	return errMalformed("GeoJSON", err)
-}
-
-type featureIn struct {
-	Type       string                     `json:"type"`
-	ID         json.RawMessage            `json:"id"`
-	Geometry   json.RawMessage            `json:"geometry"`
-	Properties map[string]json.RawMessage `json:"properties"`
+	return err
 }
 
 // featureAsset turns one GeoJSON Feature into an asset of layer, or says
 // in both languages why it cannot be one.
 func featureAsset(raw []byte, layer string, defaultVersion int64) (assets.Asset, *i18n.Error) {
 	a := assets.Asset{Layer: layer, Version: defaultVersion}
-	var f featureIn
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if err := dec.Decode(&f); err != nil {
-		e := i18n.Errorf(i18n.Invalid, "", i18n.T("not a GeoJSON Feature: %s", "pas une Feature GeoJSON : %s"), clip(err.Error()))
-		e.Err = err
-		return a, e
+	f, err := geojsonio.Decode(geojsonio.Raw{JSON: raw})
+	if err != nil {
+		return a, err
 	}
-	if f.Type != "Feature" {
-		return a, i18n.Errorf(i18n.Invalid, "type", i18n.T(`type is %q; want "Feature"`, `le type est %q; "Feature" est attendu`), clip(f.Type))
+	id, ok, _ := geojsonio.Scalar(f.ID)
+	idProp := !ok
+	if idProp {
+		id, ok, _ = f.Text("id")
 	}
-	idRaw, idProp := f.ID, false
-	if len(bytes.TrimSpace(idRaw)) == 0 || string(bytes.TrimSpace(idRaw)) == "null" {
-		idRaw, idProp = f.Properties["id"], true
-	}
-	id, ok := scalar(idRaw)
 	a.ID = strings.TrimSpace(id)
 	if !ok || a.ID == "" {
 		return a, i18n.Errorf(i18n.Invalid, "id", i18n.T(`the feature has no ID: give an "id" member or an "id" property (a string or a number)`,
 			`l'entité n'a pas d'ID : donnez un membre "id" ou une propriété "id" (une chaîne ou un nombre)`))
 	}
 	if v, ok := f.Properties["version"]; ok {
-		s, isScalar := scalar(v)
+		s, isScalar, _ := geojsonio.Scalar(v)
 		n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
 		if !isScalar || err != nil || n < 1 {
 			return a, i18n.Errorf(i18n.Invalid, "version", i18n.T("asset %s: version %s is not a whole number of 1 or more",
@@ -509,97 +426,16 @@ func featureAsset(raw []byte, layer string, defaultVersion int64) (assets.Asset,
 		}
 		a.Version = n
 	}
-	p, err := pointOf(f.Geometry)
-	if err != nil {
-		err.Message = i18n.Text{En: "asset " + clip(a.ID) + ": " + err.Message.En, Fr: "actif " + clip(a.ID) + " : " + err.Message.Fr}
-		return a, err
+	p, perr := f.Point()
+	if perr != nil {
+		perr.Message = i18n.Text{En: "asset " + clip(a.ID) + ": " + perr.Message.En, Fr: "actif " + clip(a.ID) + " : " + perr.Message.Fr}
+		return a, perr
 	}
 	a.Point = p
-	for k, v := range f.Properties {
-		if k == "version" || (idProp && k == "id") {
-			continue
-		}
-		if s, ok := attrText(v); ok {
-			if a.Attrs == nil {
-				a.Attrs = make(map[string]string, len(f.Properties))
-			}
-			a.Attrs[k] = s
-		}
+	skip := []string{"version"}
+	if idProp {
+		skip = append(skip, "id")
 	}
+	a.Attrs = f.Attrs(skip...)
 	return a, nil
-}
-
-// pointOf reads a Point geometry; NaN cannot be written in JSON, so bad
-// numbers arrive as strings, nulls or huge exponents and are refused here
-// or by geo.ValidatePoint.
-func pointOf(raw json.RawMessage) (orb.Point, *i18n.Error) {
-	var g struct {
-		Type        string            `json:"type"`
-		Coordinates []json.RawMessage `json:"coordinates"`
-	}
-	if t := bytes.TrimSpace(raw); len(t) == 0 || string(t) == "null" {
-		return orb.Point{}, i18n.Errorf(i18n.Invalid, "geometry", i18n.T("the feature has no geometry", "l'entité n'a pas de géométrie"))
-	}
-	if err := json.Unmarshal(raw, &g); err != nil {
-		return orb.Point{}, i18n.Errorf(i18n.Invalid, "geometry", i18n.T("the geometry is malformed", "la géométrie est mal formée"))
-	}
-	if g.Type != "Point" {
-		return orb.Point{}, i18n.Errorf(i18n.Invalid, "geometry", i18n.T("the geometry is a %s; assets are Points",
-			"la géométrie est un %s; les actifs sont des Point"), clip(g.Type))
-	}
-	if len(g.Coordinates) < 2 || len(g.Coordinates) > 3 {
-		return orb.Point{}, i18n.Errorf(i18n.Invalid, "geometry", i18n.T("a Point has 2 coordinates (longitude, latitude), not %d",
-			"un Point a 2 coordonnées (longitude, latitude), pas %d"), len(g.Coordinates))
-	}
-	var p orb.Point
-	for i := range 2 {
-		var n json.Number
-		err := json.Unmarshal(g.Coordinates[i], &n)
-		f, perr := strconv.ParseFloat(string(n), 64)
-		if err != nil || n == "" || (perr != nil && !errors.Is(perr, strconv.ErrRange)) {
-			return p, i18n.Errorf(i18n.Invalid, "geometry", i18n.T("coordinate %s is not a number", "la coordonnée %s n'est pas un nombre"),
-				clip(string(g.Coordinates[i])))
-		}
-		p[i] = f
-	}
-	if err := geo.ValidatePoint(p); err != nil {
-		e := i18n.Errorf(i18n.Invalid, "geometry", i18n.T("%v, %v is not a valid longitude, latitude (WGS84, in that order)",
-			"%v, %v n'est pas une longitude, latitude valide (WGS84, dans cet ordre)"), p[0], p[1])
-		e.Err = err
-		return p, e
-	}
-	return p, nil
-}
-
-// scalar is a JSON string's value or a number's literal; ok is false for
-// anything else (null, objects, arrays, booleans, absent).
-func scalar(raw json.RawMessage) (string, bool) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 {
-		return "", false
-	}
-	switch raw[0] {
-	case '"':
-		var s string
-		if json.Unmarshal(raw, &s) != nil {
-			return "", false
-		}
-		return s, true
-	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
-		return string(raw), true
-	}
-	return "", false
-}
-
-// attrText is a property as an attribute: strings as they are, other
-// values as their JSON; nulls are left out.
-func attrText(raw json.RawMessage) (string, bool) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
-		return "", false
-	}
-	if s, ok := scalar(raw); ok {
-		return s, true
-	}
-	return string(raw), true
 }

@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -21,6 +20,7 @@ import (
 	"github.com/pinward/pinward/assets"
 	"github.com/pinward/pinward/data"
 	"github.com/pinward/pinward/internal/pgtest"
+	"github.com/pinward/pinward/internal/realdata"
 	"github.com/pinward/pinward/requests"
 	"github.com/pinward/pinward/store/postgis"
 	"github.com/prometheus/client_golang/prometheus"
@@ -202,13 +202,13 @@ type batchErr []struct {
 }
 
 // loadShared reads a real asset layer of ../shared/data, skipping the test
-// when it is absent.
+// when it is absent (fails it with PINWARD_REQUIRE_DATA=1).
 func loadShared(t *testing.T, rel, spec string) []assets.Asset {
 	t.Helper()
-	path := filepath.Join("..", "..", "shared", "data", rel)
+	path := realdata.File(t, rel) // skips, or fails with PINWARD_REQUIRE_DATA=1
 	b, err := os.ReadFile(path)
 	if err != nil {
-		t.Skipf("real asset layer %s not available (%v): the shared data folder is not next to the repository", path, err)
+		t.Fatal(err)
 	}
 	f, err := assets.ParseCSVFormat(spec)
 	if err != nil {

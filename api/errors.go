@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/pinward/pinward/i18n"
+	"github.com/pinward/pinward/text"
 )
 
 // Status returns the HTTP status for an error of kind k. This is the one
@@ -150,10 +151,4 @@ func errMalformed(what string, err error) error {
 }
 
 // clip shortens a value quoted back in an error message.
-func clip(s string) string {
-	r := []rune(s)
-	if len(r) <= 40 {
-		return s
-	}
-	return string(r[:40]) + "…"
-}
+func clip(s string) string { return text.Clip(s, text.Short) }

@@ -50,9 +50,7 @@ func newSynthetic1M(b *testing.B) *assets.Index {
 
 func BenchmarkNearest(b *testing.B) {
 	b.Run("gatineau_hydrants", func(b *testing.B) {
-		if _, err := findSharedData(realLayers["gatineau hydrants"].file); err != nil {
-			b.Skip(err)
-		}
+		sharedData(b, realLayers["gatineau hydrants"].file)
 		as, _ := loadReal(b, "gatineau hydrants")
 		ix, err := assets.NewIndex(as)
 		if err != nil {
@@ -135,11 +133,7 @@ func BenchmarkUpsert(b *testing.B) {
 
 // BenchmarkLoadCSV reads Gatineau's 8,077 hydrants.
 func BenchmarkLoadCSV(b *testing.B) {
-	path, err := findSharedData(realLayers["gatineau hydrants"].file)
-	if err != nil {
-		b.Skip(err)
-	}
-	raw, err := os.ReadFile(path)
+	raw, err := os.ReadFile(sharedData(b, realLayers["gatineau hydrants"].file))
 	if err != nil {
 		b.Fatal(err)
 	}

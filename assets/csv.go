@@ -13,6 +13,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/pinward/pinward/geo"
 	"github.com/pinward/pinward/i18n"
+	"github.com/pinward/pinward/text"
 )
 
 // RowError is one input row (a CSV record or a GeoJSON feature) that was
@@ -382,20 +383,8 @@ func parseWKTPoint(s string) (orb.Point, error) {
 	return p, nil
 }
 
-// clip shortens a value quoted in a message, so one bad row with a huge cell
-// cannot flood a report.
-func clip(s string) string {
-	const max = 60
-	if len(s) <= max {
-		return s
-	}
-	cut := max
-	for cut > 0 && !utf8RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
-func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
+// clip shortens a value quoted in a report, so one bad row with a huge
+// cell cannot flood it.
+func clip(s string) string { return text.Clip(s, text.Cell) }
 
 func invalidf(en, fr string) *i18n.Error { return i18n.Errorf(i18n.Invalid, "", i18n.T(en, fr)) }

@@ -237,7 +237,7 @@ func TestLoadGeoJSON(t *testing.T) {
 	want := []assets.Asset{
 		{Layer: "bench", ID: "1196", Point: orb.Point{-75.63589699971, 45.36350140141},
 			Attrs: map[string]string{"BENCH_TYPE": "Bench", "YEAR": "2007", "ok": "true", "tags": `["a","b"]`}},
-		{Layer: "picnic", ID: "1197", Point: orb.Point{-75.6, 45.3}, Attrs: map[string]string{}},
+		{Layer: "picnic", ID: "1197", Point: orb.Point{-75.6, 45.3}}, // a MultiPoint of one point; no attributes
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("LoadGeoJSON =\n%+v\nwant\n%+v", got, want)
@@ -281,24 +281,24 @@ func TestLoadGeoJSONBadFeatures(t *testing.T) {
 	checkRowErrs(t, rowErrs, []string{
 		`line 3: missing ID (property "ID")`,
 		`line 4: id "3": the feature has no geometry`,
-		`line 5: id "4": geometry is "LineString"; want a Point`,
-		`line 6: id "5": point coordinates [-75.7] are not [lon, lat]`,
-		`line 7: id "6": point coordinate null is not a number`,
-		`line 8: id "7": invalid geometry: latitude -175.7 is out of range [-90, 90]; longitude and latitude look swapped`,
-		`line 9: id "8": geometry is a MultiPoint of 2 points; want one point`,
+		`line 5: id "4": the geometry is a LineString; want a Point (or a MultiPoint of one point)`,
+		`line 6: id "5": a point has 2 coordinates (longitude, latitude), not 1`,
+		`line 7: id "6": coordinate null is not a number`,
+		`line 8: id "7": 45.4, -175.7 is not a valid longitude, latitude (WGS84, in that order): invalid geometry: latitude -175.7 is out of range [-90, 90]; longitude and latitude look swapped`,
+		`line 9: id "8": the geometry is a MultiPoint of 2 points; want one point`,
 		`line 10: id "1": duplicate ID in layer "bench" (first on line 2)`,
-		`line 11: property "ID": {"a": 1} is not a string or a number`,
-		`line 12: type is "Point"; want Feature`,
-		`line 13: not a GeoJSON feature: json: cannot unmarshal string into Go value of type assets.rawFeature`,
+		`line 11: property "ID" is an object; want text or a number`,
+		`line 12: type is "Point"; want "Feature"`,
+		`line 13: not a GeoJSON Feature: it is a string`,
 	})
 
 	for _, tc := range []struct{ in, want string }{
-		{`[]`, "found [ where { was expected"},
-		{`{"type": "Feature", "features": []}`, `type is "Feature"; want a FeatureCollection`},
-		{`{"type": "FeatureCollection"}`, "not a GeoJSON FeatureCollection"},
+		{`[]`, "the asset file is JSON array, not a GeoJSON object"},
+		{`{"type": "Feature", "features": []}`, `the asset file is a GeoJSON Feature; want a FeatureCollection of Point features`},
+		{`{"type": "FeatureCollection"}`, `the FeatureCollection has no "features" array`},
 		{`{"type": "FeatureCollection", "features": [`, "not valid JSON"},
 		{`{"type": "FeatureCollection", "features": [{"type": }]}`, "not valid JSON"},
-		{`{"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::32188"}}, "features": []}`, `crs "urn:ogc:def:crs:EPSG::32188" is not WGS84`},
+		{`{"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::32188"}}, "features": []}`, `the file declares the coordinate reference system "urn:ogc:def:crs:EPSG::32188"; coordinates must be WGS84`},
 	} {
 		_, _, err := assets.LoadGeoJSON(strings.NewReader(tc.in), "ID", "", "bench")
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

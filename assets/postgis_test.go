@@ -18,6 +18,7 @@ import (
 	"github.com/pinward/pinward/data"
 	"github.com/pinward/pinward/geo"
 	"github.com/pinward/pinward/internal/pgtest"
+	"github.com/pinward/pinward/internal/realdata"
 )
 
 // TestPostGISAgreement checks Nearest against PostGIS on the same assets:
@@ -34,7 +35,10 @@ func TestPostGISAgreement(t *testing.T) {
 		as    []assets.Asset
 	}
 	var cases []layerCase
-	if path, err := findSharedData(realLayers["gatineau hydrants"].file); err != nil {
+	if path, err := realdata.Find(realLayers["gatineau hydrants"].file); err != nil {
+		if realdata.Required() {
+			t.Fatalf("%v (%s=1)", err, realdata.RequireEnv)
+		}
 		t.Logf("comparing synthetic layers only: %v", err)
 	} else {
 		f, err := os.Open(path)

@@ -1,50 +1,20 @@
 package assets_test
 
 import (
-	"fmt"
 	"math"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/paulmach/orb"
 	"github.com/pinward/pinward/assets"
+	"github.com/pinward/pinward/internal/realdata"
 )
 
 // sharedData returns the path of a file under the real open-data folder
 // (shared/data beside the repository root), or skips the test naming where
-// it looked.
-func sharedData(tb testing.TB, rel string) string {
-	tb.Helper()
-	p, err := findSharedData(rel)
-	if err != nil {
-		tb.Skip(err)
-	}
-	return p
-}
-
-// findSharedData looks for shared/data in the working directory and each of
-// its parents, and for rel inside it.
-func findSharedData(rel string) (string, error) {
-	start, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for dir := start; ; dir = filepath.Dir(dir) {
-		root := filepath.Join(dir, "shared", "data")
-		if fi, err := os.Stat(root); err == nil && fi.IsDir() {
-			p := filepath.Join(root, filepath.FromSlash(rel))
-			if _, err := os.Stat(p); err != nil {
-				return "", fmt.Errorf("real data file %s is absent: %w", p, err)
-			}
-			return p, nil
-		}
-		if filepath.Dir(dir) == dir {
-			return "", fmt.Errorf("real data absent: no shared/data folder in %s or any parent (expected ../shared/data beside the repository root)", start)
-		}
-	}
-}
+// it looked (fails it with PINWARD_REQUIRE_DATA=1).
+func sharedData(tb testing.TB, rel string) string { return realdata.File(tb, rel) }
 
 type realLayer struct {
 	file, format string // format: a --asset-columns spec, or "geojson:idProp:layer"

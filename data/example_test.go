@@ -3,8 +3,8 @@ package data_test
 import (
 	"bytes"
 	"fmt"
-	"os"
 
+	"github.com/pinward/pinward/assets"
 	"github.com/pinward/pinward/data"
 )
 
@@ -25,31 +25,12 @@ func ExampleGenerateCity() {
 	// 1000 requests, the first on 2025-01-02
 }
 
-func ExampleCity_WriteRequestsCSV() {
-	cfg := data.SampleConfig()
-	cfg.Requests = 3
-	cfg.DuplicateShare = 0
-	city, err := data.GenerateCity(cfg)
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	if err := city.WriteRequestsCSV(os.Stdout); err != nil {
-		fmt.Println(err)
-	}
-	// Output:
-	// id,category,created_at,lon,lat
-	// 1,illegal_dumping,2025-07-24T22:58:36Z,-73.0978851,46.057475
-	// 2,tree_damage,2025-09-03T19:55:08Z,-73.1033187,46.0477639
-	// 3,snow_removal,2025-12-09T17:34:28Z,-73.099379,46.0541184
-}
-
 func ExampleSampleAssetsCSV() {
-	assets, err := data.ReadAssetsCSV(bytes.NewReader(data.SampleAssetsCSV()))
+	as, _, err := assets.LoadCSV(bytes.NewReader(data.SampleAssetsCSV()), assets.DefaultCSVFormat())
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(assets[0].ID, assets[0].Type)
+	fmt.Println(as[0].ID, as[0].Layer)
 	// Output: SL-000001 streetlight
 }

@@ -7,8 +7,11 @@ import (
 )
 
 // locator answers "which ward contains this point" fast enough to place
-// millions of generated points. It is private to the generator: the
-// service has its own index in package geo.
+// millions of generated points. It is the generator's own, deliberately
+// independent of package geo (the service's one point-in-polygon): a grid
+// of edges and segment crossings rather than geo's banded ray cast, so it
+// serves as a test oracle for geo (TestGeneratorOracleAgreesWithGeo), and
+// the generated cities do not move when geo changes.
 //
 // The bound is cut into a grid. Each cell lists the ring edges that touch
 // it and records the ward at its centre. A point in a cell without edges

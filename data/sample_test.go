@@ -26,16 +26,16 @@ func TestSampleUpToDate(t *testing.T) {
 }
 
 func TestSampleParses(t *testing.T) {
-	wards, err := ReadWardsGeoJSON(bytes.NewReader(SampleWardsGeoJSON()))
+	set, err := SampleWards()
 	if err != nil {
 		t.Fatal(err)
 	}
-	assets, err := ReadAssetsCSV(bytes.NewReader(SampleAssetsCSV()))
+	ix, err := SampleAssets()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(wards) < 8 || len(assets) < 2000 {
-		t.Errorf("sample has %d wards and %d assets", len(wards), len(assets))
+	if n := len(set.Generations()[0].Wards); n < 8 || ix.Len() < 2000 {
+		t.Errorf("sample has %d wards and %d assets", n, ix.Len())
 	}
 	// The copies are the caller's own.
 	b := SampleWardsGeoJSON()

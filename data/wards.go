@@ -26,7 +26,10 @@ type mpt struct{ x, y float64 }
 
 // proj is the local equirectangular projection around the city centre.
 // It is accurate to well under a metre across a city, which is all the
-// generator needs; the service measures distances with its own projection.
+// generator needs. It is the generator's own, independent of geo.Projection
+// (the service's one flat projection) on purpose: the generator is a test
+// oracle for geo, and the bundled sample must stay byte-identical whatever
+// geo's constants become.
 type proj struct {
 	lon0, lat0 float64
 	mLon, mLat float64 // metres per degree

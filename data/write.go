@@ -120,7 +120,8 @@ func (c *City) WriteAssetsCSV(w io.Writer) error {
 	return nil
 }
 
-// WriteRequestsCSV writes the requests as CSV with header
+// WriteRequestsCSV writes the requests as CSV with header (the input of
+// `pinward cluster`, which its tests feed it)
 // id,category,created_at,lon,lat; created_at is RFC 3339 in UTC.
 func (c *City) WriteRequestsCSV(w io.Writer) error {
 	bw := bufio.NewWriterSize(w, 1<<16)

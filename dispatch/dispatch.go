@@ -90,8 +90,7 @@ type Config struct {
 // Dispatcher delivers one tenant's outbox. Run it once per server: claims
 // are leased, so several servers on one database share the work.
 type Dispatcher struct {
-	cfg  Config
-	wake chan struct{}
+	cfg Config
 }
 
 // New checks cfg, fills in the defaults and returns the Dispatcher.
@@ -124,16 +123,7 @@ func New(cfg Config) (*Dispatcher, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Dispatcher{cfg: cfg, wake: make(chan struct{}, 1)}, nil
-}
-
-// Wake makes an idle dispatcher look at the outbox now rather than at its
-// next poll.
-func (d *Dispatcher) Wake() {
-	select {
-	case d.wake <- struct{}{}:
-	default:
-	}
+	return &Dispatcher{cfg: cfg}, nil
 }
 
 func (d *Dispatcher) now() time.Time { return d.cfg.Now().UTC().Truncate(time.Microsecond) }
@@ -175,7 +165,6 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
-		case <-d.wake:
 		}
 	}
 }

@@ -340,8 +340,7 @@ func TestDeadLetterThenRetry(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	d.Wake()
-	waitDelivered(t, s, 3, 20*time.Second)
+	waitDelivered(t, s, 3, 20*time.Second) // at the dispatcher's next poll
 	for k, c := range check(t, rc, 3) {
 		if c != 4 {
 			t.Errorf("%s delivered %d times, want 4 (3 refused, then the retry)", k, c)

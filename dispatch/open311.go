@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/pinward/pinward/requests"
+	"github.com/pinward/pinward/text"
 )
 
 // Open311 sends work orders to another Open311 GeoReport v2 endpoint, as
@@ -158,9 +159,5 @@ func (o *Open311) poll(ctx context.Context, wos []requests.WorkOrder) ([]StatusR
 	return out, nil
 }
 
-func clip(s string) string {
-	if len(s) > 200 {
-		return s[:200] + "…"
-	}
-	return s
-}
+// clip shortens a remote reply quoted in an error or a log line.
+func clip(s string) string { return text.Clip(s, text.Reply) }

@@ -199,7 +199,7 @@ func DuplicateAssetError(a assets.Asset, first int) *i18n.Error {
 // AssetNotFoundError is RetireAsset's error for an asset never stored.
 func AssetNotFoundError(layer, id string) *i18n.Error {
 	return i18n.Errorf(i18n.NotFound, "id", i18n.T("there is no asset %q in layer %q",
-		"il n'y a pas d'actif %q dans la couche %q"), clipText(id), clipText(layer))
+		"il n'y a pas d'actif %q dans la couche %q"), clip(id), clip(layer))
 }
 
 // CheckAssetBatch refuses a batch that names one (Layer, ID) twice, as
@@ -228,17 +228,9 @@ func ValidateLayerName(name string) error {
 	if !layerName.MatchString(name) || name == "changes" || name == "retired-open" {
 		return i18n.Errorf(i18n.Invalid, "layer", i18n.T(
 			"%q is not a layer name: use 1 to 63 lower-case letters, digits, _ or -",
-			"%q n'est pas un nom de couche : utilisez de 1 à 63 lettres minuscules, chiffres, _ ou -"), clipText(name))
+			"%q n'est pas un nom de couche : utilisez de 1 à 63 lettres minuscules, chiffres, _ ou -"), clip(name))
 	}
 	return nil
-}
-
-// clipText shortens a value quoted back in a message.
-func clipText(s string) string {
-	if r := []rune(s); len(r) > 40 {
-		return string(r[:40]) + "…"
-	}
-	return s
 }
 
 // String is how a change is logged.

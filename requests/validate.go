@@ -1,7 +1,6 @@
 package requests
 
 import (
-	"fmt"
 	"math"
 	"net/mail"
 	"net/url"
@@ -16,6 +15,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/pinward/pinward/geo"
 	"github.com/pinward/pinward/i18n"
+	"github.com/pinward/pinward/text"
 )
 
 // Limits on submitted text, in characters. They keep rows and notices a
@@ -258,9 +258,4 @@ func valueKeys(a AttributeDef) string {
 }
 
 // clip shortens a value quoted back in an error message.
-func clip(s string) string {
-	if utf8.RuneCountInString(s) <= 40 {
-		return s
-	}
-	return fmt.Sprintf("%.40s…", s)
-}
+func clip(s string) string { return text.Clip(s, text.Short) }

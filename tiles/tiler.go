@@ -14,6 +14,7 @@ import (
 	"github.com/paulmach/orb/geojson"
 	"github.com/paulmach/orb/maptile"
 	"github.com/pinward/pinward/i18n"
+	"github.com/pinward/pinward/text"
 )
 
 // The layer names, as they appear in URLs and as the MVT layer name.
@@ -313,12 +314,12 @@ func ParseTile(layer, z, x, y, ext string) (maptile.Tile, error) {
 	}
 	if ext != "mvt" {
 		return maptile.Tile{}, i18n.Errorf(i18n.Invalid, "format", i18n.T(
-			"%q is not a tile format pinward serves; ask for .mvt", "%q n'est pas un format de tuile servi par pinward; demandez .mvt"), clipText(ext))
+			"%q is not a tile format pinward serves; ask for .mvt", "%q n'est pas un format de tuile servi par pinward; demandez .mvt"), text.Clip(ext, text.Short))
 	}
 	zz, err := strconv.ParseUint(z, 10, 8)
 	if err != nil || zz > MaxZoom {
 		return maptile.Tile{}, i18n.Errorf(i18n.Invalid, "z", i18n.T(
-			"the zoom must be a whole number from 0 to %d, not %q", "le zoom doit être un entier de 0 à %d, pas %q"), MaxZoom, clipText(z))
+			"the zoom must be a whole number from 0 to %d, not %q", "le zoom doit être un entier de 0 à %d, pas %q"), MaxZoom, text.Clip(z, text.Short))
 	}
 	n := uint64(1) << zz
 	parse := func(field, s string) (uint32, error) {
@@ -326,7 +327,7 @@ func ParseTile(layer, z, x, y, ext string) (maptile.Tile, error) {
 		if err != nil || v >= n {
 			return 0, i18n.Errorf(i18n.Invalid, field, i18n.T(
 				"at zoom %d, %s must be a whole number from 0 to %d, not %q",
-				"au zoom %d, %s doit être un entier de 0 à %d, pas %q"), zz, field, n-1, clipText(s))
+				"au zoom %d, %s doit être un entier de 0 à %d, pas %q"), zz, field, n-1, text.Clip(s, text.Short))
 		}
 		return uint32(v), nil
 	}
@@ -354,15 +355,7 @@ func check(layer string, t maptile.Tile) error {
 func errLayer(layer string) error {
 	return i18n.Errorf(i18n.NotFound, "layer", i18n.T(
 		"there is no tile layer %q; the layers are wards, assets, requests and clusters",
-		"il n'y a pas de couche de tuiles %q; les couches sont wards, assets, requests et clusters"), clipText(layer))
-}
-
-func clipText(s string) string {
-	const max = 40
-	if len(s) > max {
-		return s[:max] + "…"
-	}
-	return s
+		"il n'y a pas de couche de tuiles %q; les couches sont wards, assets, requests et clusters"), text.Clip(layer, text.Short))
 }
 
 // TileJSON is a TileJSON 3.0.0 document for one layer.

@@ -69,7 +69,7 @@ func TestLoadPolygon(t *testing.T) {
 	if w.ID != "1" || w.Name != i18n.T("Downtown", "Centre-ville") {
 		t.Errorf("ward 0 = %q %+v", w.ID, w.Name)
 	}
-	wantProps := map[string]string{"pop": "1200", "area": "2.50", "open": "true", "meta": `{"a":"x","b":1}`}
+	wantProps := map[string]string{"pop": "1200", "area": "2.50", "open": "true", "meta": `{"b":1,"a":"x"}`} // compact, as written
 	if !reflect.DeepEqual(w.Props, wantProps) {
 		t.Errorf("props = %v, want %v", w.Props, wantProps)
 	}
@@ -202,15 +202,15 @@ func TestLoadErrors(t *testing.T) {
 		{"bad CRS",
 			`{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::32188"}},"features":[]}`,
 			DefaultFields(),
-			`wards: the file declares the coordinate reference system "urn:ogc:def:crs:EPSG::32188"; coordinates must be WGS84 longitude/latitude (CRS84 or EPSG:4326); reproject the file first, e.g. ogr2ogr -t_srs EPSG:4326 wards-wgs84.geojson wards.geojson`},
+			`wards: the file declares the coordinate reference system "urn:ogc:def:crs:EPSG::32188"; coordinates must be WGS84 longitude/latitude (CRS84 or EPSG:4326); reproject the file first, e.g. ogr2ogr -t_srs EPSG:4326 out.geojson in.geojson`},
 		{"CRS by link",
 			`{"type":"FeatureCollection","crs":{"type":"link","properties":{"href":"http://example.com/crs.wkt"}},"features":[]}`,
 			DefaultFields(),
-			`wards: the file declares its coordinate reference system by link ("http://example.com/crs.wkt"), which cannot be checked; coordinates must be WGS84 longitude/latitude (CRS84 or EPSG:4326); reproject the file first, e.g. ogr2ogr -t_srs EPSG:4326 wards-wgs84.geojson wards.geojson`},
+			`wards: the file declares its coordinate reference system by link ("http://example.com/crs.wkt"), which cannot be checked; coordinates must be WGS84 longitude/latitude (CRS84 or EPSG:4326); reproject the file first, e.g. ogr2ogr -t_srs EPSG:4326 out.geojson in.geojson`},
 		{"feature-level CRS",
 			collection(`{"type":"Feature","crs":{"type":"name","properties":{"name":"EPSG:2951"}},"properties":{"id":"1"},"geometry":` + good + `}`),
 			Fields{ID: "id"},
-			`wards: features[0] (id "1"): the file declares the coordinate reference system "EPSG:2951"; coordinates must be WGS84 longitude/latitude (CRS84 or EPSG:4326); reproject the file first, e.g. ogr2ogr -t_srs EPSG:4326 wards-wgs84.geojson wards.geojson`},
+			`wards: features[0]: the file declares the coordinate reference system "EPSG:2951"; coordinates must be WGS84 longitude/latitude (CRS84 or EPSG:4326); reproject the file first, e.g. ogr2ogr -t_srs EPSG:4326 out.geojson in.geojson`},
 		{"missing id",
 			collection(feature(`{"WARD":"1","NAME":"A"}`, good), feature(`{"NAME":"B"}`, good)),
 			Fields{ID: "WARD", NameEn: "NAME"},
@@ -230,7 +230,7 @@ func TestLoadErrors(t *testing.T) {
 		{"boolean id",
 			collection(feature(`{"id":true}`, good)),
 			Fields{ID: "id"},
-			`wards: features[0]: property "id" (the ward ID) is a boolean; it must be text or a number`},
+			`wards: features[0]: property "id" (the ward ID) is a boolean; want text or a number`},
 		{"no properties",
 			collection(feature(`null`, good)),
 			Fields{ID: "id"},
@@ -239,10 +239,18 @@ func TestLoadErrors(t *testing.T) {
 			collection(feature(`{"id":"1","NOM":"Hull"}`, good)),
 			Fields{ID: "id", NameEn: "NAME"},
 			`wards: features[0] (id "1"): no property "NAME" (the ward name); its properties are NOM, id`},
-		{"missing French name",
-			collection(feature(`{"id":"1","name_en":"Hull"}`, good)),
+		{"wrong French name field",
+			collection(feature(`{"id":"1","name_en":"Hull","NOM":"Hull"}`, good)),
+			Fields{ID: "id", NameEn: "name_en", NameFr: "NAME_FR"},
+			`wards: features[0] (id "1"): no property "NAME_FR" (the French ward name); its properties are NOM, id, name_en`},
+		{"French name in some features only",
+			collection(feature(`{"id":"1","name_en":"A","name_fr":"A"}`, good), feature(`{"id":"2","name_en":"B"}`, polygonJSON(square(3, 0, 1)))),
 			DefaultFields(),
-			`wards: features[0] (id "1"): no property "name_fr" (the French ward name); its properties are id, name_en`},
+			`wards: features[1] (id "2"): no property "name_fr" (the French ward name); its properties are id, name_en`},
+		{"default fields, no ID and no name",
+			collection(feature(`{"WARD":"WARD 7","NUMBER":"7"}`, good)),
+			DefaultFields(),
+			`wards: features[0]: no property "id" (the ward ID); its properties are NUMBER, WARD`},
 		{"duplicate id",
 			collection(feature(`{"id":"1"}`, good), feature(`{"id":"2"}`, good), feature(`{"id":1}`, good)),
 			Fields{ID: "id"},
@@ -262,7 +270,7 @@ func TestLoadErrors(t *testing.T) {
 		{"point geometry",
 			collection(feature(`{"id":"1"}`, `{"type":"Point","coordinates":[-75.7,45.4]}`)),
 			Fields{ID: "id"},
-			`wards: features[0] (id "1"): the geometry is a Point; ward boundaries must be Polygon or MultiPolygon`},
+			`wards: features[0] (id "1"): the geometry is a Point; want a Polygon or a MultiPolygon`},
 		{"null geometry",
 			collection(feature(`{"id":"1"}`, `null`)),
 			Fields{ID: "id"},
@@ -294,15 +302,15 @@ func TestLoadErrors(t *testing.T) {
 		{"features not an array",
 			`{"type":"FeatureCollection","features":{}}`,
 			DefaultFields(),
-			`wards: not GeoJSON: "features" is object where GeoJSON expects an array`},
+			`wards: not GeoJSON: "features" is an object where GeoJSON expects an array`},
 		{"bare geometry",
 			polygonJSON(square(0, 0, 1)),
 			DefaultFields(),
-			`wards: the file is a GeoJSON Polygon; expected a FeatureCollection (or a Feature) of Polygon or MultiPolygon features with the ward ID in their properties`},
+			`wards: the ward file is a GeoJSON Polygon; want a FeatureCollection (or a Feature) of Polygon or MultiPolygon features with the ward ID in their properties`},
 		{"no type",
 			`{"features":[]}`,
 			DefaultFields(),
-			`wards: not GeoJSON: the top-level object has no "type"; expected a FeatureCollection of ward polygons`},
+			`wards: not GeoJSON: the top-level object has no "type"; want a FeatureCollection (or a Feature) of Polygon or MultiPolygon features with the ward ID in their properties`},
 		{"no features",
 			`{"type":"FeatureCollection","features":[]}`,
 			DefaultFields(),
@@ -310,7 +318,7 @@ func TestLoadErrors(t *testing.T) {
 		{"feature of the wrong type",
 			collection(`{"type":"Polygon","coordinates":[]}`),
 			DefaultFields(),
-			`wards: features[0]: type is "Polygon", expected "Feature"`},
+			`wards: features[0]: type is "Polygon"; want "Feature"`},
 		{"no ID field configured",
 			collection(feature(`{"id":"1"}`, good)),
 			Fields{},
@@ -320,7 +328,7 @@ func TestLoadErrors(t *testing.T) {
 			Fields{ID: "id"},
 			"wards: invalid geometry in features[0] (id \"1\"): ring intersects itself near 1.0000000,0.0000000\n" +
 				"wards: features[1]: no property \"id\" (the ward ID); the feature has no properties\n" +
-				"wards: features[2] (id \"3\"): the geometry is a LineString; ward boundaries must be Polygon or MultiPolygon"},
+				"wards: features[2] (id \"3\"): the geometry is a LineString; want a Polygon or a MultiPolygon"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

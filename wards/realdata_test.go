@@ -7,7 +7,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,44 +16,13 @@ import (
 
 	"github.com/paulmach/orb"
 	"github.com/pinward/pinward/geo"
+	"github.com/pinward/pinward/internal/realdata"
 	"github.com/pinward/pinward/wards"
 )
 
-// sharedData returns the shared real-data folder (../shared/data beside
-// the repository root, i.e. ../../shared/data from this package), found by
-// walking up from the working directory, or skips the test.
-func sharedData(tb testing.TB) string {
-	tb.Helper()
-	wd, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for dir := wd; ; {
-		cand := filepath.Join(dir, "shared", "data")
-		if fi, err := os.Stat(cand); err == nil && fi.IsDir() {
-			return cand
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			break
-		}
-		dir = parent
-	}
-	tb.Skipf("real open data not found: no shared/data folder in %s or any parent (expected at %s)",
-		wd, filepath.Clean(filepath.Join(wd, "..", "..", "shared", "data")))
-	return ""
-}
-
 // dataFile returns the path of rel under the shared data, skipping the test
-// when that file is absent.
-func dataFile(tb testing.TB, rel string) string {
-	tb.Helper()
-	p := filepath.Join(sharedData(tb), filepath.FromSlash(rel))
-	if _, err := os.Stat(p); err != nil {
-		tb.Skipf("real data file %s is absent: %v", p, err)
-	}
-	return p
-}
+// (failing it with PINWARD_REQUIRE_DATA=1) when that file is absent.
+func dataFile(tb testing.TB, rel string) string { return realdata.File(tb, rel) }
 
 func loadFile(tb testing.TB, path, fields string) []wards.Ward {
 	tb.Helper()

@@ -15,6 +15,7 @@ import (
 
 	"github.com/pinward/pinward/data"
 	"github.com/pinward/pinward/dedup"
+	"github.com/pinward/pinward/internal/realdata"
 )
 
 // clusterMain runs pinward in-process with its own streams.
@@ -224,25 +225,8 @@ func TestClusterCommandMatchesPackage(t *testing.T) {
 }
 
 // sharedData finds shared/data beside the repository, walking up from
-// the working directory, or skips.
-func sharedData(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		p := filepath.Join(dir, "shared", "data")
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("real data not found: no shared/data beside the repository (../shared/data); skipping")
-		}
-		dir = parent
-	}
-}
+// the working directory, or skips (fails with PINWARD_REQUIRE_DATA=1).
+func sharedData(t *testing.T) string { return realdata.Dir(t) }
 
 // convertCSV rewrites a real CSV into pinward cluster's input columns;
 // row returns the id, category, created_at, lon and lat of one record.
@@ -250,7 +234,7 @@ func convertCSV(t *testing.T, path string, row func(rec []string, col map[string
 	t.Helper()
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
-		t.Skipf("real data %s is missing; skipping", path)
+		realdata.Absent(t, fmt.Errorf("real data %s is missing: %w", path, err))
 	}
 	if err != nil {
 		t.Fatal(err)

@@ -10,28 +10,28 @@ package postgis
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
 	"io/fs"
-	"path"
 	"runtime"
-	"sort"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/pinward/pinward/i18n"
 	"github.com/pinward/pinward/requests"
+	"github.com/pinward/pinward/store/migrate"
 )
 
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 
-// migrateLock is the advisory lock key that serialises migrations, so two
-// servers starting together on one database do not both apply them.
+// migrateLock is the advisory lock key that serialises adopting the
+// earlier runner's bookkeeping (goose takes its own lock to migrate).
 const migrateLock int64 = 0x70696e776172646d // "pinwardm"
 
 // Store is a requests.Store and requests.KeyStore on a PostGIS database.
@@ -88,59 +88,74 @@ func (s *Store) Close() {
 // Pool returns the connection pool, for tests and benchmarks.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
-// Migrate applies the embedded migrations not yet recorded in
-// schema_migrations, in name order, in one transaction under an advisory
-// lock: a server that starts while another migrates waits and then finds
-// nothing left to do, and a failed migration leaves the schema untouched.
+// Migrate applies the embedded migrations not yet applied, with goose (see
+// package migrate), each file in its own transaction, under a session
+// advisory lock: a server that starts while another migrates waits and
+// then finds nothing left to do. A database the earlier runner migrated
+// (its schema_migrations table) is adopted first.
 func (s *Store) Migrate(ctx context.Context) error {
-	names, err := fs.Glob(migrationFS, "migrations/*.sql")
-	if err != nil {
-		return fmt.Errorf("postgis: list migrations: %w", err)
+	db := stdlib.OpenDBFromPool(s.pool) // closing it leaves the pool open
+	defer db.Close()
+	if err := adoptOldRunner(ctx, db); err != nil {
+		return fmt.Errorf("postgis: %w", err)
 	}
-	sort.Strings(names)
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", migrateLock); err != nil {
-			return fmt.Errorf("postgis: lock migrations: %w", err)
-		}
-		// schema_migrations is bookkeeping for the whole database, not
-		// tenant data, so it has no tenant_id.
-		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-			version    text PRIMARY KEY,
-			applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
-			return fmt.Errorf("postgis: create schema_migrations: %w", err)
-		}
-		rows, err := tx.Query(ctx, "SELECT version FROM schema_migrations")
-		if err != nil {
-			return fmt.Errorf("postgis: read schema_migrations: %w", err)
-		}
-		applied, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			return fmt.Errorf("postgis: read schema_migrations: %w", err)
-		}
-		done := make(map[string]bool, len(applied))
-		for _, v := range applied {
-			done[v] = true
-		}
-		for _, name := range names {
-			version := strings.TrimSuffix(path.Base(name), ".sql")
-			if done[version] {
-				continue
-			}
-			sql, err := migrationFS.ReadFile(name)
-			if err != nil {
-				return fmt.Errorf("postgis: read migration %s: %w", version, err)
-			}
-			// No arguments: pgx sends the file with the simple protocol,
-			// which allows several statements.
-			if _, err := tx.Exec(ctx, string(sql)); err != nil {
-				return fmt.Errorf("postgis: apply migration %s: %w", version, err)
-			}
-			if _, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version) VALUES ($1)", version); err != nil {
-				return fmt.Errorf("postgis: record migration %s: %w", version, err)
-			}
-		}
+	locker, err := migrate.PostgresLocker()
+	if err != nil {
+		return fmt.Errorf("postgis: migration lock: %w", err)
+	}
+	files, err := fs.Sub(migrationFS, "migrations")
+	if err != nil {
+		return fmt.Errorf("postgis: migrations: %w", err)
+	}
+	return migrate.Up(ctx, db, migrate.Postgres, files, locker, "postgis")
+}
+
+// adoptOldRunner copies the versions in schema_migrations, the table of the
+// runner pinward had before goose ("0004_assets" rows), into goose's table
+// when that does not exist yet. schema_migrations stays, unused.
+func adoptOldRunner(ctx context.Context, db *sql.DB) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("adopt schema_migrations: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", migrateLock); err != nil {
+		return fmt.Errorf("adopt schema_migrations: lock: %w", err)
+	}
+	var old, goose bool
+	if err := tx.QueryRowContext(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL, to_regclass($1) IS NOT NULL`,
+		migrate.VersionTable).Scan(&old, &goose); err != nil {
+		return fmt.Errorf("adopt schema_migrations: %w", err)
+	}
+	if !old || goose {
 		return nil
-	})
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT version FROM schema_migrations ORDER BY version")
+	if err != nil {
+		return fmt.Errorf("adopt schema_migrations: %w", err)
+	}
+	var versions []int64
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return fmt.Errorf("adopt schema_migrations: %w", err)
+		}
+		v, err := migrate.Version(name)
+		if err != nil {
+			rows.Close()
+			return fmt.Errorf("adopt schema_migrations: version %q: %w", name, err)
+		}
+		versions = append(versions, v)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("adopt schema_migrations: %w", err)
+	}
+	if err := migrate.Adopt(ctx, tx, migrate.Postgres, versions); err != nil {
+		return fmt.Errorf("adopt schema_migrations: %w", err)
+	}
+	return tx.Commit()
 }
 
 // internal wraps an unexpected failure as an Internal *i18n.Error; the API

@@ -91,11 +91,16 @@ func TestMigrationsIdempotentAndRaceSafe(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got int
-	if err := s.Pool().QueryRow(ctx, "SELECT count(*) FROM schema_migrations").Scan(&got); err != nil {
+	// goose records each version once (and its own version 0).
+	if err := s.Pool().QueryRow(ctx, "SELECT count(DISTINCT version_id) FROM goose_db_version WHERE version_id > 0 AND is_applied").Scan(&got); err != nil {
 		t.Fatal(err)
 	}
-	if got != len(files) || got == 0 {
-		t.Errorf("schema_migrations has %d rows, want %d", got, len(files))
+	var rows int
+	if err := s.Pool().QueryRow(ctx, "SELECT count(*) FROM goose_db_version WHERE version_id > 0").Scan(&rows); err != nil {
+		t.Fatal(err)
+	}
+	if got != len(files) || got == 0 || rows != got {
+		t.Errorf("goose_db_version has %d versions in %d rows, want %d once each", got, rows, len(files))
 	}
 }
 
@@ -126,7 +131,7 @@ func TestGeometryColumnForQGIS(t *testing.T) {
 	var missing []string
 	rows, err := s.Pool().Query(ctx, `SELECT t.table_name FROM information_schema.tables t
 		WHERE t.table_schema = 'public' AND t.table_type = 'BASE TABLE'
-		  AND t.table_name NOT IN ('schema_migrations', 'spatial_ref_sys')
+		  AND t.table_name NOT IN ('goose_db_version', 'spatial_ref_sys')
 		  AND NOT EXISTS (SELECT 1 FROM information_schema.columns c
 			WHERE c.table_schema = t.table_schema AND c.table_name = t.table_name AND c.column_name = 'tenant_id')`)
 	if err != nil {

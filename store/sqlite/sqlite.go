@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/pinward/pinward/i18n"
+	"github.com/pinward/pinward/store/migrate"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -131,55 +132,59 @@ func (s *Store) Close() error {
 	return errors.Join(errs...)
 }
 
-// Migrate applies the embedded migrations not applied yet, in order, each
-// in its own transaction recorded in schema_migrations. It is safe to run
-// again and from several processes at once. Open calls it.
+// Migrate applies the embedded migrations not applied yet, with goose (see
+// package migrate), each file in its own write transaction, under a lease
+// lock so that several processes opening one file at once apply each file
+// once. A database the earlier runner migrated (its schema_migrations
+// table) is adopted first. Open calls it.
 func (s *Store) Migrate(ctx context.Context) error {
-	if _, err := s.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version    INTEGER PRIMARY KEY,
-		name       TEXT    NOT NULL,
-		applied_at INTEGER NOT NULL
-	)`); err != nil {
-		return wrap(ctx, "create schema_migrations", err)
+	if err := s.adoptOldRunner(ctx); err != nil {
+		return err
 	}
-	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
+	files, err := fs.Sub(migrationFiles, "migrations")
 	if err != nil {
-		return wrap(ctx, "list migrations", err)
+		return wrap(ctx, "migrations", err)
 	}
-	slices.Sort(names) // zero-padded numbers: lexical order is numeric order
-	for _, name := range names {
-		base := filepath.Base(name)
-		num, _, ok := strings.Cut(base, "_")
-		version, err := strconv.Atoi(num)
-		if !ok || err != nil {
-			return fmt.Errorf("sqlite: migration %s: name must start with a number and '_'", base)
-		}
-		body, err := migrationFiles.ReadFile(name)
-		if err != nil {
-			return wrap(ctx, "read migration "+base, err)
-		}
-		err = s.inTx(ctx, "migrate "+base, func(tx *sql.Tx) error {
-			// Checked inside the write transaction, so two processes
-			// migrating at once apply each file once.
-			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil {
-				return err
-			}
-			if n > 0 {
-				return nil
-			}
-			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-				return err
-			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-				version, base, time.Now().UnixMicro())
+	return migrate.Up(ctx, s.write, migrate.SQLite, files, migrate.SQLiteLocker(migrationLease), "sqlite")
+}
+
+// migrationLease is how long a process that died while migrating keeps
+// others from migrating the same file.
+const migrationLease = 2 * time.Minute
+
+// adoptOldRunner copies the versions in schema_migrations, the table of the
+// runner pinward had before goose, into goose's table when that does not
+// exist yet. schema_migrations stays, unused.
+func (s *Store) adoptOldRunner(ctx context.Context) error {
+	return s.inTx(ctx, "adopt schema_migrations", func(tx *sql.Tx) error {
+		var old, goose int
+		if err := tx.QueryRowContext(ctx, `SELECT
+			(SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'),
+			(SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?)`, migrate.VersionTable).Scan(&old, &goose); err != nil {
 			return err
-		})
+		}
+		if old == 0 || goose > 0 {
+			return nil
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT version FROM schema_migrations ORDER BY version`)
 		if err != nil {
 			return err
 		}
-	}
-	return nil
+		var versions []int64
+		for rows.Next() {
+			var v int64
+			if err := rows.Scan(&v); err != nil {
+				rows.Close()
+				return err
+			}
+			versions = append(versions, v)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return migrate.Adopt(ctx, tx, migrate.SQLite, versions)
+	})
 }
 
 // inTx runs fn in a write transaction (BEGIN IMMEDIATE) and commits it,

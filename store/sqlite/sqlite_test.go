@@ -111,22 +111,25 @@ func TestMigrations(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	rows, err := db.QueryContext(ctx, `SELECT version, name FROM schema_migrations ORDER BY version`)
+	rows, err := db.QueryContext(ctx, `SELECT version_id FROM goose_db_version WHERE version_id > 0 ORDER BY id`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
-	var got []string
+	var got []int64
 	for rows.Next() {
-		var v int
-		var name string
-		if err := rows.Scan(&v, &name); err != nil {
+		var v int64
+		if err := rows.Scan(&v); err != nil {
 			t.Fatal(err)
 		}
-		got = append(got, name)
+		got = append(got, v)
 	}
-	if len(got) == 0 || got[0] != "0001_init.sql" {
-		t.Errorf("schema_migrations = %v, want 0001_init.sql first", got)
+	files, err := filepath.Glob("migrations/*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) == 0 || got[0] != 1 || len(got) != len(files) {
+		t.Errorf("goose_db_version = %v, want version 1 first and each of the %d files once", got, len(files))
 	}
 	// The pragmas that make acknowledged writes durable.
 	var mode string

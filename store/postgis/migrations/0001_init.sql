@@ -1,3 +1,4 @@
+-- +goose Up
 -- pinward schema, version 1.
 --
 -- Every tenant table carries tenant_id and leads its primary and unique keys

@@ -1,3 +1,4 @@
+-- +goose Up
 -- Asset layers pushed by the asset-management system, and their change
 -- feed. Geometry in SRID 4326 with a GiST index, so a GIS team can open
 -- the layer in QGIS.

@@ -1,3 +1,4 @@
+-- +goose Up
 -- Work orders (one per cluster sent to an asset-management system) and the
 -- outbox a dispatcher delivers them from.
 

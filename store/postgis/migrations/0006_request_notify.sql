@@ -1,3 +1,4 @@
+-- +goose Up
 -- Every server keeps the requests and clusters map tiles in memory, so it
 -- must learn of requests another server creates or changes. After each
 -- statement that inserts or updates requests, one NOTIFY per tenant on

@@ -1,3 +1,4 @@
+-- +goose Up
 -- pinward's embedded schema. Times are unix microseconds (UTC) in INTEGER
 -- columns, NULL for the zero time. Every table carries tenant_id.
 

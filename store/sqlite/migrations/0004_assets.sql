@@ -1,3 +1,4 @@
+-- +goose Up
 -- Asset layers pushed by the asset-management system, and their change
 -- feed. Times are unix microseconds (UTC).
 

@@ -1,3 +1,4 @@
+-- +goose Up
 -- Keyset paging by ID (Filter.ByID, the tiles' load at start): an index on
 -- tenant_id is (tenant_id, rowid), so "tenant_id = ? AND id > ? ORDER BY id"
 -- is one range scan per page instead of a sort of the tenant's requests.
