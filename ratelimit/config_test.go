@@ -88,9 +88,9 @@ func TestClientIP(t *testing.T) {
 	fwd := proxies{trusted: xff.trusted, header: HeaderForwarded}
 	none := proxies{header: HeaderXForwardedFor}
 	cases := []struct {
-		p          proxies
-		remote     string
-		xff, fwd   string
+		p         proxies
+		remote    string
+		xff, fwd  string
 		want, key string
 	}{
 		{none, "192.0.2.1:5555", "198.51.100.1", "", "192.0.2.1", "192.0.2.1"},
