@@ -396,3 +396,47 @@ func TestCheckCount(t *testing.T) {
 	}
 	refused(t, CheckCount(MaxPerRequest+1), i18n.TooLarge, "at most 3 photos")
 }
+
+// Reducing a one-pixel checkerboard must give grey (area averaging), not
+// black, white or moiré (what sampling every other pixel gives); a
+// transparent half comes out white, not black.
+func TestLargeReductionAverages(t *testing.T) {
+	img := image.NewNRGBA(image.Rect(0, 0, 1000, 1000))
+	for y := 0; y < 1000; y++ {
+		for x := 0; x < 1000; x++ {
+			c := color.NRGBA{0, 0, 0, 255}
+			if (x+y)%2 == 0 {
+				c = color.NRGBA{255, 255, 255, 255}
+			}
+			if y >= 500 {
+				c = color.NRGBA{255, 0, 0, 0} // transparent red: must not show
+			}
+			img.SetNRGBA(x, y, c)
+		}
+	}
+	l := DefaultLimits()
+	l.MaxSide, l.ThumbSide = 256, 64
+	p, err := l.Process(encodePNG(t, img))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := decodeOut(t, p.JPEG)
+	if out.Bounds().Dx() != 256 || out.Bounds().Dy() != 256 {
+		t.Fatalf("output %v", out.Bounds())
+	}
+	for y := 4; y < 124; y += 7 {
+		for x := 4; x < 252; x += 7 {
+			r, g, b, _ := out.At(x, y).RGBA()
+			if abs(int(r>>8)-128) > 30 || abs(int(g>>8)-128) > 30 || abs(int(b>>8)-128) > 30 {
+				t.Fatalf("checkerboard at (%d,%d) became %d,%d,%d, want grey", x, y, r>>8, g>>8, b>>8)
+			}
+		}
+	}
+	for y := 132; y < 252; y += 7 {
+		for x := 4; x < 252; x += 7 {
+			if c := out.At(x, y); !near(c, whiteRGBA) {
+				t.Fatalf("transparent half at (%d,%d) is %v, want white", x, y, c)
+			}
+		}
+	}
+}
