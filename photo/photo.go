@@ -142,6 +142,10 @@ func (l Limits) Process(data []byte) (*Photo, error) {
 		return nil, e
 	}
 
+	if f == formatJPEG && jpegScans(data) > maxScans {
+		return nil, errDamaged(fmt.Errorf("more than %d scans", maxScans))
+	}
+
 	src, err := decode(bytes.NewReader(data))
 	if err != nil {
 		return nil, errDamaged(err)

@@ -440,3 +440,32 @@ func TestLargeReductionAverages(t *testing.T) {
 		}
 	}
 }
+
+// A JPEG repeating its scan hundreds of times (each scan makes the decoder
+// walk the whole image again) is refused before decoding; a real one,
+// with its single scan, is not.
+func TestTooManyScansRefused(t *testing.T) {
+	jpg := encodeJPEG(t, markedImage(64, 32))
+	sos := bytes.Index(jpg, []byte{0xFF, 0xDA})
+	eoi := bytes.LastIndex(jpg, []byte{0xFF, 0xD9})
+	if n := jpegScans(jpg); n != 1 {
+		t.Fatalf("baseline JPEG counted %d scans", n)
+	}
+	if n := jpegScans(withMetadata(jpg, binary.BigEndian, OrientRotate90CW)); n != 1 {
+		t.Fatalf("JPEG with metadata counted %d scans", n)
+	}
+	bomb := append([]byte{}, jpg[:sos]...)
+	for i := 0; i < maxScans+1; i++ {
+		bomb = append(bomb, jpg[sos:eoi]...)
+	}
+	bomb = append(bomb, 0xFF, 0xD9)
+	if n := jpegScans(bomb); n != maxScans+1 {
+		t.Fatalf("counted %d scans, want %d", n, maxScans+1)
+	}
+	_, err := Process(bomb)
+	refused(t, err, i18n.Invalid, "damaged")
+	var e *i18n.Error
+	if errors.As(err, &e) && !strings.Contains(e.Err.Error(), "scans") {
+		t.Errorf("cause %v", e.Err)
+	}
+}

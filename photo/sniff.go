@@ -73,3 +73,45 @@ func sniffISOBMFF(b []byte) format {
 	}
 	return formatUnknown
 }
+
+// maxScans bounds the scans of a JPEG. Encoders write 1 (baseline) to
+// about 10 (progressive); each scan makes a decoder walk every block of
+// the image again, so a few megabytes of near-empty scans would cost
+// minutes of CPU (libjpeg-turbo bounds them too, with -maxscan).
+const maxScans = 100
+
+// jpegScans counts the start-of-scan markers of a JPEG, walking the
+// marker segments and skipping each scan's entropy-coded data (where
+// 0xFF is always followed by 0x00 or a restart marker).
+func jpegScans(b []byte) int {
+	scans := 0
+	i := 2 // after SOI
+	for i+4 <= len(b) {
+		if b[i] != 0xFF {
+			return scans
+		}
+		m := b[i+1]
+		switch {
+		case m == 0xFF: // fill byte
+			i++
+			continue
+		case m == 0xD9: // end of image
+			return scans
+		case m == 0x01 || m == 0xD8 || (m >= 0xD0 && m <= 0xD7):
+			i += 2
+			continue
+		}
+		n := int(binary.BigEndian.Uint16(b[i+2 : i+4]))
+		i += 2 + n
+		if m != 0xDA {
+			continue
+		}
+		scans++
+		// Entropy-coded data runs to the next marker that is not a
+		// stuffed byte or a restart.
+		for i+1 < len(b) && (b[i] != 0xFF || b[i+1] == 0x00 || (b[i+1] >= 0xD0 && b[i+1] <= 0xD7)) {
+			i++
+		}
+	}
+	return scans
+}
