@@ -37,7 +37,8 @@ const ContentType = "image/jpeg"
 // not read, which the api answers with 415.
 const KindUnsupported i18n.Kind = "unsupported_media_type"
 
-// Limits bound what Process accepts and what it makes.
+// Limits bound what Process accepts and what it makes; start from
+// DefaultLimits().
 type Limits struct {
 	MaxBytes  int64 // size of one uploaded file
 	MaxPixels int64 // width × height, read from the header before decoding
@@ -157,10 +158,14 @@ func (l Limits) Process(data []byte) (*Photo, error) {
 
 	p := &Photo{Width: full.Bounds().Dx(), Height: full.Bounds().Dy(),
 		ThumbWidth: thumb.Bounds().Dx(), ThumbHeight: thumb.Bounds().Dy(), Orientation: o}
-	if p.JPEG, err = encode(full, l.Quality); err != nil {
+	q := l.Quality
+	if q <= 0 || q > 100 {
+		q = DefaultLimits().Quality
+	}
+	if p.JPEG, err = encode(full, q); err != nil {
 		return nil, err
 	}
-	if p.Thumb, err = encode(thumb, l.Quality); err != nil {
+	if p.Thumb, err = encode(thumb, q); err != nil {
 		return nil, err
 	}
 	return p, nil
