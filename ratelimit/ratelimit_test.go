@@ -384,3 +384,30 @@ func mustPrefixes(t *testing.T, s string) []netip.Prefix {
 	}
 	return p
 }
+
+// Concurrent requests from one client: exactly the allowance passes.
+func TestConcurrentBurst(t *testing.T) {
+	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	l, err := New(Config{
+		Limits:     only(Submissions, Limits{IP: Rate{10, time.Minute}, Device: Rate{100, time.Minute}}),
+		Registerer: prometheus.NewRegistry(),
+		now:        func() time.Time { return now },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := Client{IP: netip.MustParseAddr("192.0.2.1"), Device: "d"}
+	results := make(chan error, 50)
+	for i := 0; i < 50; i++ {
+		go func() { results <- l.Allow(Submissions, c) }()
+	}
+	allowed := 0
+	for i := 0; i < 50; i++ {
+		if <-results == nil {
+			allowed++
+		}
+	}
+	if allowed != 10 {
+		t.Errorf("%d of 50 concurrent requests allowed, want 10", allowed)
+	}
+}
