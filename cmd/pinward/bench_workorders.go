@@ -44,15 +44,8 @@ func benchWorkOrders(ctx context.Context, env Env, args []string) error {
 		return usageErrorf("--n must be in [1, 1000000], --workers in [1, 1024], --batch in [1, 10000]")
 	}
 	return forEachBenchStore(ctx, env, *stores, *db, func(name string, st appStore) error {
-		ob, ok := st.(requests.OutboxStore)
-		if !ok {
-			return fmt.Errorf("%s keeps no work orders", name)
-		}
 		tenant := fmt.Sprintf("bench-wo-%d", time.Now().UnixNano())
-		return benchDeliver(ctx, env, name, tenant, struct {
-			requests.Store
-			requests.OutboxStore
-		}{st, ob}, *n, *workers, *batch)
+		return benchDeliver(ctx, env, name, tenant, st, *n, *workers, *batch)
 	})
 }
 
