@@ -435,14 +435,25 @@ func TestClusterAPI(t *testing.T) {
 		}
 		// The change stream has them: the closed requests leave every
 		// server's map.
-		cs, _, err := w.store.Changes(context.Background(), tenant, head, 0)
+		// (PostgreSQL hands a change out once every older transaction has
+		// ended: read up to what is committed now.)
+		target, err := w.store.ChangesCommitted(context.Background(), tenant)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var changed []string
-		for _, c := range cs {
-			if c.Kind == requests.ChangeRequest {
-				changed = append(changed, c.Key)
+		for deadline := time.Now().Add(10 * time.Second); head.Less(target) && time.Now().Before(deadline); {
+			cs, next, err := w.store.Changes(context.Background(), tenant, head, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range cs {
+				if c.Kind == requests.ChangeRequest {
+					changed = append(changed, c.Key)
+				}
+			}
+			if head = next; len(cs) == 0 {
+				time.Sleep(5 * time.Millisecond)
 			}
 		}
 		slices.Sort(changed)

@@ -50,6 +50,10 @@ type Config struct {
 // DefaultPoll is Config.Poll's default.
 const DefaultPoll = time.Second
 
+// maxSyncWait bounds the wait between two reads while a change is held
+// back behind an older transaction.
+const maxSyncWait = 100 * time.Millisecond
+
 // Stream delivers a tenant's changes to the registered views. It is safe
 // for concurrent use once started.
 type Stream struct {
@@ -145,19 +149,18 @@ func (s *Stream) Stop() {
 	stop()
 }
 
-// run catches up whenever the store wakes it and at least every Poll. A
-// failed catch-up is logged and retried at the next tick.
+// run catches up, to every change committed by then, whenever the store
+// wakes it and at least every Poll. A failed catch-up is logged and
+// retried at the next tick.
 func (s *Stream) run(ctx context.Context, wake <-chan struct{}) {
 	t := time.NewTicker(s.cfg.Poll)
 	defer t.Stop()
 	for {
-		if n, err := s.CatchUp(ctx); err != nil {
+		if err := s.Sync(ctx); err != nil {
 			if ctx.Err() != nil {
 				return
 			}
 			s.cfg.Log.WarnContext(ctx, "change stream", "err", err)
-		} else if n > 0 {
-			s.cfg.Log.DebugContext(ctx, "changes applied", "changes", n, "cursor", s.Cursor().String())
 		}
 		select {
 		case <-ctx.Done():
@@ -228,26 +231,34 @@ func (s *Stream) deliver(ctx context.Context, cs []requests.Change) {
 
 // Sync returns once every change committed before the call has reached the
 // views (read-your-writes: the asset API answers after its change is on
-// this server's index and tiles).
+// this server's index and tiles). The stream's own goroutine follows the
+// same way after each wake-up: on PostgreSQL a change is handed out only
+// once every older transaction has ended, so a notification can come
+// before its change may be read; Sync reads again, backing off from 2 ms
+// to maxSyncWait (or Poll), until it has it.
 func (s *Stream) Sync(ctx context.Context) error {
 	target, err := s.cfg.Store.ChangesCommitted(ctx, s.cfg.Tenant)
 	if err != nil {
 		return fmt.Errorf("live: sync: %w", err)
 	}
+	wait := 2 * time.Millisecond
 	for {
-		if _, err := s.CatchUp(ctx); err != nil {
+		n, err := s.CatchUp(ctx)
+		if err != nil {
 			return fmt.Errorf("live: sync: %w", err)
+		}
+		if n > 0 {
+			s.cfg.Log.DebugContext(ctx, "changes applied", "changes", n, "cursor", s.Cursor().String())
 		}
 		if !s.Cursor().Less(target) {
 			return nil
 		}
-		// An older transaction still runs (PostgreSQL): its changes, and
-		// so ours, are handed out when it ends.
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("live: sync: %w", ctx.Err())
-		case <-time.After(2 * time.Millisecond):
+		case <-time.After(wait):
 		}
+		wait = min(2*wait, s.cfg.Poll, maxSyncWait)
 	}
 }
 
