@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -57,11 +58,12 @@ func submitAt(t *testing.T, base, key string, p orb.Point) string {
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
 	var created []struct {
 		ID string `json:"service_request_id"`
 	}
-	if err := json.NewDecoder(res.Body).Decode(&created); err != nil || res.StatusCode != 201 || len(created) != 1 {
-		t.Fatalf("POST to %s: %d, %v %v", base, res.StatusCode, created, err)
+	if err := json.Unmarshal(b, &created); err != nil || res.StatusCode != 201 || len(created) != 1 {
+		t.Fatalf("POST at %v to %s: %d %s", p, base, res.StatusCode, b)
 	}
 	return created[0].ID
 }
@@ -92,7 +94,7 @@ func TestChangeStreamThreeServers(t *testing.T) {
 
 	// Places in the sample town, each its own cluster (graffiti clusters
 	// within 25 m).
-	place := func(i int) orb.Point { return orb.Point{-73.066232 + 0.001*float64(i%8), 46.0300619 + 0.001*float64(i/8)} }
+	place := func(i int) orb.Point { return orb.Point{-73.08 - 0.001*float64(i), 46.04} }
 	onTile := func(base, id string, p orb.Point) bool {
 		return hasFeature(tileFeatures(t, base, "requests", p, 17), "id", id)
 	}
