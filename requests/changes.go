@@ -80,9 +80,12 @@ type ChangeFeed interface {
 	Changes(ctx context.Context, tenant string, after ChangeCursor, limit int) ([]Change, ChangeCursor, error)
 
 	// ChangeHead returns the cursor to follow the stream from after
-	// reading the state: every change committed before the call is at or
-	// before it (a read that starts after the call sees it), every change
-	// not yet committed comes after it.
+	// reading the state: every change not yet committed comes after it,
+	// every change at or before it is committed (a read that starts after
+	// the call sees it). On PostgreSQL a change committed shortly before
+	// the call can also come after it, while a transaction older than it
+	// still ran: a view may then see it in its load and again in the
+	// stream, which reading state back makes harmless.
 	ChangeHead(ctx context.Context, tenant string) (ChangeCursor, error)
 
 	// ChangesCommitted returns a cursor at or after every change committed
