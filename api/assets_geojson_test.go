@@ -29,7 +29,7 @@ func TestAssetsMultiPointRuleShared(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
-			w := newAssetWorld(t, b.open(t), nil, false)
+			w := newAssetWorld(t, b.open(t), false, false)
 			var up upserted
 			w.decode(w.put("hydrant", "application/geo+json", []byte(one), w.key), 200, &up)
 			got, ok := w.follower.Index().Get("hydrant", "M1")

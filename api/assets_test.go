@@ -21,6 +21,7 @@ import (
 	"github.com/pinward/pinward/data"
 	"github.com/pinward/pinward/internal/pgtest"
 	"github.com/pinward/pinward/internal/realdata"
+	"github.com/pinward/pinward/live"
 	"github.com/pinward/pinward/requests"
 	"github.com/pinward/pinward/store/postgis"
 	"github.com/prometheus/client_golang/prometheus"
@@ -31,22 +32,20 @@ import (
 type assetWorld struct {
 	*world
 	as       requests.AssetStore
-	follower *requests.AssetFollower
+	follower *live.Assets
 	staffKey string
 }
 
 const assetMaxBody = 8 << 20
 
 // newAssetWorld serves st with the sample municipality, seeding the store
-// with the sample's assets when seed is set; the follower runs until the
-// test ends, woken by wake (nil: polling every 100 ms; else only by wake).
-func newAssetWorld(t *testing.T, st store, wake <-chan struct{}, seed bool) *assetWorld {
+// with the sample's assets when seed is set; the change stream keeps its
+// index current until the test ends, polling every 100 ms (notified: only
+// woken by the store, polling hourly).
+func newAssetWorld(t *testing.T, st store, notified bool, seed bool) *assetWorld {
 	t.Helper()
 	ctx := context.Background()
-	as, ok := st.(requests.AssetStore)
-	if !ok {
-		t.Fatalf("%T is not a requests.AssetStore", st)
-	}
+	as := st
 	cat, err := requests.LoadCatalog(bytes.NewReader(data.SampleCategoriesJSON()))
 	if err != nil {
 		t.Fatal(err)
@@ -60,20 +59,22 @@ func newAssetWorld(t *testing.T, st store, wake <-chan struct{}, seed bool) *ass
 		sample = sampleAssets(t)
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	f, err := requests.StartAssets(ctx, as, tenant, sample, quiet)
+	f, err := live.StartAssets(ctx, as, tenant, sample, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	// With a wake channel, polling is too slow to matter: the changes of
-	// other servers must arrive by LISTEN/NOTIFY.
+	// Notified, polling is too slow to matter: the changes of other
+	// servers must arrive by LISTEN/NOTIFY.
 	poll := 100 * time.Millisecond
-	if wake != nil {
+	if notified {
 		poll = time.Hour
 	}
-	go func() { defer close(done); f.Run(fctx, wake, poll) }()
-	t.Cleanup(func() { cancel(); <-done })
+	stream := live.New(live.Config{Store: st, Tenant: tenant, Poll: poll, Log: quiet})
+	stream.Register("assets", f, requests.ChangeAsset)
+	if err := stream.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stream.Stop)
 
 	svc, err := requests.NewService(requests.ServiceConfig{Tenant: tenant, Catalog: cat, Wards: set, Assets: f.Index(), Store: st})
 	if err != nil {
@@ -86,7 +87,7 @@ func newAssetWorld(t *testing.T, st store, wake <-chan struct{}, seed bool) *ass
 		Service: svc, Keys: st, Logger: quiet, Metrics: w.reg,
 		Assets: api.AssetAPI{
 			Store:   as,
-			Synced:  func(ctx context.Context) error { _, err := f.CatchUp(ctx); return err },
+			Synced:  stream.Sync,
 			Layers:  []string{"bus_stop"},
 			MaxBody: assetMaxBody,
 		},
@@ -234,7 +235,7 @@ func TestAssetsRealLayers(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
-			w := newAssetWorld(t, b.open(t), nil, false)
+			w := newAssetWorld(t, b.open(t), false, false)
 			ctx := context.Background()
 
 			var fs []feature
@@ -318,7 +319,7 @@ func TestAssetsVersionsRetireFeed(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
-			w := newAssetWorld(t, b.open(t), nil, false)
+			w := newAssetWorld(t, b.open(t), false, false)
 			ctx := context.Background()
 			start := ""
 			for { // to the end of the seed
@@ -466,7 +467,7 @@ func TestAssetsBadInput(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
-			w := newAssetWorld(t, b.open(t), nil, false)
+			w := newAssetWorld(t, b.open(t), false, false)
 			ctx := context.Background()
 			good := feature{Type: "Feature", ID: "G1", Geometry: point(orb.Point{-73.06, 46.03}), Properties: map[string]any{}}
 			big := bytes.Repeat([]byte(" "), assetMaxBody+1)
@@ -539,13 +540,7 @@ func TestAssetsTwoServers(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(s.Close)
-		wctx, cancel := context.WithCancel(ctx)
-		t.Cleanup(cancel)
-		wake, err := s.WatchAssets(wctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ws[i] = newAssetWorld(t, s, wake, true)
+		ws[i] = newAssetWorld(t, s, true, true)
 	}
 	a := assets.Asset{Layer: "hydrant", ID: "TWO-1", Point: orb.Point{-73.06, 46.03}, Version: 7}
 	within := func(what string, ok func() bool) {

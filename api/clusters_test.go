@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -32,9 +31,6 @@ type clusterWorld struct {
 	staffID                           int64
 	outbox                            requests.OutboxStore
 	a, b                              orb.Point // two places in wards, far apart
-
-	mu      sync.Mutex
-	changed []string // the requests OnChange saw
 }
 
 func newClusterWorld(t *testing.T, st store) *clusterWorld {
@@ -73,12 +69,7 @@ func newClusterWorld(t *testing.T, st store) *clusterWorld {
 	w.inside = w.a
 	svc, err := requests.NewService(requests.ServiceConfig{
 		Tenant: tenant, Catalog: cat, Wards: set, Assets: ix,
-		Store: requests.WorkOrderIntake{Store: st, Sends: func(string) bool { return true }},
-		OnChange: func(r requests.Request) {
-			w.mu.Lock()
-			w.changed = append(w.changed, r.ServiceRequestID+"/"+r.ClusterID+"/"+string(r.Status))
-			w.mu.Unlock()
-		},
+		Store: st, SendsWorkOrders: func(string) bool { return true },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -425,9 +416,12 @@ func TestClusterAPI(t *testing.T) {
 				t.Errorf("close %s: field %q, want %q", body, e.Field, field)
 			}
 		}
-		w.mu.Lock()
-		w.changed = nil
-		w.mu.Unlock()
+		// Past every change committed so far: what comes after is the
+		// close's.
+		head, err := w.store.ChangesCommitted(context.Background(), tenant)
+		if err != nil {
+			t.Fatal(err)
+		}
 		res = w.staff("POST", "/api/v1/clusters/"+A+"/close", `{"note":"Filled on Tuesday","reason":"resolved"}`)
 		if res.status != http.StatusOK {
 			t.Fatalf("close: %d %s", res.status, res.body)
@@ -441,12 +435,35 @@ func TestClusterAPI(t *testing.T) {
 				t.Errorf("resident's view of %s after the close: %v", id, got)
 			}
 		}
-		// The tiles were told: the closed requests leave the map.
-		w.mu.Lock()
-		if !slices.Equal(w.changed, []string{r1 + "/" + A + "/closed", r2 + "/" + A + "/closed"}) {
-			t.Errorf("OnChange saw %v", w.changed)
+		// The change stream has them: the closed requests leave every
+		// server's map.
+		// (PostgreSQL hands a change out once every older transaction has
+		// ended: read up to what is committed now.)
+		target, err := w.store.ChangesCommitted(context.Background(), tenant)
+		if err != nil {
+			t.Fatal(err)
 		}
-		w.mu.Unlock()
+		var changed []string
+		for deadline := time.Now().Add(10 * time.Second); head.Less(target) && time.Now().Before(deadline); {
+			cs, next, err := w.store.Changes(context.Background(), tenant, head, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range cs {
+				if c.Kind == requests.ChangeRequest {
+					changed = append(changed, c.Key)
+				}
+			}
+			if head = next; len(cs) == 0 {
+				time.Sleep(5 * time.Millisecond)
+			}
+		}
+		slices.Sort(changed)
+		want := []string{r1, r2}
+		slices.Sort(want)
+		if changed = slices.Compact(changed); !slices.Equal(changed, want) {
+			t.Errorf("the change stream has %v, want %v", changed, want)
+		}
 		if wo := w.workOrders(); len(wo) != 2 || wo[A].Status != requests.Closed {
 			t.Errorf("work orders after the close: %+v", wo)
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/pinward/pinward/api"
 	"github.com/pinward/pinward/assets"
 	"github.com/pinward/pinward/data"
+	"github.com/pinward/pinward/live"
 	"github.com/pinward/pinward/requests"
 	"github.com/pinward/pinward/store/sqlite"
 	"github.com/pinward/pinward/tiles"
@@ -27,7 +28,9 @@ import (
 )
 
 // tileWorld is the API with tiles over a real SQLite store, wired as
-// pinward serve wires it: the Service tells the Tiler of every change.
+// pinward serve wires it: the store's change stream keeps the tiles
+// current. Each test request first waits for the stream to apply every
+// change committed before it, so a tile read right after a write has it.
 type tileWorld struct {
 	*world
 	svc *requests.Service
@@ -81,24 +84,27 @@ func newTileWorld(t *testing.T) *tileWorld {
 		tas = append(tas, tiles.Asset{Layer: a.Layer, ID: a.ID, Point: a.Point})
 	}
 	tl.SetAssets(tas)
-	onChange := func(r requests.Request) {
-		if r.Status == requests.Closed {
-			tl.RemoveRequest(r.ServiceRequestID)
-			return
-		}
-		tl.PutRequest(tiles.Request{ID: r.ServiceRequestID, ServiceCode: r.ServiceCode, Status: string(r.Status),
-			ClusterID: r.ClusterID, WardID: r.WardID, Point: r.Point, RequestedAt: r.RequestedAt})
-	}
-	svc, err := requests.NewService(requests.ServiceConfig{Tenant: tenant, Catalog: cat, Wards: set, Assets: ix, Store: st, OnChange: onChange})
+	svc, err := requests.NewService(requests.ServiceConfig{Tenant: tenant, Catalog: cat, Wards: set, Assets: ix, Store: st})
 	if err != nil {
 		t.Fatal(err)
 	}
+	stream := live.New(live.Config{Store: st, Tenant: tenant, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	stream.Register("tiles", live.NewTiles(st, tenant, tl, ix), requests.ChangeRequest, requests.ChangeAsset)
+	if err := stream.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stream.Stop)
 	h := api.New(api.Config{
 		Service: svc, Keys: st, Jurisdiction: "sample.example",
 		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Metrics: prometheus.NewRegistry(), MaxBody: maxBody, Tiles: tl,
 	})
-	srv := httptest.NewServer(h)
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if err := stream.Sync(r.Context()); err != nil {
+			t.Errorf("sync the change stream: %v", err)
+		}
+		h.ServeHTTP(rw, r)
+	}))
 	t.Cleanup(srv.Close)
 	w.srv = srv
 	return &tileWorld{world: w, svc: svc}

@@ -14,7 +14,7 @@ import (
 // AssetStore keeps the asset layers an asset-management system (Cityworks,
 // Maximo...) pushes in, and a change feed of every upsert and retirement in
 // commit order, which each server follows to keep its assets.Index current
-// (see AssetFollower). Implemented by store/postgis and store/sqlite and
+// (see AssetFollower); each change is also logged to the ChangeFeed. Implemented by store/postgis and store/sqlite and
 // checked by storetest.RunAssets.
 //
 // Every method is scoped to one tenant. Errors are *i18n.Error (or an
@@ -58,18 +58,6 @@ type AssetStore interface {
 	// that are not closed and name a retired asset, oldest first, at most
 	// MaxListLimit.
 	RetiredAssetRequests(ctx context.Context, tenant string) ([]string, error)
-}
-
-// AssetWatcher is implemented by stores that can tell a server as soon as
-// another one commits an asset change (PostgreSQL LISTEN/NOTIFY). Stores
-// without it are polled.
-type AssetWatcher interface {
-	// WatchAssets sends on the returned channel (without blocking; a
-	// pending wake-up absorbs later ones) after any asset change commits,
-	// until ctx is done; then it releases what it holds and closes the
-	// channel, so a caller can wait for that before closing the store.
-	// Delivery is best effort: followers poll as well.
-	WatchAssets(ctx context.Context) (<-chan struct{}, error)
 }
 
 // MaxAssetChanges is the most changes one AssetChanges call returns.

@@ -17,18 +17,19 @@ import (
 const SeedVersion = 1
 
 // AssetFollower keeps one server's assets.Index equal to the store's
-// assets by applying the change feed from a cursor. Only the follower
-// changes the index, so changes land in commit order even when several
-// servers write. It is safe for concurrent use.
+// assets by applying the asset feed (AssetChanges, which carries each
+// version) from a cursor. Only the follower changes the index, so changes
+// land in commit order even when several servers write. The change stream
+// (package live) calls CatchUp when asset changes come by. It is safe for
+// concurrent use.
 type AssetFollower struct {
 	store  AssetStore
 	ix     *assets.Index
 	tenant string
 	log    *slog.Logger
 
-	mu      sync.Mutex // one catch-up at a time
-	cursor  int64
-	onApply func([]AssetChange)
+	mu     sync.Mutex // one catch-up at a time
+	cursor int64
 }
 
 // StartAssets loads the tenant's assets from the store into a new Index,
@@ -77,18 +78,6 @@ func NewAssetFollower(store AssetStore, ix *assets.Index, tenant string, cursor 
 	return &AssetFollower{store: store, ix: ix, tenant: tenant, log: log, cursor: cursor}
 }
 
-// Observe lets another view of the assets (the map tiles) follow the
-// index: it calls load with the index while no change is being applied,
-// then onApply with each batch of changes applied after that, in commit
-// order, before the CatchUp that applied it returns. Nothing is missed
-// between the two. onApply must be quick and must not call the follower.
-func (f *AssetFollower) Observe(load func(*assets.Index), onApply func([]AssetChange)) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	load(f.ix)
-	f.onApply = onApply
-}
-
 // Index returns the index the follower keeps current.
 func (f *AssetFollower) Index() *assets.Index { return f.ix }
 
@@ -114,9 +103,6 @@ func (f *AssetFollower) CatchUp(ctx context.Context) (int, error) {
 			return n, nil
 		}
 		f.apply(changes)
-		if f.onApply != nil {
-			f.onApply(changes)
-		}
 		f.cursor = changes[len(changes)-1].Seq
 		n += len(changes)
 		if len(changes) < MaxAssetChanges {
@@ -157,31 +143,4 @@ func (f *AssetFollower) apply(changes []AssetChange) {
 		}
 	}
 	flush()
-}
-
-// Run catches up whenever wake fires and at least every poll, until ctx
-// is done. A failed catch-up is logged and retried at the next tick. A
-// closed wake leaves polling alone.
-func (f *AssetFollower) Run(ctx context.Context, wake <-chan struct{}, poll time.Duration) {
-	t := time.NewTicker(poll)
-	defer t.Stop()
-	for {
-		if n, err := f.CatchUp(ctx); err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			f.log.WarnContext(ctx, "asset follower", "err", err)
-		} else if n > 0 {
-			f.log.DebugContext(ctx, "asset changes applied", "changes", n, "cursor", f.Cursor())
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case _, ok := <-wake:
-			if !ok {
-				wake = nil // a nil channel never fires
-			}
-		case <-t.C:
-		}
-	}
 }

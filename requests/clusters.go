@@ -271,9 +271,9 @@ func (s *Service) MergeClusters(ctx context.Context, from, into, note, actor str
 	if err := checkText("note", note, MaxTextLen, true); err != nil {
 		return ClusterResult{}, err
 	}
-	return s.notifyAll(s.cfg.Store.MergeClusters(ctx, ClusterMerge{
+	return s.cfg.Store.MergeClusters(ctx, ClusterMerge{
 		Tenant: s.cfg.Tenant, From: from, Into: into, Note: note, Actor: actor, At: s.now(), Locks: s.ClusterLockKeys(),
-	}))
+	})
 }
 
 // SplitCluster moves the requests ids of cluster id into a new cluster.
@@ -307,9 +307,9 @@ func (s *Service) SplitCluster(ctx context.Context, id string, ids []string, act
 	if slices.Contains(sorted, id) {
 		return ClusterResult{}, AnchorSplitError(id)
 	}
-	return s.notifyAll(s.cfg.Store.SplitCluster(ctx, ClusterSplit{
+	return s.cfg.Store.SplitCluster(ctx, ClusterSplit{
 		Tenant: s.cfg.Tenant, ClusterID: id, Requests: sorted, Actor: actor, At: s.now(), Locks: s.ClusterLockKeys(),
-	}))
+	})
 }
 
 // CloseCluster closes cluster id and its requests with note (required:
@@ -335,20 +335,9 @@ func (s *Service) CloseCluster(ctx context.Context, id, note string, reason Clos
 	if _, ok := ParseServiceRequestID(id); !ok {
 		return ClusterResult{}, ClusterNotFoundError("cluster_id", id)
 	}
-	return s.notifyAll(s.cfg.Store.CloseCluster(ctx, ClusterClose{
+	return s.cfg.Store.CloseCluster(ctx, ClusterClose{
 		Tenant: s.cfg.Tenant, ClusterID: id, Note: note, Reason: reason, Actor: actor, At: s.now(), Locks: s.ClusterLockKeys(),
-	}))
-}
-
-// notifyAll passes every request a cluster change touched to OnChange
-// (tiles show clusters from their requests).
-func (s *Service) notifyAll(res ClusterResult, err error) (ClusterResult, error) {
-	if err == nil && s.cfg.OnChange != nil {
-		for _, r := range res.Changed {
-			s.cfg.OnChange(r)
-		}
-	}
-	return res, err
+	})
 }
 
 // SplitRequestIDs checks what a split of src names and returns the row IDs

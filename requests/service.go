@@ -36,11 +36,12 @@ type ServiceConfig struct {
 	Catalog *Catalog
 	Wards   WardLocator
 	Assets  AssetFinder // nil: requests are never snapped to assets
-	Store   Store
+	Store   RequestStore
 	Now     func() time.Time // time.Now when nil
-	// OnChange, when set, is called with every request the Service has
-	// stored (submitted or changed), after the store committed it.
-	OnChange func(Request)
+	// SendsWorkOrders reports whether a department's new clusters get a
+	// work order (it has a connector); nil: none does. The work order is
+	// created in the request's own transaction.
+	SendsWorkOrders func(department string) bool
 }
 
 // Service is the domain's entry point for one municipality: the API calls
@@ -148,7 +149,8 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Request, error) {
 		r := sub.Reporter
 		nr.Reporter = &r
 	}
-	return s.notify(s.cfg.Store.CreateRequest(ctx, nr))
+	nr.WorkOrder = s.cfg.SendsWorkOrders != nil && s.cfg.SendsWorkOrders(req.Department)
+	return s.cfg.Store.CreateRequest(ctx, nr)
 }
 
 // check validates everything about a submission that needs no lookup, in
@@ -315,10 +317,10 @@ func (s *Service) UpdateStatus(ctx context.Context, u StatusUpdate) (Request, er
 	if _, ok := ParseServiceRequestID(u.ServiceRequestID); !ok {
 		return Request{}, RequestNotFoundError(clip(u.ServiceRequestID))
 	}
-	return s.notify(s.cfg.Store.UpdateStatus(ctx, StatusChange{
+	return s.cfg.Store.UpdateStatus(ctx, StatusChange{
 		Tenant: s.cfg.Tenant, ServiceRequestID: u.ServiceRequestID,
 		To: u.To, Note: u.Note, Actor: u.Actor, At: s.now(),
-	}))
+	})
 }
 
 // Events returns a request's audit trail, oldest first.

@@ -9,16 +9,29 @@ import (
 	"github.com/pinward/pinward/geo"
 )
 
-// Store is the persistence the Service needs, implemented by store/postgis
-// and store/sqlite and checked by one contract suite (store/storetest).
+// Store is everything pinward keeps, implemented by store/postgis and
+// store/sqlite (each checks it at compile time) and checked by one
+// contract suite (store/storetest). No capability is optional: the server
+// never asks a store at run time what it can do.
+type Store interface {
+	RequestStore
+	KeyStore
+	AssetStore
+	OutboxStore
+	ReporterPurger
+	ChangeFeed
+}
+
+// RequestStore is the persistence the Service needs.
 //
 // Every method that changes state runs in one transaction that writes the
 // change together with the Event recording it (and, later, any outbox row
 // for integrations): either all of it is stored or none. Every row carries
 // the tenant; a method never sees another tenant's data. Errors are
 // *i18n.Error: NotFound, Conflict and Invalid from the constructors in
-// errors.go, anything else wrapped as Internal.
-type Store interface {
+// errors.go, anything else wrapped as Internal. Every committed change is
+// also logged to the change feed (ChangeFeed) in its transaction.
+type RequestStore interface {
 	// CreateRequest stores a new request, in one transaction:
 	//
 	//  1. If nr.IdempotencyKey is set and the tenant already used it: return

@@ -190,21 +190,6 @@ type OutboxStore interface {
 	EnqueueWorkOrderUpdate(ctx context.Context, tenant, clusterID string, at time.Time) (bool, error)
 }
 
-// WorkOrderIntake wraps a Store so that CreateRequest opens a work order
-// for every new cluster of a department Sends reports true for, in the
-// request's own transaction. The wiring wraps the Service's store with it
-// when connectors are configured.
-type WorkOrderIntake struct {
-	Store
-	Sends func(department string) bool
-}
-
-// CreateRequest implements Store.
-func (w WorkOrderIntake) CreateRequest(ctx context.Context, nr NewRequest) (Request, error) {
-	nr.WorkOrder = w.Sends != nil && w.Sends(nr.Request.Department)
-	return w.Store.CreateRequest(ctx, nr)
-}
-
 // WorkOrderNotFoundError is the error for an unknown work order.
 func WorkOrderNotFoundError(id string) *i18n.Error {
 	return i18n.Errorf(i18n.NotFound, "id", i18n.T("there is no work order %q", "il n'existe aucun bon de travail %q"), clip(id))

@@ -5,12 +5,11 @@
 //
 // tiles imports no store, requests, wards or assets: its data comes in as
 // the plain types of this package (Ward, Asset, Request), fed by the
-// caller. cmd/pinward loads the open requests from the store at start,
-// calls Tiler.PutRequest on every submission and status change of its own
-// (requests.ServiceConfig.OnChange), puts the requests other servers
-// change (PostgreSQL LISTEN/NOTIFY, requests.RequestWatcher) and follows
-// the asset change feed with Tiler.UpdateAssets, so a tile reflects a
-// change within milliseconds of its commit on any server.
+// caller. The Tiles view of package live loads the open requests from the
+// store at start and follows the store's change stream: Tiler.PutRequest
+// and RemoveRequest for the requests any server changes, and
+// Tiler.UpdateAssets for the assets, so a tile reflects a change within
+// milliseconds of its commit on any server.
 //
 // # Layers and feature properties
 //

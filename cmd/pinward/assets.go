@@ -12,6 +12,7 @@ import (
 
 	"github.com/pinward/pinward/api"
 	"github.com/pinward/pinward/assets"
+	"github.com/pinward/pinward/live"
 	"github.com/pinward/pinward/requests"
 )
 
@@ -106,16 +107,12 @@ func runAssetsImport(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer closeStore()
-	as, ok := st.(requests.AssetStore)
-	if !ok {
-		return fmt.Errorf("the %s store keeps no assets", stf.describe())
-	}
 	prog := newProgress(env.Stderr, "assets import "+*layer)
 	var applied, unchanged int
 	var cursor int64
 	for start := 0; start < len(list); start += *batch {
 		end := min(start+*batch, len(list))
-		res, err := as.UpsertAssets(ctx, requests.AssetUpsert{Tenant: *tenant, Assets: list[start:end], At: time.Now().UTC().Truncate(time.Microsecond)})
+		res, err := st.UpsertAssets(ctx, requests.AssetUpsert{Tenant: *tenant, Assets: list[start:end], At: time.Now().UTC().Truncate(time.Microsecond)})
 		if err != nil {
 			printBatchError(env, err, start)
 			return fmt.Errorf("batch at asset %d: %w (%d applied before it)", start, err, applied)
@@ -204,81 +201,56 @@ type assetFlags struct {
 	layers  string
 	poll    time.Duration
 	maxBody int64
-
-	follower *requests.AssetFollower // set by follow: the tiles observe it
 }
 
 func (af *assetFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&af.layers, "asset-layers", "", "comma-separated asset `layers` PUT /api/v1/assets accepts besides the categories' and the stored ones")
-	fs.DurationVar(&af.poll, "asset-poll", 0, "how often to read the asset change feed (default 250ms on SQLite; 5s on PostGIS, which also wakes on NOTIFY)")
+	fs.DurationVar(&af.poll, "change-poll", 0, "how often to read the store's change stream without a wake-up (default 250ms on SQLite, for other processes; 5s on PostGIS, which wakes on NOTIFY)")
+	fs.DurationVar(&af.poll, "asset-poll", 0, "the former name of --change-poll")
 	fs.Int64Var(&af.maxBody, "asset-max-body", api.DefaultMaxAssetBody, "asset upsert body limit in `bytes`")
 }
 
-// follow loads the store's assets into the index the server answers from
-// (seeding the store from fileIx, the bundled sample or --assets, when it
-// holds none), starts following the change feed, and returns that index,
-// the asset API's configuration and stop, which ends the following (and
-// its LISTEN connection) and waits for it: call it before the store
-// closes. On error nothing is left running.
-func (af *assetFlags) follow(ctx context.Context, st appStore, fileIx *assets.Index, tenant string, log *slog.Logger) (*assets.Index, api.AssetAPI, func(), error) {
-	nop := func() {}
-	as, ok := st.(requests.AssetStore)
-	if !ok {
-		return fileIx, api.AssetAPI{}, nop, nil // a store without assets: the file's, fixed
+// pollEvery is the change stream's polling interval.
+func (af *assetFlags) pollEvery(postgis bool) time.Duration {
+	switch {
+	case af.poll > 0:
+		return af.poll
+	case postgis:
+		return 5 * time.Second
 	}
+	return 250 * time.Millisecond
+}
+
+// start loads the store's assets into the index the server answers from
+// (seeding the store from fileIx, the bundled sample or --assets, when it
+// holds none) and returns the view that keeps it current (register it
+// with stream) and the asset API's configuration, which waits for stream
+// to apply each of its writes before answering.
+func (af *assetFlags) start(ctx context.Context, st appStore, fileIx *assets.Index, tenant string, stream *live.Stream, log *slog.Logger) (*live.Assets, api.AssetAPI, error) {
 	var layers []string
 	for _, l := range strings.Split(af.layers, ",") {
 		if l = strings.TrimSpace(l); l != "" {
 			if err := requests.ValidateLayerName(l); err != nil {
-				return nil, api.AssetAPI{}, nop, usageErrorf("--asset-layers: %v", err)
+				return nil, api.AssetAPI{}, usageErrorf("--asset-layers: %v", err)
 			}
 			layers = append(layers, l)
 		}
 	}
 	var seed []assets.Asset
 	fileIx.Scan(func(a assets.Asset) bool { seed = append(seed, a); return true })
-	f, err := requests.StartAssets(ctx, as, tenant, seed, log)
+	v, err := live.StartAssets(ctx, st, tenant, seed, log)
 	if err != nil {
-		return nil, api.AssetAPI{}, nop, err
+		return nil, api.AssetAPI{}, err
 	}
-	af.follower = f
-	if n := f.Index().Len(); len(seed) > 0 && n != len(seed) {
+	if n := v.Index().Len(); len(seed) > 0 && n != len(seed) {
 		log.InfoContext(ctx, "assets come from the store; the asset file only seeds an empty store (use pinward assets import)",
 			"stored", n, "file", len(seed))
 	}
-	// The follower and the watcher live on a context of their own, so a
-	// serve that fails after this point, or shuts down, ends them rather
-	// than leaving them on a closed store.
-	fctx, cancel := context.WithCancel(ctx)
-	poll := af.poll
-	var wake <-chan struct{}
-	if w, ok := as.(requests.AssetWatcher); ok {
-		if wake, err = w.WatchAssets(fctx); err != nil {
-			cancel()
-			return nil, api.AssetAPI{}, nop, err
-		}
-		if poll == 0 {
-			poll = 5 * time.Second
-		}
-	}
-	if poll <= 0 {
-		poll = 250 * time.Millisecond
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		f.Run(fctx, wake, poll)
-		if wake != nil {
-			for range wake { // the watcher closes it once its connection is closed
-			}
-		}
-	}()
-	stop := func() { cancel(); <-done }
-	log.InfoContext(ctx, "assets loaded from the store", "assets", f.Index().Len(), "layers", f.Index().Layers(), "follow_every", poll, "notify", wake != nil)
-	return f.Index(), api.AssetAPI{
-		Store:   as,
-		Synced:  func(ctx context.Context) error { _, err := f.CatchUp(ctx); return err },
+	log.InfoContext(ctx, "assets loaded from the store", "assets", v.Index().Len(), "layers", v.Index().Layers())
+	return v, api.AssetAPI{
+		Store:   st,
+		Synced:  stream.Sync,
 		Layers:  layers,
 		MaxBody: af.maxBody,
-	}, stop, nil
+	}, nil
 }

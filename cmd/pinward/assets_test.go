@@ -146,11 +146,11 @@ func leftRunning(funcs ...string) []string {
 	return out
 }
 
-// TestServeStopsAssetFollower: a serve that fails after it started
-// following the asset feed (here: --workorder-webhook without a secret)
+// TestServeStopsChangeStream: a serve that fails after it started
+// following the change stream (here: an --addr it cannot listen on)
 // leaves no follower and no LISTEN connection running, though its context
 // is still live.
-func TestServeStopsAssetFollower(t *testing.T) {
+func TestServeStopsChangeStream(t *testing.T) {
 	for _, st := range []struct {
 		name string
 		vars func(t *testing.T) map[string]string
@@ -162,15 +162,14 @@ func TestServeStopsAssetFollower(t *testing.T) {
 	} {
 		t.Run(st.name, func(t *testing.T) {
 			vars := st.vars(t)
-			vars["PINWARD_ADDR"] = "127.0.0.1:0"
 			env, _, errb := testEnv(vars)
 			ctx, cancel := context.WithCancel(t.Context())
 			defer cancel()
-			if code := Main(ctx, []string{"serve", "--workorder-webhook", "http://127.0.0.1:9/hook"}, env); code != 2 ||
-				!strings.Contains(errb.String(), "--workorder-secret") {
-				t.Fatalf("serve: exit %d, want 2 for the missing secret: %s", code, errb)
+			if code := Main(ctx, []string{"serve", "--addr", "127.0.0.1:99999"}, env); code != 2 ||
+				!strings.Contains(errb.String(), "--addr") || !strings.Contains(errb.String(), "following the change stream") {
+				t.Fatalf("serve: exit %d, want 2 for the bad address after the stream started: %s", code, errb)
 			}
-			funcs := []string{"requests.(*AssetFollower).Run", "postgis.(*Store).WatchAssets"}
+			funcs := []string{"live.(*Stream).run", "postgis.(*Store).WatchChanges", "sqlite.(*Store).WatchChanges"}
 			deadline := time.Now().Add(time.Second)
 			for {
 				left := leftRunning(funcs...)

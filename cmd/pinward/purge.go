@@ -44,11 +44,7 @@ func runPurge(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer closeStore()
-	pu, ok := st.(requests.ReporterPurger)
-	if !ok {
-		return fmt.Errorf("%s cannot purge reporters", stf.describe())
-	}
-	n, err := requests.PurgeReporters(ctx, pu, *tenant, retention, time.Now().UTC(), func(total int) {
+	n, err := requests.PurgeReporters(ctx, st, *tenant, retention, time.Now().UTC(), func(total int) {
 		fmt.Fprintf(env.Stderr, "pinward purge: %d reporters purged so far\n", total)
 	})
 	if err != nil {
@@ -74,8 +70,7 @@ func (rf *retentionFlags) start(ctx context.Context, st appStore, tenant string,
 	if err != nil {
 		return nil, usageErrorf("--reporter-retention: %v", err)
 	}
-	pu, ok := st.(requests.ReporterPurger)
-	if retention == 0 || !ok {
+	if retention == 0 {
 		return func() {}, nil
 	}
 	pctx, cancel := context.WithCancel(ctx)
@@ -86,7 +81,7 @@ func (rf *retentionFlags) start(ctx context.Context, st appStore, tenant string,
 		tick := time.NewTicker(time.Hour)
 		defer tick.Stop()
 		for {
-			n, err := requests.PurgeReporters(pctx, pu, tenant, retention, time.Now().UTC(), nil)
+			n, err := requests.PurgeReporters(pctx, st, tenant, retention, time.Now().UTC(), nil)
 			switch {
 			case err != nil && pctx.Err() == nil:
 				log.ErrorContext(pctx, "purging reporters' personal information", "err", err)

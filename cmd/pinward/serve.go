@@ -20,6 +20,7 @@ import (
 
 	"github.com/pinward/pinward/api"
 	"github.com/pinward/pinward/data"
+	"github.com/pinward/pinward/live"
 	"github.com/pinward/pinward/requests"
 	"github.com/pinward/pinward/store/postgis"
 	"github.com/pinward/pinward/store/sqlite"
@@ -109,16 +110,17 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	ix, assetAPI, stopAssets, err := af.follow(ctx, st, ix, *tenant, log)
+	stream := live.New(live.Config{Store: st, Tenant: *tenant, Poll: af.pollEvery(stf.db != ""), Log: log})
+	assetView, assetAPI, err := af.start(ctx, st, ix, *tenant, stream, log)
 	if err != nil {
 		return err
 	}
-	defer stopAssets() // before the store closes, whatever fails below
-	tl, err := newTiler(set, ix)
+	ix = assetView.Index()
+	tl, err := live.NewTiler(set, ix)
 	if err != nil {
 		return err
 	}
-	wo, err := wof.setup(ctx, env, log, catalog, *tenant, st, tileUpdater(tl))
+	wo, err := wof.setup(ctx, env, log, catalog, *tenant, st)
 	if err != nil {
 		return err
 	}
@@ -128,22 +130,26 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer stopPurge() // before the store closes
-	svc, err := requests.NewService(requests.ServiceConfig{Tenant: *tenant, Catalog: catalog, Wards: set, Assets: ix, Store: wo.store(st), OnChange: tileUpdater(tl)})
+	svc, err := requests.NewService(requests.ServiceConfig{Tenant: *tenant, Catalog: catalog, Wards: set, Assets: ix, Store: st, SendsWorkOrders: wo.sends})
 	if err != nil {
 		return usageError{err}
 	}
-	stopTiles, err := followTiles(ctx, st, svc, tl, af.follower, *tenant, log)
-	if err != nil {
+	// The views every change of the store reaches, whichever server made
+	// it: the asset index first, then the tiles, which read it.
+	stream.Register("assets", assetView, requests.ChangeAsset)
+	stream.Register("tiles", live.NewTiles(st, *tenant, tl, ix), requests.ChangeRequest, requests.ChangeAsset)
+	if err := stream.Start(ctx); err != nil {
 		return err
 	}
-	defer stopTiles() // before the store closes
+	defer stream.Stop() // before the store closes
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(stream.Collectors()...)
 	h := api.New(api.Config{
 		Service: svc, Keys: st, Jurisdiction: *jurisdiction,
 		Logger: log, Metrics: reg, MaxBody: *maxBody,
-		WorkOrders: wo.outbox,
+		WorkOrders: st,
 		Web:        pages,
 		Tiles:      tl,
 		Assets:     assetAPI,
@@ -204,11 +210,8 @@ func loadCatalog(file string) (*requests.Catalog, error) {
 	return c, nil
 }
 
-// appStore is what the server needs of a store: requests and API keys.
-type appStore interface {
-	requests.Store
-	requests.KeyStore
-}
+// appStore is the store every command opens: one interface, both stores.
+type appStore = requests.Store
 
 // storeFlags choose the store: PostGIS when --db is set, else SQLite in
 // --data-dir. Shared by serve, migrate and keys.

@@ -31,38 +31,20 @@ func (wf *workorderFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&wf.allowPrivate, "allow-private-webhooks", false, "let webhooks and connectors reach loopback, private, link-local and metadata addresses (refused by default, checked at connect time)")
 }
 
-// workorders is serve's work-order wiring: the store the Service writes
-// through (opening work orders for departments that send them), the outbox
-// for the API, and the running dispatcher.
+// workorders is serve's work-order wiring: which departments send work
+// orders (the Service opens one for each of their new clusters), and the
+// running dispatcher.
 type workorders struct {
-	outbox requests.OutboxStore
-	sends  func(string) bool
-	stop   func()
-}
-
-// store is st wrapped so new clusters of departments that send work orders
-// open one, in the request's transaction.
-func (w *workorders) store(st requests.Store) requests.Store {
-	if w.sends == nil {
-		return st
-	}
-	return requests.WorkOrderIntake{Store: st, Sends: w.sends}
+	sends func(string) bool // nil: none
+	stop  func()
 }
 
 // setup builds the connectors of the catalog and the flags and starts the
-// dispatcher (stopped by stop, before the store closes).
-//
-// onChange gets the requests a work order's status change moves (status
-// back from the integrator, or polled from an Open311 system), so the map
-// follows.
-func (wf *workorderFlags) setup(ctx context.Context, env Env, log *slog.Logger, cat *requests.Catalog, tenant string, st appStore, onChange func(requests.Request)) (*workorders, error) {
+// dispatcher (stopped by stop, before the store closes). The requests a
+// work order's status change moves reach the map through the store's
+// change stream, like every other change.
+func (wf *workorderFlags) setup(ctx context.Context, env Env, log *slog.Logger, cat *requests.Catalog, tenant string, st appStore) (*workorders, error) {
 	w := &workorders{stop: func() {}}
-	stored, ok := st.(requests.OutboxStore)
-	if !ok {
-		return w, nil
-	}
-	ob := requests.ObservedOutbox{OutboxStore: stored, Clusters: st, OnChange: onChange, Log: log}
-	w.outbox = ob
 	httpc := dispatch.NewClient(wf.allowPrivate) // each attempt is bounded by the dispatcher's timeout
 	conns := map[string]dispatch.Connector{}
 	for dept, c := range cat.Connectors() {
@@ -101,7 +83,7 @@ func (wf *workorderFlags) setup(ctx context.Context, env Env, log *slog.Logger, 
 		return ok || def != nil
 	}
 	d, err := dispatch.New(dispatch.Config{
-		Tenant: tenant, Store: ob, Connectors: conns, Default: def,
+		Tenant: tenant, Store: st, Connectors: conns, Default: def,
 		MaxAttempts: wf.maxAttempts, BaseDelay: wf.backoff, Timeout: wf.timeout,
 		StatusInterval: wf.statusPoll, Logger: log,
 	})

@@ -340,18 +340,19 @@ func testWorkOrderAPI(t *testing.T, bin string) {
 		t.Errorf("keys %v, bad signatures %d", keys, bad)
 	}
 	// The cluster's two pins are on the map until the integrator closes
-	// the work order; then they leave it (SQLite has no request watcher:
-	// the status change itself must reach the tiles).
+	// the work order; then they leave it (the store's change stream has
+	// the requests the work order moved).
 	spot := orb.Point{-73.066232, 46.0300619}
-	if fs := tileFeatures(t, srv.url, "requests", spot, 18); len(fs) != 2 {
-		t.Errorf("before the close, the requests tile holds %d features, want 2", len(fs))
+	pins := func() int { return len(tileFeatures(t, srv.url, "requests", spot, 18)) }
+	if _, ok := waitFor(5*time.Second, func() bool { return pins() == 2 }); !ok {
+		t.Errorf("before the close, the requests tile holds %d features, want 2", pins())
 	}
 	code, body := call("POST", "/api/v1/workorders/"+id+"/status", key, `{"status":"closed","status_notes":"repainted"}`)
 	if code != 200 || !strings.Contains(body, `"moved_requests":2`) || !strings.Contains(body, `"status":"closed"`) {
 		t.Fatalf("status: %d %s", code, body)
 	}
-	if fs := tileFeatures(t, srv.url, "requests", spot, 18); len(fs) != 0 {
-		t.Errorf("after the work order closed, the requests tile still holds %d features", len(fs))
+	if _, ok := waitFor(5*time.Second, func() bool { return pins() == 0 }); !ok {
+		t.Errorf("after the work order closed, the requests tile still holds %d features", pins())
 	}
 	res, err := http.Get(srv.url + "/open311/v2/requests.json?status=closed")
 	if err != nil {

@@ -5,22 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/pinward/pinward/assets"
 	"github.com/pinward/pinward/i18n"
 	"github.com/pinward/pinward/requests"
 )
-
-var (
-	_ requests.AssetStore   = (*Store)(nil)
-	_ requests.AssetWatcher = (*Store)(nil)
-)
-
-// assetChannel is the NOTIFY channel of asset changes; the payload is the
-// tenant.
-const assetChannel = "pinward_assets"
 
 // lockAssets serialises the tenant's asset writes until the transaction
 // ends, so the feed's seq (drawn under the lock) follows commit order and
@@ -121,21 +111,12 @@ func (s *Store) UpsertAssets(ctx context.Context, u requests.AssetUpsert) (reque
 			return fmt.Errorf("write assets: %w", err)
 		}
 		res.Applied, res.Cursor = len(wl), last
-		return notifyAssets(ctx, tx, u.Tenant)
+		return nil
 	})
 	if err != nil {
 		return requests.AssetUpsertResult{}, internal("upsert assets", err)
 	}
 	return res, nil
-}
-
-// notifyAssets tells every listening server, at commit, that the tenant's
-// assets changed.
-func notifyAssets(ctx context.Context, tx pgx.Tx, tenant string) error {
-	if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, assetChannel, tenant); err != nil {
-		return fmt.Errorf("notify: %w", err)
-	}
-	return nil
 }
 
 // RetireAsset implements requests.AssetStore.
@@ -185,7 +166,7 @@ func (s *Store) RetireAsset(ctx context.Context, r requests.AssetRetire) (reques
 		for _, id := range ids {
 			res.Flagged = append(res.Flagged, requests.FormatServiceRequestID(id))
 		}
-		return notifyAssets(ctx, tx, r.Tenant)
+		return nil
 	})
 	if err != nil {
 		return requests.AssetRetireResult{}, internal("retire asset", err)
@@ -294,73 +275,6 @@ func (s *Store) RetiredAssetRequests(ctx context.Context, tenant string) ([]stri
 		out[i] = requests.FormatServiceRequestID(id)
 	}
 	return out, nil
-}
-
-// WatchAssets implements requests.AssetWatcher with LISTEN on a connection
-// of its own (outside the pool, which it would otherwise hold forever). A
-// lost connection is reopened after a second, with a wake-up so the
-// follower catches up on what it may have missed meanwhile. When ctx is
-// done it closes the connection, then the channel.
-func (s *Store) WatchAssets(ctx context.Context) (<-chan struct{}, error) {
-	conn, err := s.listen(ctx)
-	if err != nil {
-		return nil, err
-	}
-	wake := make(chan struct{}, 1)
-	signal := func() {
-		select {
-		case wake <- struct{}{}:
-		default:
-		}
-	}
-	go func() {
-		defer close(wake)
-		defer func() {
-			if conn != nil {
-				// Bounded: a server that stopped answering must not hold
-				// up a shutdown.
-				cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-				defer cancel()
-				conn.Close(cctx)
-			}
-		}()
-		for ctx.Err() == nil {
-			if conn == nil {
-				select {
-				case <-ctx.Done():
-					return
-				case <-time.After(time.Second):
-				}
-				if conn, err = s.listen(ctx); err != nil {
-					conn = nil // the follower's polling covers the gap
-					continue
-				}
-				signal()
-			}
-			if _, err := conn.WaitForNotification(ctx); err != nil {
-				if ctx.Err() != nil {
-					return
-				}
-				conn.Close(context.WithoutCancel(ctx))
-				conn = nil
-				continue
-			}
-			signal()
-		}
-	}()
-	return wake, nil
-}
-
-func (s *Store) listen(ctx context.Context) (*pgx.Conn, error) {
-	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
-	if err != nil {
-		return nil, fmt.Errorf("postgis: connect to listen: %w", err)
-	}
-	if _, err := conn.Exec(ctx, "LISTEN "+assetChannel); err != nil {
-		conn.Close(context.WithoutCancel(ctx))
-		return nil, fmt.Errorf("postgis: listen: %w", err)
-	}
-	return conn, nil
 }
 
 func attrsJSON(m map[string]string) (*string, error) {

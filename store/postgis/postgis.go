@@ -1,5 +1,5 @@
 // Package postgis is the PostgreSQL + PostGIS implementation of
-// requests.Store and requests.KeyStore, the system of record for real
+// requests.Store, the system of record for real
 // deployments. Points are stored as geometry(Point, 4326) with a GiST
 // index, so a GIS team can open the tables in QGIS.
 //
@@ -34,17 +34,14 @@ var migrationFS embed.FS
 // earlier runner's bookkeeping (goose takes its own lock to migrate).
 const migrateLock int64 = 0x70696e776172646d // "pinwardm"
 
-// Store is a requests.Store and requests.KeyStore on a PostGIS database.
+// Store is a requests.Store on a PostGIS database.
 type Store struct {
 	pool *pgxpool.Pool
 	// commits gathers concurrent CreateRequest calls into one transaction.
 	commits groupCommit
 }
 
-var (
-	_ requests.Store    = (*Store)(nil)
-	_ requests.KeyStore = (*Store)(nil)
-)
+var _ requests.Store = (*Store)(nil)
 
 // Open connects to the database at url (a postgres:// URL or keyword/value
 // string; pool settings such as pool_max_conns are honoured), checks it

@@ -490,14 +490,14 @@ func TestCancelledContext(t *testing.T) {
 func TestContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) storetest.Stores {
 		s := open(t)
-		return storetest.Stores{Store: s, KeyStore: s}
+		return storetest.Stores{Store: s}
 	})
 }
 
 func TestOutbox(t *testing.T) {
-	storetest.RunOutbox(t, func(t *testing.T) storetest.OutboxStores {
+	storetest.RunOutbox(t, func(t *testing.T) storetest.Stores {
 		s := open(t)
-		return storetest.OutboxStores{Store: s, OutboxStore: s}
+		return storetest.Stores{Store: s}
 	})
 }
 
@@ -517,7 +517,7 @@ func TestContractTwoServers(t *testing.T) {
 			t.Cleanup(s.Close)
 			pair[i] = s
 		}
-		return storetest.Stores{Store: &twoServers{Store: pair[1], w: pair}, KeyStore: pair[0]}
+		return storetest.Stores{Store: &twoServers{Store: pair[1], w: pair}}
 	})
 }
 

@@ -10,6 +10,6 @@ import (
 func TestAssetContract(t *testing.T) {
 	storetest.RunAssets(t, func(t *testing.T) storetest.Stores {
 		s := open(t, filepath.Join(t.TempDir(), "pinward.db"))
-		return storetest.Stores{Store: s, KeyStore: s}
+		return storetest.Stores{Store: s}
 	})
 }

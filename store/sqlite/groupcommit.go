@@ -153,6 +153,7 @@ func (s *Store) commitGroup(batch []*createOp) {
 		fail(err)
 		return
 	}
+	s.watchers.committed()
 	for _, op := range live {
 		close(op.done)
 	}

@@ -13,10 +13,7 @@ import (
 	"github.com/pinward/pinward/requests"
 )
 
-var (
-	_ requests.Store    = (*Store)(nil)
-	_ requests.KeyStore = (*Store)(nil)
-)
+var _ requests.Store = (*Store)(nil)
 
 // requestCols are the columns scanRequest reads, in its order.
 const requestCols = `id, tenant_id, service_code, description, status, status_notes, lon, lat, address,

@@ -1,5 +1,4 @@
-// Package sqlite is the embedded implementation of requests.Store and
-// requests.KeyStore on modernc.org/sqlite (pure Go, no cgo), the default
+// Package sqlite is the embedded implementation of requests.Store on modernc.org/sqlite (pure Go, no cgo), the default
 // store for `make run` and small towns.
 //
 // The database runs in WAL mode with synchronous=FULL, so a write is on disk
@@ -47,6 +46,8 @@ type Store struct {
 	read  *sql.DB // query_only connections for reads
 	// commits batches concurrent CreateRequest calls into one transaction.
 	commits groupCommit
+	// watchers are woken after each write transaction commits.
+	watchers watchers
 }
 
 // busyTimeout is how long a connection waits for another process's write
@@ -202,6 +203,7 @@ func (s *Store) inTx(ctx context.Context, op string, fn func(tx *sql.Tx) error) 
 	if err := tx.Commit(); err != nil {
 		return wrap(ctx, op, err)
 	}
+	s.watchers.committed()
 	return nil
 }
 

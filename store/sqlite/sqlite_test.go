@@ -30,14 +30,14 @@ func open(t *testing.T, path string) *sqlite.Store {
 func TestContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) storetest.Stores {
 		s := open(t, filepath.Join(t.TempDir(), "pinward.db"))
-		return storetest.Stores{Store: s, KeyStore: s}
+		return storetest.Stores{Store: s}
 	})
 }
 
 func TestOutbox(t *testing.T) {
-	storetest.RunOutbox(t, func(t *testing.T) storetest.OutboxStores {
+	storetest.RunOutbox(t, func(t *testing.T) storetest.Stores {
 		s := open(t, filepath.Join(t.TempDir(), "pinward.db"))
-		return storetest.OutboxStores{Store: s, OutboxStore: s}
+		return storetest.Stores{Store: s}
 	})
 }
 
@@ -152,7 +152,7 @@ func TestTwoStoresOneFile(t *testing.T) {
 		// Each subtest needs an empty store: a new pair of Stores on a new file.
 		p := filepath.Join(t.TempDir(), "pinward.db")
 		x, y := open(t, p), open(t, p)
-		return storetest.Stores{Store: &split{w: x, r: y}, KeyStore: x}
+		return storetest.Stores{Store: &split{Store: x, w: x, r: y}}
 	})
 }
 
@@ -161,8 +161,9 @@ func TestTwoStoresOneFile(t *testing.T) {
 // one connection) and reads go to the other Store than most writes, so a
 // write made through one must be visible through the other.
 type split struct {
-	w, r *sqlite.Store
-	n    atomic.Int64
+	*sqlite.Store // what split does not spread
+	w, r          *sqlite.Store
+	n             atomic.Int64
 }
 
 func (s *split) CreateRequest(ctx context.Context, nr requests.NewRequest) (requests.Request, error) {

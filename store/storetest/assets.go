@@ -41,11 +41,7 @@ func RunAssets(t *testing.T, open func(t *testing.T) Stores) {
 		t.Run("Assets/"+tc.name, func(t *testing.T) {
 			t.Parallel()
 			s := open(t)
-			as, ok := s.Store.(requests.AssetStore)
-			if !ok {
-				t.Fatalf("%T does not implement requests.AssetStore", s.Store)
-			}
-			tc.fn(t, s, as)
+			tc.fn(t, s, s.Store)
 		})
 	}
 }

@@ -377,7 +377,7 @@ func testClusterMergeConcurrent(t *testing.T, s Stores) {
 
 // testClusterWorkOrders: staff changes update a cluster's work order and
 // never make a second one for an issue.
-func testClusterWorkOrders(t *testing.T, s OutboxStores) {
+func testClusterWorkOrders(t *testing.T, s Stores) {
 	ctx := context.Background()
 	at := t0.Add(time.Hour)
 	locks := clusterLocks(tenantA)

@@ -12,18 +12,12 @@ import (
 	"github.com/pinward/pinward/requests"
 )
 
-// OutboxStores is what RunOutbox tests: usually one value in both fields.
-type OutboxStores struct {
-	requests.Store
-	requests.OutboxStore
-}
-
 // RunOutbox runs the work-order and outbox contract (requests.OutboxStore);
 // open returns a fresh, empty store per call, as for Run.
-func RunOutbox(t *testing.T, open func(t *testing.T) OutboxStores) {
+func RunOutbox(t *testing.T, open func(t *testing.T) Stores) {
 	for _, tc := range []struct {
 		name string
-		fn   func(*testing.T, OutboxStores)
+		fn   func(*testing.T, Stores)
 	}{
 		{"OnePerCluster", testWorkOrderOnePerCluster},
 		{"OnePerClusterConcurrent", testWorkOrderOnePerClusterConcurrent},
@@ -46,7 +40,7 @@ func woRequest(p requests.Request) requests.NewRequest {
 	return nr
 }
 
-func createWO(t *testing.T, s OutboxStores, nr requests.NewRequest) requests.Request {
+func createWO(t *testing.T, s Stores, nr requests.NewRequest) requests.Request {
 	t.Helper()
 	r, err := s.CreateRequest(context.Background(), nr)
 	if err != nil {
@@ -56,7 +50,7 @@ func createWO(t *testing.T, s OutboxStores, nr requests.NewRequest) requests.Req
 }
 
 // claimAll claims everything due at now.
-func claimAll(t *testing.T, s OutboxStores, tenant string, now time.Time) []requests.OutboxMessage {
+func claimAll(t *testing.T, s Stores, tenant string, now time.Time) []requests.OutboxMessage {
 	t.Helper()
 	ms, err := s.ClaimOutbox(context.Background(), tenant, now, time.Minute, 100)
 	if err != nil {
@@ -68,7 +62,7 @@ func claimAll(t *testing.T, s OutboxStores, tenant string, now time.Time) []requ
 // testWorkOrderOnePerCluster: three reports of one pothole make one work
 // order counting three requests; a request not asking for one makes none;
 // another tenant's outbox is its own.
-func testWorkOrderOnePerCluster(t *testing.T, s OutboxStores) {
+func testWorkOrderOnePerCluster(t *testing.T, s Stores) {
 	ctx := context.Background()
 	r := newReq(tenantA, origin, t0)
 	r.AssetID, r.AssetLayer, r.Description, r.Attributes = "SL-1", "streetlight", "deep hole", map[string]string{"size": "large"}
@@ -113,7 +107,7 @@ func testWorkOrderOnePerCluster(t *testing.T, s OutboxStores) {
 // once (some retrying with their Idempotency-Key), round after round at
 // places 1 km apart: each round makes one cluster, one work order counting
 // its n requests and one create message, whatever the interleaving.
-func testWorkOrderOnePerClusterConcurrent(t *testing.T, s OutboxStores) {
+func testWorkOrderOnePerClusterConcurrent(t *testing.T, s Stores) {
 	ctx := context.Background()
 	const n, retries, rounds = 10, 3, 3
 	for round := range rounds {
@@ -173,7 +167,7 @@ func testWorkOrderOnePerClusterConcurrent(t *testing.T, s OutboxStores) {
 
 // testOutboxDelivery: claim, lease, fail, dead, retry, deliver; the key
 // never changes.
-func testOutboxDelivery(t *testing.T, s OutboxStores) {
+func testOutboxDelivery(t *testing.T, s Stores) {
 	ctx := context.Background()
 	createWO(t, s, woRequest(newReq(tenantA, origin, t0)))
 	now := t0.Add(time.Second)
@@ -241,7 +235,7 @@ func testOutboxDelivery(t *testing.T, s OutboxStores) {
 
 // testWorkOrderStatus: the integrator's status moves every request of the
 // cluster, each with an event; the same status again is a no-op.
-func testWorkOrderStatus(t *testing.T, s OutboxStores) {
+func testWorkOrderStatus(t *testing.T, s Stores) {
 	ctx := context.Background()
 	a := createWO(t, s, woRequest(newReq(tenantA, origin, t0)))
 	b := createWO(t, s, woRequest(newReq(tenantA, east(10), t0.Add(time.Minute))))
@@ -279,7 +273,7 @@ func testWorkOrderStatus(t *testing.T, s OutboxStores) {
 
 // testWorkOrderUpdate: an update waits for the create before it, and has
 // its own key.
-func testWorkOrderUpdate(t *testing.T, s OutboxStores) {
+func testWorkOrderUpdate(t *testing.T, s Stores) {
 	ctx := context.Background()
 	r := createWO(t, s, woRequest(newReq(tenantA, origin, t0)))
 	ok, err := s.EnqueueWorkOrderUpdate(ctx, tenantA, r.ClusterID, t0.Add(time.Second))

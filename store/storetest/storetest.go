@@ -1,12 +1,12 @@
 // Package storetest is the contract suite every implementation of
-// requests.Store and requests.KeyStore must pass (store/sqlite,
+// requests.Store must pass (store/sqlite,
 // store/postgis). A store's test calls Run:
 //
 //	func TestContract(t *testing.T) {
 //		storetest.Run(t, func(t *testing.T) storetest.Stores {
 //			s := open a fresh, empty, migrated store for t
 //			t.Cleanup(func() { s.Close() })
-//			return storetest.Stores{Store: s, KeyStore: s}
+//			return storetest.Stores{Store: s}
 //		})
 //	}
 //
@@ -59,11 +59,9 @@ import (
 	"github.com/pinward/pinward/requests"
 )
 
-// Stores is what a store under test provides: usually one value in both
-// fields.
+// Stores is the store under test (a struct, so a test can wrap it).
 type Stores struct {
 	requests.Store
-	requests.KeyStore
 }
 
 // Run runs the contract suite; open returns a fresh, empty store per call.
@@ -93,6 +91,8 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		{"Service", testService},
 		{"Report", testReport},
 		{"OpenRequestsNear", testOpenRequestsNear},
+		{"Changes", testChanges},
+		{"ChangesConcurrent", testChangesConcurrent},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
