@@ -5,13 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"os"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/pinward/pinward/api"
 	"github.com/pinward/pinward/assets"
+	"github.com/pinward/pinward/internal/assetimport"
 	"github.com/pinward/pinward/live"
 	"github.com/pinward/pinward/requests"
 )
@@ -98,7 +97,7 @@ func runAssetsImport(ctx context.Context, env Env, args []string) error {
 	if err := requests.ValidateLayerName(*layer); err != nil {
 		return usageErrorf("--layer: %v", err)
 	}
-	list, err := readAssetFile(env, file, *columns, *layer, time.Now().UnixMicro())
+	list, err := assetimport.Read(env.Stderr, file, *columns, *layer, time.Now().UnixMicro())
 	if err != nil {
 		return err
 	}
@@ -107,93 +106,13 @@ func runAssetsImport(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer closeStore()
-	prog := newProgress(env.Stderr, "assets import "+*layer)
-	var applied, unchanged int
-	var cursor int64
-	for start := 0; start < len(list); start += *batch {
-		end := min(start+*batch, len(list))
-		res, err := st.UpsertAssets(ctx, requests.AssetUpsert{Tenant: *tenant, Assets: list[start:end], At: time.Now().UTC().Truncate(time.Microsecond)})
-		if err != nil {
-			printBatchError(env, err, start)
-			return fmt.Errorf("batch at asset %d: %w (%d applied before it)", start, err, applied)
-		}
-		applied += res.Applied
-		unchanged += res.Unchanged
-		cursor = max(cursor, res.Cursor)
-		// The ticker reports every 1,024 assets at most every 2 s.
-		for n := start + 1; n <= end; n++ {
-			prog.tick(n)
-		}
+	res, err := assetimport.Import(ctx, st, env.Stderr, *tenant, *layer, list, *batch)
+	if err != nil {
+		return err
 	}
 	fmt.Fprintf(env.Stdout, "imported %d assets into layer %s: %d applied, %d unchanged (%.1fs)\n",
-		len(list), *layer, applied, unchanged, time.Since(prog.start).Seconds())
+		len(list), *layer, res.Applied, res.Unchanged, res.Elapsed.Seconds())
 	return nil
-}
-
-// readAssetFile loads a layer file with geocode's loaders, every asset in
-// layer, each with its version or defaultVersion. Any bad row refuses the
-// file: an import is a sync, and a silently dropped asset would look
-// retired to nobody.
-func readAssetFile(env Env, file, columns, layer string, defaultVersion int64) ([]assets.Asset, error) {
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return nil, usageErrorf("asset file: %v", err)
-	}
-	spec := columns
-	if !strings.Contains(strings.ToLower(spec), "layer=") {
-		spec = strings.TrimPrefix(spec+",layer="+layer, ",")
-	}
-	list, rowErrs, err := loadAssets(b, file, spec)
-	if err != nil {
-		return nil, usageErrorf("asset file %s: %v", file, err)
-	}
-	if len(rowErrs) > 0 {
-		for i, re := range rowErrs {
-			if i == 20 {
-				fmt.Fprintf(env.Stderr, "asset file %s: ... and %d more\n", file, len(rowErrs)-i)
-				break
-			}
-			fmt.Fprintf(env.Stderr, "asset file %s: %v\n", file, re)
-		}
-		return nil, usageErrorf("asset file %s: %d bad row(s); nothing imported", file, len(rowErrs))
-	}
-	for i := range list {
-		a := &list[i]
-		a.Layer = layer
-		if v, ok := a.Attrs["version"]; ok && a.Version == 0 { // GeoJSON carries it as a property
-			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-			if err != nil || n < 1 {
-				return nil, usageErrorf("asset file %s: asset %s: version %q is not a whole number of 1 or more", file, a.ID, v)
-			}
-			a.Version = n
-			delete(a.Attrs, "version")
-		}
-		if a.Version == 0 {
-			a.Version = defaultVersion
-		}
-		if len(a.Attrs) == 0 {
-			a.Attrs = nil
-		}
-	}
-	if err := requests.CheckAssetBatch(list); err != nil {
-		printBatchError(env, err, 0)
-		return nil, usageErrorf("asset file %s: %v", file, err)
-	}
-	return list, nil
-}
-
-// printBatchError lists the refused assets of a batch on stderr.
-func printBatchError(env Env, err error, offset int) {
-	be, ok := err.(*requests.AssetBatchError)
-	if !ok {
-		return
-	}
-	for _, f := range be.Features {
-		fmt.Fprintf(env.Stderr, "asset %d (%s): %s\n", offset+f.Index+1, requests.AssetKey(f.Layer, f.ID), f.Err.Message.En)
-	}
-	if be.Total > len(be.Features) {
-		fmt.Fprintf(env.Stderr, "... and %d more\n", be.Total-len(be.Features))
-	}
 }
 
 // assetFlags are serve's asset sync flags.

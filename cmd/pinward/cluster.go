@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pinward/pinward/dedup"
+	"github.com/pinward/pinward/internal/cli"
 )
 
 const clusterHelp = `
@@ -69,7 +70,7 @@ func clusterCSV(ctx context.Context, env Env, rule dedup.Rule, byNone bool) erro
 	bad := 0
 	reports, err := dedup.ReadCSV(ctx, env.Stdin, dedup.CSVOptions{
 		NoCategory: byNone, Window: rule.Window > 0, SameAsset: rule.SameAsset,
-		Progress: newProgress(env.Stderr, "cluster: reading").tick,
+		Progress: cli.NewProgress(env.Stderr, "cluster: reading").Tick,
 		Bad: func(line int, err error) {
 			bad++
 			if bad <= maxBadRowLines {

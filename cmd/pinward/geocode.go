@@ -32,10 +32,6 @@ func (sf *spatialFlags) register(fs *flag.FlagSet) { sf.Register(fs) }
 
 func (sf *spatialFlags) load(env Env) (*wards.Set, *assets.Index, error) { return sf.Load(env) }
 
-func loadAssets(b []byte, name, spec string) ([]assets.Asset, []assets.RowError, error) {
-	return geocode.LoadAssets(b, name, spec)
-}
-
 func runGeocode(ctx context.Context, env Env, args []string) error {
 	fs := newFlags(env, "geocode", "geocode [--wards F] [--assets F] [--radius 50] [--at DATE] < points.csv > out.csv", geocodeHelp)
 	var sf spatialFlags
@@ -47,7 +43,7 @@ func runGeocode(ctx context.Context, env Env, args []string) error {
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
 	}
-	opt := geocode.Options{At: time.Now(), Radius: *radius, Log: env.Stderr, Progress: newProgress(env.Stderr, "geocode").tick}
+	opt := geocode.Options{At: time.Now(), Radius: *radius, Log: env.Stderr, Progress: cli.NewProgress(env.Stderr, "geocode").Tick}
 	if !(opt.Radius >= 0) {
 		return usageErrorf("--radius must be a non-negative number of metres")
 	}
