@@ -20,6 +20,7 @@ type Store interface {
 	OutboxStore
 	ReporterPurger
 	ChangeFeed
+	OpsStatsStore
 }
 
 // RequestStore is the persistence the Service needs.

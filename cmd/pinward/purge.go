@@ -63,9 +63,9 @@ func (rf *retentionFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&rf.retention, "reporter-retention", "365d", "purge reporters' personal information this `long` after their request closed (0: never)")
 }
 
-// start checks the flag and starts the hourly purge; stop ends it and
-// waits, before the store closes.
-func (rf *retentionFlags) start(ctx context.Context, st appStore, tenant string, log *slog.Logger) (stop func(), err error) {
+// start checks the flag and starts the hourly purge, telling ran of each
+// run; stop ends it and waits, before the store closes.
+func (rf *retentionFlags) start(ctx context.Context, st appStore, tenant string, log *slog.Logger, ran func(int, error)) (stop func(), err error) {
 	retention, err := parseWindow(rf.retention)
 	if err != nil {
 		return nil, usageErrorf("--reporter-retention: %v", err)
@@ -82,6 +82,9 @@ func (rf *retentionFlags) start(ctx context.Context, st appStore, tenant string,
 		defer tick.Stop()
 		for {
 			n, err := requests.PurgeReporters(pctx, st, tenant, retention, time.Now().UTC(), nil)
+			if pctx.Err() == nil {
+				ran(n, err)
+			}
 			switch {
 			case err != nil && pctx.Err() == nil:
 				log.ErrorContext(pctx, "purging reporters' personal information", "err", err)

@@ -21,6 +21,7 @@ import (
 	"github.com/pinward/pinward/api"
 	"github.com/pinward/pinward/data"
 	"github.com/pinward/pinward/live"
+	"github.com/pinward/pinward/opsmetrics"
 	"github.com/pinward/pinward/requests"
 	"github.com/pinward/pinward/store/postgis"
 	"github.com/pinward/pinward/store/sqlite"
@@ -125,7 +126,13 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer wo.stop() // before the store closes
-	stopPurge, err := rf.start(ctx, st, *tenant, log)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	ops, err := opsmetrics.New(reg, st, *tenant, log)
+	if err != nil {
+		return err
+	}
+	stopPurge, err := rf.start(ctx, st, *tenant, log, ops.PurgeRan)
 	if err != nil {
 		return err
 	}
@@ -143,8 +150,6 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	}
 	defer stream.Stop() // before the store closes
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(stream.Collectors()...)
 	h := api.New(api.Config{
 		Service: svc, Keys: st, Jurisdiction: *jurisdiction,

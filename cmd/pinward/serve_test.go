@@ -74,10 +74,27 @@ func TestServeInProcess(t *testing.T) {
 	}
 	body, _ := io.ReadAll(res.Body)
 	res.Body.Close()
-	for _, want := range []string{"pinward_http_requests_total", "pinward_http_request_duration_seconds", "go_goroutines"} {
+	for _, want := range []string{"pinward_http_requests_total", "pinward_http_request_duration_seconds", "go_goroutines",
+		"pinward_change_stream_lag_seconds", "\npinward_ops_stats_up 1\n", "\npinward_requests_open 1\n", "\npinward_requests_overdue 0\n"} {
 		if !strings.Contains(string(body), want) {
-			t.Errorf("/metrics lacks %s", want)
+			t.Errorf("/metrics lacks %q", want)
 		}
+	}
+	// The purge runs at start, in the background: its run is counted.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		res, err := http.Get(base + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if strings.Contains(string(body), `pinward_purge_runs_total{outcome="ok"} 1`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/metrics never counted the purge run:\n%s", body)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 
 	cancel()
