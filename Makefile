@@ -1,4 +1,4 @@
-# pinward — see DESIGN.md. `make test` needs root (to install PostGIS) or an
+# pinward — see ARCHITECTURE.md. `make test` needs root (to install PostGIS) or an
 # installed PostgreSQL + PostGIS; set PINWARD_TEST_DATABASE_URL to use your own.
 
 GO          ?= go

@@ -11,7 +11,7 @@ import (
 )
 
 // Status returns the HTTP status for an error of kind k. This is the one
-// place a kind becomes a status (DESIGN.md: "api alone maps").
+// place a kind becomes a status (ARCHITECTURE.md: "api alone maps").
 //
 // Outside the municipality is 400, not 422: Open311 clients know 400 as
 // "fix your input", and the body's "kind":"outside" tells the cases apart

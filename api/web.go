@@ -9,7 +9,7 @@ import (
 // mountWeb serves the pages (package web, handed in as Config.Web): the
 // resident page at /, status pages at /r/{id}, the staff map at /staff,
 // council reports at /staff/reports and their files under /static/, all
-// gzipped for clients that take it. api does not import web (DESIGN.md):
+// gzipped for clients that take it. api does not import web (ARCHITECTURE.md):
 // main wires it. Without Config.Web these paths are plain 404s.
 func (h *handler) mountWeb(r chi.Router, pages http.Handler) {
 	if pages == nil {

@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
-# Enforces the import rules of DESIGN.md ("Packages and imports") on the
-# non-test packages of the module, following imports transitively:
+# Enforces the import rules of ARCHITECTURE.md ("Packages and imports") on
+# the non-test packages of the module, following imports transitively:
+#   - the kernels geo, i18n and text import no other pinward package;
+#   - single-job libraries (geojsonio, holidays, mail, notify, linktoken,
+#     photo, ratelimit) import only the kernels;
 #   - wards, assets, dedup and tiles never import each other;
-#   - requests never imports net/http, pgx or a store (store/...);
-#   - store/... and api never import each other;
-#   - geo imports no other pinward package.
+#   - requests (the domain) never imports net/http, pgx, a store, api, live
+#     or tiles;
+#   - the stores and api never import each other; a store never imports
+#     live or tiles;
+#   - live works through requests.Store: it never imports api or a store;
+#   - only cmd and internal/bench open a store (import store/postgis or
+#     store/sqlite); everything else gets a requests.Store.
 # A package counts as its top directory (wards/x is wards; internal/ is looked
 # through). Packages that do not exist yet are simply not checked.
 # Prints one line per violation with the import chain, exits 1 if any.
@@ -31,16 +38,23 @@ function short(p) {
 function rule(src, dst, su, du) {
 	su = unit(src); du = unit(dst)
 	if (su == du) return ""
+	if (su ~ /^(geo|i18n|text)$/ && du != "")
+		return "the kernels geo, i18n and text import no other pinward package"
+	if (su ~ /^(geojsonio|holidays|mail|notify|linktoken|photo|ratelimit)$/ && du != "" && du !~ /^(geo|i18n|text)$/)
+		return "single-job libraries import only the kernels (geo, i18n, text)"
 	if (su ~ /^(wards|assets|dedup|tiles)$/ && du ~ /^(wards|assets|dedup|tiles)$/)
 		return "wards, assets, dedup and tiles never import each other"
 	if (su == "requests") {
 		if (dst == "net/http") return "requests never imports net/http"
 		if (dst ~ /^github\.com\/jackc\/pgx/) return "requests never imports pgx"
-		if (du == "store") return "requests never imports a store"
+		if (du ~ /^(store|api|live|tiles)$/) return "requests, the domain, never imports a store, api, live or tiles"
 	}
 	if ((su == "store" && du == "api") || (su == "api" && du == "store"))
 		return "the stores and api never import each other"
-	if (su == "geo" && du != "") return "geo imports no other pinward package"
+	if (su == "store" && du ~ /^(live|tiles)$/) return "a store never imports live or tiles"
+	if (su == "live" && du ~ /^(api|store)$/) return "live works through requests.Store, never api or a store"
+	if (dst ~ /\/store\/(postgis|sqlite)$/ && su !~ /^(cmd|bench|store)$/)
+		return "only cmd and internal/bench open a store"
 	return ""
 }
 {
@@ -72,6 +86,6 @@ END {
 			}
 		}
 	}
-	if (bad) printf "check-imports: %d violation(s); see DESIGN.md \"Packages and imports\"\n", bad
+	if (bad) printf "check-imports: %d violation(s); see ARCHITECTURE.md \"Packages and imports\"\n", bad
 	exit bad > 0
 }' <<<"$graph"
