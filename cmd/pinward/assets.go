@@ -8,6 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pinward/pinward/internal/cli"
+	"github.com/pinward/pinward/internal/storeflags"
+
 	"github.com/pinward/pinward/api"
 	"github.com/pinward/pinward/assets"
 	"github.com/pinward/pinward/internal/assetimport"
@@ -51,8 +54,8 @@ func runAssetsImport(ctx context.Context, env Env, args []string) error {
 	columns := fs.String("asset-columns", "", "asset CSV columns, e.g. `id=ENTITEID,wkt=GEOM` (default id,lon,lat); for GeoJSON only id= applies")
 	tenant := fs.String("tenant", "sample", "the municipality's tenant `id`")
 	batch := fs.Int("batch", 5000, "assets per transaction")
-	var stf storeFlags
-	stf.register(fs)
+	var stf storeflags.Flags
+	stf.Register(fs)
 	// FILE may come before, between or after the flags (every flag here
 	// takes a value), so it is picked out before parsing.
 	var flagArgs, files []string
@@ -79,11 +82,11 @@ func runAssetsImport(ctx context.Context, env Env, args []string) error {
 	if len(files) == 1 {
 		file = files[0]
 	}
-	given, err := parseEnvFlags(fs, env, flagArgs)
+	given, err := cli.ParseEnvFlags(fs, env, flagArgs)
 	if err != nil {
 		return err
 	}
-	if err := stf.check(given); err != nil {
+	if err := stf.Check(given); err != nil {
 		return err
 	}
 	switch {
@@ -101,7 +104,7 @@ func runAssetsImport(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, closeStore, err := stf.open(ctx)
+	st, closeStore, err := stf.Open(ctx)
 	if err != nil {
 		return err
 	}
@@ -145,7 +148,7 @@ func (af *assetFlags) pollEvery(postgis bool) time.Duration {
 // holds none) and returns the view that keeps it current (register it
 // with stream) and the asset API's configuration, which waits for stream
 // to apply each of its writes before answering.
-func (af *assetFlags) start(ctx context.Context, st appStore, fileIx *assets.Index, tenant string, stream *live.Stream, log *slog.Logger) (*live.Assets, api.AssetAPI, error) {
+func (af *assetFlags) start(ctx context.Context, st requests.Store, fileIx *assets.Index, tenant string, stream *live.Stream, log *slog.Logger) (*live.Assets, api.AssetAPI, error) {
 	var layers []string
 	for _, l := range strings.Split(af.layers, ",") {
 		if l = strings.TrimSpace(l); l != "" {

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/pinward/pinward/internal/cli"
+	"github.com/pinward/pinward/internal/storeflags"
+
 	"github.com/pinward/pinward/requests"
 )
 
@@ -34,13 +37,13 @@ func runKeys(ctx context.Context, env Env, args []string) error {
 	role := fs.String("role", "", "what the key may do: reporter, `integrator`, staff or admin (required)")
 	label := fs.String("label", "", "who holds the key, for operators (e.g. \"phone agents' app\")")
 	tenant := fs.String("tenant", "sample", "the municipality's tenant `id`")
-	var stf storeFlags
-	stf.register(fs)
-	given, err := parseEnvFlags(fs, env, args[1:])
+	var stf storeflags.Flags
+	stf.Register(fs)
+	given, err := cli.ParseEnvFlags(fs, env, args[1:])
 	if err != nil {
 		return err
 	}
-	if err := stf.check(given); err != nil {
+	if err := stf.Check(given); err != nil {
 		return err
 	}
 	r := requests.Role(*role)
@@ -50,7 +53,7 @@ func runKeys(ctx context.Context, env Env, args []string) error {
 	if *tenant == "" {
 		return usageErrorf("--tenant is empty")
 	}
-	st, closeStore, err := stf.open(ctx)
+	st, closeStore, err := stf.Open(ctx)
 	if err != nil {
 		return err
 	}
@@ -64,6 +67,6 @@ func runKeys(ctx context.Context, env Env, args []string) error {
 		return fmt.Errorf("storing the key: %w", err)
 	}
 	fmt.Fprintln(env.Stdout, key)
-	fmt.Fprintf(env.Stderr, "pinward keys: created %s key %d for tenant %q in %s; it is shown only this once\n", r, k.ID, *tenant, stf.describe())
+	fmt.Fprintf(env.Stderr, "pinward keys: created %s key %d for tenant %q in %s; it is shown only this once\n", r, k.ID, *tenant, stf.Describe())
 	return nil
 }

@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+
+	"github.com/pinward/pinward/internal/cli"
+	"github.com/pinward/pinward/internal/storeflags"
 )
 
 const migrateHelp = `
@@ -15,21 +18,21 @@ migrates at start, so this is for deployments that migrate as a step.
 
 func runMigrate(ctx context.Context, env Env, args []string) error {
 	fs := newFlags(env, "migrate", "migrate [--data-dir D | --db URL]", migrateHelp)
-	var stf storeFlags
-	stf.register(fs)
-	given, err := parseEnvFlags(fs, env, args)
+	var stf storeflags.Flags
+	stf.Register(fs)
+	given, err := cli.ParseEnvFlags(fs, env, args)
 	if err != nil {
 		return err
 	}
-	if err := stf.check(given); err != nil {
+	if err := stf.Check(given); err != nil {
 		return err
 	}
 	// Opening a store applies its pending migrations.
-	_, closeStore, err := stf.open(ctx)
+	_, closeStore, err := stf.Open(ctx)
 	if err != nil {
 		return err
 	}
 	closeStore()
-	fmt.Fprintf(env.Stderr, "pinward migrate: %s is up to date\n", stf.describe())
+	fmt.Fprintf(env.Stderr, "pinward migrate: %s is up to date\n", stf.Describe())
 	return nil
 }

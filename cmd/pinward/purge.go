@@ -8,6 +8,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pinward/pinward/internal/cli"
+	"github.com/pinward/pinward/internal/storeflags"
+
 	"github.com/pinward/pinward/requests"
 )
 
@@ -26,20 +29,20 @@ func runPurge(ctx context.Context, env Env, args []string) error {
 	fs := newFlags(env, "purge", "purge [--older-than 365d] [--tenant T] [--data-dir D | --db URL]", purgeHelp)
 	olderThan := fs.String("older-than", "365d", "purge reporters of requests closed longer ago than this `duration` (days: 365d, or Go units: 720h)")
 	tenant := fs.String("tenant", "sample", "the municipality's tenant `id`")
-	var stf storeFlags
-	stf.register(fs)
-	given, err := parseEnvFlags(fs, env, args)
+	var stf storeflags.Flags
+	stf.Register(fs)
+	given, err := cli.ParseEnvFlags(fs, env, args)
 	if err != nil {
 		return err
 	}
-	if err := stf.check(given); err != nil {
+	if err := stf.Check(given); err != nil {
 		return err
 	}
 	retention, err := parseWindow(*olderThan)
 	if err != nil || retention <= 0 {
 		return usageErrorf("--older-than must be a positive duration (365d, 720h): %q", *olderThan)
 	}
-	st, closeStore, err := stf.open(ctx)
+	st, closeStore, err := stf.Open(ctx)
 	if err != nil {
 		return err
 	}
@@ -65,7 +68,7 @@ func (rf *retentionFlags) register(fs *flag.FlagSet) {
 
 // start checks the flag and starts the hourly purge, telling ran of each
 // run; stop ends it and waits, before the store closes.
-func (rf *retentionFlags) start(ctx context.Context, st appStore, tenant string, log *slog.Logger, ran func(int, error)) (stop func(), err error) {
+func (rf *retentionFlags) start(ctx context.Context, st requests.Store, tenant string, log *slog.Logger, ran func(int, error)) (stop func(), err error) {
 	retention, err := parseWindow(rf.retention)
 	if err != nil {
 		return nil, usageErrorf("--reporter-retention: %v", err)

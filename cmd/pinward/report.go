@@ -7,6 +7,7 @@ import (
 
 	"github.com/pinward/pinward/i18n"
 	"github.com/pinward/pinward/internal/cli"
+	"github.com/pinward/pinward/internal/storeflags"
 	"github.com/pinward/pinward/requests"
 )
 
@@ -33,13 +34,13 @@ func runReport(ctx context.Context, env Env, args []string) error {
 	var sf spatialFlags
 	fs.StringVar(&sf.Wards, "wards", "", "ward boundaries `GeoJSON` that name the wards (default: the bundled sample)")
 	fs.StringVar(&sf.WardFields, "ward-fields", "id,name_en,name_fr", "ward property names: `ID,NAME_EN[,NAME_FR]`")
-	var stf storeFlags
-	stf.register(fs)
-	given, err := parseEnvFlags(fs, env, args)
+	var stf storeflags.Flags
+	stf.Register(fs)
+	given, err := cli.ParseEnvFlags(fs, env, args)
 	if err != nil {
 		return err
 	}
-	if err := stf.check(given); err != nil {
+	if err := stf.Check(given); err != nil {
 		return err
 	}
 	grouping, err := requests.ParseReportBy(*by)
@@ -49,7 +50,7 @@ func runReport(ctx context.Context, env Env, args []string) error {
 	if *lang != "en" && *lang != "fr" {
 		return usageErrorf("--lang must be en or fr: %q", *lang)
 	}
-	catalog, err := loadCatalog(*categories)
+	catalog, err := cli.LoadCatalog(*categories)
 	if err != nil {
 		return err
 	}
@@ -71,7 +72,7 @@ func runReport(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, closeStore, err := stf.open(ctx)
+	st, closeStore, err := stf.Open(ctx)
 	if err != nil {
 		return err
 	}

@@ -1,30 +1,25 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
-	"strings"
 	"time"
+
+	"github.com/pinward/pinward/internal/cli"
+	"github.com/pinward/pinward/internal/storeflags"
 
 	// The municipality's time zone (SLA due times, local dates) must load
 	// on hosts and containers without /usr/share/zoneinfo.
 	_ "time/tzdata"
 
 	"github.com/pinward/pinward/api"
-	"github.com/pinward/pinward/data"
 	"github.com/pinward/pinward/live"
 	"github.com/pinward/pinward/opsmetrics"
 	"github.com/pinward/pinward/requests"
-	"github.com/pinward/pinward/store/postgis"
-	"github.com/pinward/pinward/store/sqlite"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -65,8 +60,8 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	addr := fs.String("addr", ":8080", "`address` to listen on")
 	var sf spatialFlags
 	sf.register(fs)
-	var stf storeFlags
-	stf.register(fs)
+	var stf storeflags.Flags
+	stf.Register(fs)
 	var wof workorderFlags
 	wof.register(fs)
 	var rf retentionFlags
@@ -75,25 +70,25 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	tenant := fs.String("tenant", "sample", "the municipality's tenant `id`, stored on every row")
 	jurisdiction := fs.String("jurisdiction", "", "Open311 jurisdiction_id this server answers to (default: the tenant)")
 	maxBody := fs.Int64("max-body", api.DefaultMaxBody, "request body limit in `bytes`")
-	var lf logFlags
-	lf.register(fs)
+	var lf cli.LogFlags
+	lf.Register(fs)
 	var wf webFlags
 	wf.register(fs)
 	var af assetFlags
 	af.register(fs)
-	given, err := parseEnvFlags(fs, env, args)
+	given, err := cli.ParseEnvFlags(fs, env, args)
 	if err != nil {
 		return err
 	}
-	if err := stf.check(given); err != nil {
+	if err := stf.Check(given); err != nil {
 		return err
 	}
-	log, err := lf.logger(env)
+	log, err := lf.Logger(env)
 	if err != nil {
 		return err
 	}
 
-	catalog, err := loadCatalog(*categories)
+	catalog, err := cli.LoadCatalog(*categories)
 	if err != nil {
 		return err
 	}
@@ -101,7 +96,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, closeStore, err := stf.open(ctx)
+	st, closeStore, err := stf.Open(ctx)
 	if err != nil {
 		return err
 	}
@@ -111,7 +106,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	stream := live.New(live.Config{Store: st, Tenant: *tenant, Poll: af.pollEvery(stf.db != ""), Log: log})
+	stream := live.New(live.Config{Store: st, Tenant: *tenant, Poll: af.pollEvery(stf.DB != ""), Log: log})
 	assetView, assetAPI, err := af.start(ctx, st, ix, *tenant, stream, log)
 	if err != nil {
 		return err
@@ -175,7 +170,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	// The actual address (with --addr :0 the port is chosen here) goes to
 	// stdout so scripts and tests can find the server.
 	fmt.Fprintf(env.Stdout, "pinward: listening on http://%s\n", ln.Addr())
-	log.InfoContext(ctx, "serving", "addr", ln.Addr().String(), "store", stf.describe(), "tenant", *tenant,
+	log.InfoContext(ctx, "serving", "addr", ln.Addr().String(), "store", stf.Describe(), "tenant", *tenant,
 		"hint", "POST requests needs an API key: pinward keys create --role integrator")
 
 	errc := make(chan error, 1)
@@ -197,124 +192,4 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	}
 	log.InfoContext(ctx, "stopped")
 	return nil
-}
-
-func loadCatalog(file string) (*requests.Catalog, error) {
-	b, name := data.SampleCategoriesJSON(), "bundled sample categories"
-	if file != "" {
-		var err error
-		if b, err = os.ReadFile(file); err != nil {
-			return nil, usageErrorf("--categories: %v", err)
-		}
-		name = file
-	}
-	c, err := requests.LoadCatalog(bytes.NewReader(b))
-	if err != nil {
-		return nil, usageErrorf("category file %s: %v", name, err)
-	}
-	return c, nil
-}
-
-// appStore is the store every command opens: one interface, both stores.
-type appStore = requests.Store
-
-// storeFlags choose the store: PostGIS when --db is set, else SQLite in
-// --data-dir. Shared by serve, migrate and keys.
-type storeFlags struct {
-	dataDir, db string
-}
-
-func (sf *storeFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&sf.dataDir, "data-dir", "./var", "`folder` of the embedded SQLite store, created if missing")
-	fs.StringVar(&sf.db, "db", "", "PostGIS database `URL` (postgres://...) instead of the embedded store")
-}
-
-// check refuses --data-dir and --db together on the command line (the
-// caller would not know which store got the write), and lets a --data-dir
-// on the command line win over PINWARD_DB in the environment.
-func (sf *storeFlags) check(given map[string]bool) error {
-	switch {
-	case given["data-dir"] && given["db"]:
-		return usageErrorf("give --data-dir or --db, not both")
-	case given["data-dir"]:
-		sf.db = ""
-	}
-	return nil
-}
-
-func (sf *storeFlags) sqlitePath() string { return filepath.Join(sf.dataDir, "pinward.db") }
-
-func (sf *storeFlags) describe() string {
-	if sf.db != "" {
-		return "postgis"
-	}
-	return "sqlite:" + sf.sqlitePath()
-}
-
-// open opens (and migrates) the chosen store.
-func (sf *storeFlags) open(ctx context.Context) (appStore, func(), error) {
-	if sf.db != "" {
-		s, err := postgis.Open(ctx, sf.db)
-		if err != nil {
-			return nil, nil, err
-		}
-		return s, s.Close, nil
-	}
-	if sf.dataDir == "" {
-		return nil, nil, usageErrorf("--data-dir is empty")
-	}
-	s, err := sqlite.Open(ctx, sf.sqlitePath())
-	if err != nil {
-		return nil, nil, err
-	}
-	return s, func() { s.Close() }, nil
-}
-
-// logFlags choose the logger main owns.
-type logFlags struct {
-	format, level string
-}
-
-func (lf *logFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&lf.format, "log-format", "text", "log `format` on stderr: text or json")
-	fs.StringVar(&lf.level, "log-level", "info", "log `level`: debug (every request), info, warn or error")
-}
-
-func (lf *logFlags) logger(env Env) (*slog.Logger, error) {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(lf.level)); err != nil {
-		return nil, usageErrorf("--log-level: %q is not debug, info, warn or error", lf.level)
-	}
-	opts := &slog.HandlerOptions{Level: level}
-	switch lf.format {
-	case "text":
-		return slog.New(slog.NewTextHandler(env.Stderr, opts)), nil
-	case "json":
-		return slog.New(slog.NewJSONHandler(env.Stderr, opts)), nil
-	}
-	return nil, usageErrorf("--log-format: %q is not text or json", lf.format)
-}
-
-// parseEnvFlags parses args, then gives every flag not on the command line
-// the value of PINWARD_<FLAG> when that is set, so a container can be
-// configured by its environment alone.
-// It returns the flags given on the command line.
-func parseEnvFlags(fs *flag.FlagSet, env Env, args []string) (map[string]bool, error) {
-	if err := parseFlags(fs, env, args); err != nil {
-		return nil, err
-	}
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	var err error
-	fs.VisitAll(func(f *flag.Flag) {
-		name := "PINWARD_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		v := env.Getenv(name)
-		if given[f.Name] || v == "" || err != nil {
-			return
-		}
-		if e := fs.Set(f.Name, v); e != nil {
-			err = usageErrorf("%s: %v", name, e)
-		}
-	})
-	return given, err
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/pinward/pinward/internal/cli"
 )
 
 const slaHelp = `
@@ -36,7 +38,7 @@ func runSLA(_ context.Context, env Env, args []string) error {
 	if err := parseFlags(fs, env, args[1:]); err != nil {
 		return err
 	}
-	catalog, err := loadCatalog(*categories)
+	catalog, err := cli.LoadCatalog(*categories)
 	if err != nil {
 		return err
 	}

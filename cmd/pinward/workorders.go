@@ -43,7 +43,7 @@ type workorders struct {
 // dispatcher (stopped by stop, before the store closes). The requests a
 // work order's status change moves reach the map through the store's
 // change stream, like every other change.
-func (wf *workorderFlags) setup(ctx context.Context, env Env, log *slog.Logger, cat *requests.Catalog, tenant string, st appStore) (*workorders, error) {
+func (wf *workorderFlags) setup(ctx context.Context, env Env, log *slog.Logger, cat *requests.Catalog, tenant string, st requests.Store) (*workorders, error) {
 	w := &workorders{stop: func() {}}
 	httpc := dispatch.NewClient(wf.allowPrivate) // each attempt is bounded by the dispatcher's timeout
 	conns := map[string]dispatch.Connector{}

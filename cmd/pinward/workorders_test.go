@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/paulmach/orb"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -18,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/paulmach/orb"
 
 	"github.com/pinward/pinward/data"
 	"github.com/pinward/pinward/dispatch"

@@ -1,0 +1,69 @@
+// Package storeflags opens the store a command works on: PostGIS when
+// --db is set, else the embedded SQLite file in --data-dir.
+package storeflags
+
+import (
+	"context"
+	"flag"
+	"path/filepath"
+
+	"github.com/pinward/pinward/internal/cli"
+	"github.com/pinward/pinward/requests"
+	"github.com/pinward/pinward/store/postgis"
+	"github.com/pinward/pinward/store/sqlite"
+)
+
+// Flags choose the store: PostGIS when --db is set, else SQLite in
+// --data-dir. Shared by serve, migrate and keys.
+type Flags struct {
+	DataDir, DB string
+}
+
+// Register adds --data-dir and --db to fs.
+func (sf *Flags) Register(fs *flag.FlagSet) {
+	fs.StringVar(&sf.DataDir, "data-dir", "./var", "`folder` of the embedded SQLite store, created if missing")
+	fs.StringVar(&sf.DB, "db", "", "PostGIS database `URL` (postgres://...) instead of the embedded store")
+}
+
+// Check refuses --data-dir and --db together on the command line (the
+// caller would not know which store got the write), and lets a --data-dir
+// on the command line win over PINWARD_DB in the environment.
+func (sf *Flags) Check(given map[string]bool) error {
+	switch {
+	case given["data-dir"] && given["db"]:
+		return cli.UsageErrorf("give --data-dir or --db, not both")
+	case given["data-dir"]:
+		sf.DB = ""
+	}
+	return nil
+}
+
+// SQLitePath is the embedded store's file.
+func (sf *Flags) SQLitePath() string { return filepath.Join(sf.DataDir, "pinward.db") }
+
+// Describe names the chosen store for logs.
+func (sf *Flags) Describe() string {
+	if sf.DB != "" {
+		return "postgis"
+	}
+	return "sqlite:" + sf.SQLitePath()
+}
+
+// Open opens (and migrates) the chosen store.
+func (sf *Flags) Open(ctx context.Context) (requests.Store, func(), error) {
+	if sf.DB != "" {
+		s, err := postgis.Open(ctx, sf.DB)
+		if err != nil {
+			return nil, nil, err
+		}
+		return s, s.Close, nil
+	}
+	if sf.DataDir == "" {
+		return nil, nil, cli.UsageErrorf("--data-dir is empty")
+	}
+	s, err := sqlite.Open(ctx, sf.SQLitePath())
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, func() { s.Close() }, nil
+}
