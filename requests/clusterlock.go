@@ -4,6 +4,9 @@ import (
 	"math"
 	"slices"
 	"strconv"
+
+	"github.com/paulmach/orb"
+	"github.com/pinward/pinward/geo"
 )
 
 // maxLockCells is the most grid cells one creation locks; a query whose
@@ -14,16 +17,16 @@ const maxLockCells = 16
 // the locks would only multiply.
 const minLockCellM = 100
 
-// metresPerDegree is the length of a degree of latitude.
-const metresPerDegree = 111_320
-
 // LockCellDeg is the side in degrees of the lock grid for a group of
 // categories whose largest duplicate distance is maxDistanceM: a power of
 // two at least twice that distance at 60° of latitude, so a query's bound
 // overlaps at most 2×2 cells up to 60° north or south.
 func LockCellDeg(maxDistanceM float64) float64 {
 	m := max(maxDistanceM, minLockCellM)
-	deg := 2 * m / (metresPerDegree * 0.5)
+	// Twice the distance, in degrees of longitude at 60°: the width of a
+	// buffer of m metres there (geo's one local projection).
+	b := geo.NewRuler(60).Buffer(orb.Point{0, 60}, m)
+	deg := b.Max[0] - b.Min[0]
 	return math.Exp2(math.Ceil(math.Log2(deg)))
 }
 

@@ -45,7 +45,8 @@ func TestClusterLocks(t *testing.T) {
 	}
 	for _, d := range []float64{10, 30, 60, 250} {
 		c := LockCellDeg(d)
-		if c*metresPerDegree*0.5 < 2*d || math.Log2(c) != math.Round(math.Log2(c)) {
+		// The cell's width in metres at 60°, measured by geo's ruler.
+		if geo.NewRuler(60).Distance(orb.Point{0, 60}, orb.Point{c, 60}) < 2*d || math.Log2(c) != math.Round(math.Log2(c)) {
 			t.Errorf("LockCellDeg(%v) = %v, want a power of two of at least %v m at 60°", d, c, 2*d)
 		}
 	}
@@ -61,7 +62,7 @@ func TestClusterLocks(t *testing.T) {
 			ru := geo.NewRuler(a[1])
 			bd := ru.Buffer(a, d)
 			b := orb.Point{a[0] + math.Cos(ang)*(bd.Max[0]-a[0]), a[1] + math.Sin(ang)*(bd.Max[1]-a[1])}
-			far := ru.Buffer(a, 20*LockCellDeg(d)*metresPerDegree)
+			far := ru.Buffer(a, 20*geo.NewRuler(0).Distance(orb.Point{0, 0}, orb.Point{0, LockCellDeg(d)}))
 			c := orb.Point{far.Max[0], a[1]}
 			ra, rb, rc := lockReq(a, d, ""), lockReq(b, d, ""), lockReq(c, d, "")
 			if !shareLock(ra, rb) {
