@@ -35,8 +35,9 @@ func SampleAssetsCSV() []byte { return bytes.Clone(sampleAssets) }
 func SampleCategoriesJSON() []byte { return bytes.Clone(sampleCategories) }
 
 // SampleWards returns the sample town's wards as a set of one generation,
-// in force at all times: what serve, tests and benchmarks use when no
-// boundary file is given.
+// in force at all times: the fixture the store contract suite and the api
+// and command tests share (serve builds the same set from
+// SampleWardsGeoJSON through internal/geocode, which takes --ward-fields).
 func SampleWards() (*wards.Set, error) {
 	ws, err := wards.LoadGeoJSON(bytes.NewReader(sampleWards), wards.DefaultFields())
 	if err != nil {
@@ -49,7 +50,8 @@ func SampleWards() (*wards.Set, error) {
 	return wards.NewSet(gen)
 }
 
-// SampleAssets returns the sample town's assets, indexed.
+// SampleAssets returns the sample town's assets, indexed: the fixture the
+// tests share beside SampleWards.
 func SampleAssets() (*assets.Index, error) {
 	list, rowErrs, err := assets.LoadCSV(bytes.NewReader(sampleAssets), assets.DefaultCSVFormat())
 	if err == nil && len(rowErrs) > 0 {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"time"
 
 	"github.com/paulmach/orb"
 )
@@ -116,34 +115,6 @@ func (c *City) WriteAssetsCSV(w io.Writer) error {
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write assets csv: %w", err)
-	}
-	return nil
-}
-
-// WriteRequestsCSV writes the requests as CSV with header (the input of
-// `pinward cluster`, which its tests feed it)
-// id,category,created_at,lon,lat; created_at is RFC 3339 in UTC.
-func (c *City) WriteRequestsCSV(w io.Writer) error {
-	bw := bufio.NewWriterSize(w, 1<<16)
-	bw.WriteString("id,category,created_at,lon,lat\n")
-	var b []byte
-	for _, r := range c.Requests {
-		b = append(b[:0], r.ID...)
-		b = append(b, ',')
-		b = append(b, r.Category...)
-		b = append(b, ',')
-		b = r.CreatedAt.UTC().AppendFormat(b, time.RFC3339)
-		b = append(b, ',')
-		b = appendCoord(b, r.Point[0])
-		b = append(b, ',')
-		b = appendCoord(b, r.Point[1])
-		b = append(b, '\n')
-		if _, err := bw.Write(b); err != nil {
-			return fmt.Errorf("write requests csv: %w", err)
-		}
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("write requests csv: %w", err)
 	}
 	return nil
 }

@@ -1,15 +1,23 @@
 package dedup
 
 import (
-	"cmp"
 	"fmt"
 	"math"
 	"math/bits"
 	"slices"
+	"time"
 
 	"github.com/paulmach/orb"
 	"github.com/pinward/pinward/geo"
 )
+
+// Report is what clustering needs of a 311 request.
+type Report struct {
+	ID, Category string
+	CreatedAt    time.Time
+	Point        orb.Point // WGS84 lon/lat
+	AssetID      string    // "" when the report names no asset
+}
 
 // Assignment places one report in a cluster.
 type Assignment struct {
@@ -39,13 +47,14 @@ func Cluster(reports []Report, rules Rules) ([]Assignment, error) {
 	return ClusterIn(reports, rules, FitProjection(reports))
 }
 
-// ClusterIn is Cluster measuring metres in pj: give it the projection an
-// Assigner uses and the two agree report for report.
+// ClusterIn is Cluster measuring metres in pj: give it the municipality's
+// projection to measure as the stores do.
 //
 // Partitions with a time window are processed in time order (ties by
-// CompareIDs) exactly as an Assigner fed one report at a time. Partitions
-// without one link pairs regardless of time, so they take a faster grid
-// algorithm; tests hold it equal to the Assigner and to a pairwise scan.
+// CompareIDs), each report linked through a spatial index of the members
+// still within the window (clusterTimed). Partitions without one link
+// pairs regardless of time, so they take a faster grid algorithm. Tests
+// hold both equal to a pairwise scan of the definition.
 func ClusterIn(reports []Report, rules Rules, pj geo.Projection) ([]Assignment, error) {
 	rs, err := rules.Compile()
 	if err != nil {
@@ -133,9 +142,7 @@ func ClusterIn(reports []Report, rules Rules, pj geo.Projection) ([]Assignment, 
 		}
 	}
 	if len(timed) > 0 {
-		if err := clusterTimed(reports, timed, rules, pj, order, name); err != nil {
-			return nil, err
-		}
+		clusterTimed(reports, timed, rs, pj, order, name)
 	}
 	out := make([]Assignment, n)
 	for i, r := range reports {
@@ -215,57 +222,8 @@ func plainInteger(s string) (uint64, bool) {
 	return v, true
 }
 
-// clusterTimed feeds reports idx to an Assigner in time order (ties by ID).
-func clusterTimed(reports []Report, idx []int32, rules Rules, pj geo.Projection, order idOrder, name []int32) error {
-	type item struct {
-		t int64 // nanoseconds, as the Assigner compares them
-		i int32
-	}
-	items := make([]item, len(idx))
-	for k, i := range idx {
-		items[k] = item{nanos(reports[i].CreatedAt), i}
-	}
-	slices.SortFunc(items, func(a, b item) int {
-		if a.t != b.t {
-			return cmp.Compare(a.t, b.t)
-		}
-		if order.less(a.i, b.i) {
-			return -1
-		}
-		return 1 // IDs are unique
-	})
-	a, err := NewAssigner(rules, pj)
-	if err != nil {
-		return err
-	}
-	a.batch = true // IDs were checked, and clusters are named below
-	for k, it := range items {
-		r := reports[it.i]
-		l, err := a.link(r)
-		if err != nil {
-			return err
-		}
-		a.insert(r, l.roots)
-		idx[k] = it.i // member k is report idx[k]
-	}
-	best := make([]int32, len(idx)) // root member → report naming it
-	for k := range best {
-		best[k] = -1
-	}
-	for k, i := range idx {
-		r := a.find(int32(k))
-		if best[r] < 0 || order.less(i, best[r]) {
-			best[r] = i
-		}
-	}
-	for k, i := range idx {
-		name[i] = best[a.find(int32(k))]
-	}
-	return nil
-}
-
 // minGridDistance keeps grid cell numbers well inside 32 bits anywhere on
-// Earth; smaller distances take the Assigner path.
+// Earth; smaller distances take clusterTimed.
 const minGridDistance = 1.0
 
 // gridFactor sets the cell side to Distance/gridFactor. Below 2, any two

@@ -141,7 +141,7 @@ func TestClusterRefusesBadReports(t *testing.T) {
 		{"swapped", []Report{{ID: "x", Point: orb.Point{45.4, -175.7}}}, "swapped"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Cluster(tc.reports, DefaultRules())
+			_, err := Cluster(tc.reports, Rules{Default: DefaultRule()})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want it to contain %q", err, tc.want)
 			}
@@ -151,7 +151,7 @@ func TestClusterRefusesBadReports(t *testing.T) {
 
 func TestClusterEmpty(t *testing.T) {
 	for _, reports := range [][]Report{nil, {}} {
-		if as, err := Cluster(reports, DefaultRules()); err != nil || len(as) != 0 {
+		if as, err := Cluster(reports, Rules{Default: DefaultRule()}); err != nil || len(as) != 0 {
 			t.Errorf("Cluster(%v) = %v, %v; want nothing", reports, as, err)
 		}
 	}
@@ -164,7 +164,7 @@ func TestClusterPartitionsByEquivalence(t *testing.T) {
 		{ID: "1", Category: "pothole", Point: p},
 		{ID: "2", Category: "graffiti", Point: p},
 	}
-	got, err := Cluster(reports, DefaultRules())
+	got, err := Cluster(reports, testRules(30, 0, true)) // pothole ≡ road_damage
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,9 +18,7 @@
 // PostGIS computes with ST_ClusterDBSCAN(geom, eps, minpoints => 1).
 //
 // Because the relation is symmetric and defined pair by pair, the clusters
-// do not depend on the order reports are seen in: batch Cluster over a
-// city's history and online Assigner.Assign as requests arrive give the
-// same partition (tests check this on random data).
+// do not depend on the order reports are given in (tests shuffle them).
 //
 // # Distances
 //
@@ -34,21 +32,19 @@
 // A cluster is named by its smallest member ID under CompareIDs: integer IDs
 // (ASCII digits only) sort numerically and before all other IDs, which sort
 // bytewise. Two runs or two implementations can then be compared line by
-// line. When a report links two clusters, the merged one keeps the smaller
-// name and Outcome.Absorbed lists the other; a report with a smaller ID
-// than all its cluster's members renames it the same way. The anchor of a
-// cluster is its first report (earliest CreatedAt, ties by CompareIDs); it
-// is informational only, linking never depends on it.
+// line.
 //
 // # In the service
 //
-// Intake does not hold an Assigner: the store is the record, and several
-// servers share it. Each store applies the same rule (partition, distance,
+// Intake does not cluster here: the store is the record, and several
+// servers share it. Each store applies the same Rules (partition, distance,
 // window, same asset) in the submitting transaction, under a database lock
-// per tenant and partition cell, and the request joins the nearest open
-// cluster it is linked to. One difference is deliberate: a report linked
-// to two open clusters joins the nearer one instead of merging them, since
+// per tenant and partition cell, and requests.ClusterQuery.Pick chooses
+// the open cluster the request joins (one naming the same asset, else the
+// nearest). One difference from this package is deliberate: a report
+// linked to two open clusters joins one instead of merging them, since
 // merging issues that staff may have split apart is a staff decision (the
-// staff API merges and splits). The Assigner and Cluster serve batch runs,
-// the comparison with PostGIS, and what-if analysis of rules over history.
+// stores merge, split and close clusters for the staff API). Cluster
+// serves batch runs (pinward cluster), the comparison with PostGIS, and
+// what-if analysis of rules over history.
 package dedup

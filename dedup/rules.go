@@ -45,25 +45,6 @@ func DefaultRule() Rule {
 	return Rule{Distance: 30, Window: 14 * 24 * time.Hour, SameAsset: true}
 }
 
-// DefaultRules is DefaultRule for every category, with the few categories
-// whose problems spread wider or live shorter adjusted.
-func DefaultRules() Rules {
-	day := 24 * time.Hour
-	return Rules{
-		Default: DefaultRule(),
-		Categories: map[string]Rule{
-			// Residents file the same broken asphalt under either name.
-			"pothole": {Distance: 30, Window: 14 * day, SameAsset: true, Equivalent: []string{"road_damage"}},
-			// A party is heard across a block, and next week's is another one.
-			"noise_bylaw": {Distance: 100, Window: day, SameAsset: true},
-			// One collection round: next week's missed bin is a new miss.
-			"missed_collection": {Distance: 20, Window: 3 * day, SameAsset: true},
-			// One storm's clean-up along a stretch of street.
-			"snow_removal": {Distance: 50, Window: 3 * day, SameAsset: true},
-		},
-	}
-}
-
 // Ruleset is Rules checked and with equivalence classes resolved.
 type Ruleset struct {
 	def  Rule
