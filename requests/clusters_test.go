@@ -69,7 +69,10 @@ func TestClusterInputs(t *testing.T) {
 	for name, call := range map[string]func() error{
 		"merge": func() error { _, err := w.svc.MergeClusters(ctx, "5", "6", "", "key:1"); return err },
 		"split": func() error { _, err := w.svc.SplitCluster(ctx, "5", []string{"9", "7", "9"}, "key:1"); return err },
-		"close": func() error { _, err := w.svc.CloseCluster(ctx, "5", "Filled", ReasonDuplicate, "", "key:1"); return err },
+		"close": func() error {
+			_, err := w.svc.CloseCluster(ctx, "5", "Filled", ReasonDuplicate, "", "key:1")
+			return err
+		},
 		"list": func() error {
 			_, err := w.svc.ListClusters(ctx, ClusterFilter{ServiceCode: "pothole", Status: Closed})
 			return err

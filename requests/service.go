@@ -94,7 +94,8 @@ type Submission struct {
 	// IdempotencyKey is the client's Idempotency-Key header: a retry with
 	// the same key gets the same request back.
 	IdempotencyKey string
-	Actor          string // who submitted ("key:12", "web"); "resident" when empty
+	Actor          string  // who submitted ("key:12", "web"); "resident" when empty
+	Channel        Channel // how it came in; ChannelAPI when empty
 }
 
 // Submit validates a submission, locates it (ward, nearest asset), finds
@@ -196,6 +197,15 @@ func (s *Service) check(sub Submission) (Category, Request, error) {
 	case i18n.En, i18n.Fr:
 	default:
 		return cat, req, invalid("locale", i18n.T("%q is not a language pinward speaks (en, fr)", "%q n'est pas une langue de pinward (en, fr)"), clip(string(req.Lang)))
+	}
+	switch {
+	case sub.Channel == "":
+		req.Channel = ChannelAPI
+	case sub.Channel.Valid():
+		req.Channel = sub.Channel
+	default:
+		return cat, req, invalid("channel", i18n.T("%q is not a channel (web, app, phone, counter, email, api)",
+			"%q n'est pas un canal (web, app, phone, counter, email, api)"), clip(string(sub.Channel)))
 	}
 	if err := checkText("Idempotency-Key", sub.IdempotencyKey, MaxKeyLen, false); err != nil {
 		return cat, req, err

@@ -14,7 +14,7 @@ func TestStatusTransitions(t *testing.T) {
 		{Acknowledged, InProgress}: true, {Acknowledged, WaitingOnResident}: true, {Acknowledged, Closed}: true,
 		{InProgress, WaitingOnResident}: true, {InProgress, Closed}: true,
 		{WaitingOnResident, InProgress}: true, {WaitingOnResident, Closed}: true,
-		{Closed, Reopened}: true,
+		{Closed, Reopened}:     true,
 		{Reopened, InProgress}: true, {Reopened, WaitingOnResident}: true, {Reopened, Closed}: true,
 	}
 	if n := len(Statuses()); n != 6 {

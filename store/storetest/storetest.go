@@ -538,9 +538,9 @@ func testList(t *testing.T, s Stores) {
 	base := time.Date(2026, 1, 10, 12, 0, 0, 0, time.UTC)
 	specs := []spec{
 		{"pothole", "1", orb.Point{-73.10, 46.05}, base, requests.New},                                     // 1
-		{"graffiti", "1", orb.Point{-73.09, 46.05}, base.Add(time.Hour), requests.Closed},                   // 2
-		{"pothole", "2", orb.Point{-73.08, 46.06}, base.Add(2 * time.Hour), requests.Acknowledged},          // 3
-		{"noise_bylaw", "2", orb.Point{-73.07, 46.07}, base.Add(2 * time.Hour), requests.InProgress},        // 4: same time as 3
+		{"graffiti", "1", orb.Point{-73.09, 46.05}, base.Add(time.Hour), requests.Closed},                  // 2
+		{"pothole", "2", orb.Point{-73.08, 46.06}, base.Add(2 * time.Hour), requests.Acknowledged},         // 3
+		{"noise_bylaw", "2", orb.Point{-73.07, 46.07}, base.Add(2 * time.Hour), requests.InProgress},       // 4: same time as 3
 		{"pothole", "3", orb.Point{-73.06, 46.08}, base.Add(3*time.Hour + time.Microsecond), requests.New}, // 5
 	}
 	var rs []requests.Request
