@@ -48,12 +48,13 @@ func (m *memStore) AddStaffNote(_ context.Context, n StaffNote) (Event, error) {
 	return ev, nil
 }
 
-func (m *memStore) WaitingSince(_ context.Context, tenant string, before time.Time, limit int) ([]Request, error) {
+func (m *memStore) WaitingSince(_ context.Context, tenant string, before, afterAt time.Time, afterID int64, limit int) ([]Request, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var out []Request
 	for _, r := range m.reqs {
-		if r.TenantID == tenant && r.Status == WaitingOnResident && !r.PausedAt.After(before) && len(out) < limit {
+		if r.TenantID == tenant && r.Status == WaitingOnResident && !r.PausedAt.After(before) && len(out) < limit &&
+			(r.PausedAt.After(afterAt) || r.PausedAt.Equal(afterAt) && r.ID > afterID) {
 			out = append(out, r)
 		}
 	}

@@ -255,7 +255,7 @@ func TestSubmit(t *testing.T) {
 			"size": "small", "depth": "12.5", "seen_at": "2026-03-02T21:30:00-05:00",
 			"lanes": "right,left", "notes": "multi\nline",
 		},
-		MediaURL: "https://example.ca/p.jpg", Token: r.Token, Lang: i18n.Fr,
+		MediaURL: "https://example.ca/p.jpg", Token: r.Token, Lang: i18n.Fr, Channel: ChannelAPI,
 	}
 	if len(r.Token) != 26 {
 		t.Errorf("token %q, want 26 base32 characters", r.Token)

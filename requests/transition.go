@@ -214,8 +214,10 @@ type TransitionStore interface {
 	AddStaffNote(ctx context.Context, n StaffNote) (Event, error)
 	// WaitingSince returns up to limit of the tenant's requests waiting on
 	// the resident whose clock stopped at or before before, longest
-	// waiting first (for the auto-close sweep).
-	WaitingSince(ctx context.Context, tenant string, before time.Time, limit int) ([]Request, error)
+	// waiting first (PausedAt, then ID), after the one at (afterAt,
+	// afterID) in that order (zero: from the first); for the auto-close
+	// sweep.
+	WaitingSince(ctx context.Context, tenant string, before, afterAt time.Time, afterID int64, limit int) ([]Request, error)
 }
 
 // ResumeDueAt implements SLAClock: due moves later by the counted time

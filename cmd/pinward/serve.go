@@ -142,6 +142,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer stream.Stop() // before the store closes
+	defer svc.StartAutoClose(ctx, 10*time.Minute, log)() // requests waiting on residents too long close as no_response
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

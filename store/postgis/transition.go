@@ -202,13 +202,13 @@ func (s *Store) AddStaffNote(ctx context.Context, n requests.StaffNote) (request
 
 // WaitingSince implements requests.TransitionStore, by the partial index
 // requests_waiting.
-func (s *Store) WaitingSince(ctx context.Context, tenant string, before time.Time, limit int) ([]requests.Request, error) {
+func (s *Store) WaitingSince(ctx context.Context, tenant string, before, afterAt time.Time, afterID int64, limit int) ([]requests.Request, error) {
 	if limit <= 0 || limit > requests.MaxListLimit {
 		limit = requests.MaxListLimit
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+requestColumns+` FROM requests
-		WHERE tenant_id = $1 AND status = 'waiting_on_resident' AND paused_at <= $2
-		ORDER BY paused_at, id LIMIT $3`, tenant, before, limit)
+		WHERE tenant_id = $1 AND status = 'waiting_on_resident' AND paused_at <= $2 AND (paused_at, id) > ($4, $5)
+		ORDER BY paused_at, id LIMIT $3`, tenant, before, limit, afterAt, afterID)
 	if err != nil {
 		return nil, wrapCtx(ctx, "list waiting requests", err)
 	}

@@ -229,6 +229,6 @@ func (s *split) AssignRequest(ctx context.Context, a requests.Assignment) (reque
 func (s *split) AddStaffNote(ctx context.Context, n requests.StaffNote) (requests.Event, error) {
 	return s.r.AddStaffNote(ctx, n)
 }
-func (s *split) WaitingSince(ctx context.Context, tenant string, before time.Time, limit int) ([]requests.Request, error) {
-	return s.w.WaitingSince(ctx, tenant, before, limit)
+func (s *split) WaitingSince(ctx context.Context, tenant string, before, afterAt time.Time, afterID int64, limit int) ([]requests.Request, error) {
+	return s.w.WaitingSince(ctx, tenant, before, afterAt, afterID, limit)
 }

@@ -158,13 +158,13 @@ func (s *Store) AddStaffNote(ctx context.Context, n requests.StaffNote) (request
 
 // WaitingSince implements requests.TransitionStore, by the partial index
 // requests_waiting.
-func (s *Store) WaitingSince(ctx context.Context, tenant string, before time.Time, limit int) ([]requests.Request, error) {
+func (s *Store) WaitingSince(ctx context.Context, tenant string, before, afterAt time.Time, afterID int64, limit int) ([]requests.Request, error) {
 	if limit <= 0 || limit > requests.MaxListLimit {
 		limit = requests.MaxListLimit
 	}
 	out, err := queryRequests(ctx, s.read, `SELECT `+requestCols+` FROM requests
-		WHERE tenant_id = ? AND status = 'waiting_on_resident' AND paused_at <= ?
-		ORDER BY paused_at, id LIMIT ?`, tenant, before.UnixMicro(), limit)
+		WHERE tenant_id = ? AND status = 'waiting_on_resident' AND paused_at <= ? AND (paused_at, id) > (?, ?)
+		ORDER BY paused_at, id LIMIT ?`, tenant, before.UnixMicro(), afterAt.UnixMicro(), afterID, limit)
 	return out, wrap(ctx, "list waiting requests", err)
 }
 
