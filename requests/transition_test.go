@@ -97,7 +97,7 @@ func TestTransitionRefusals(t *testing.T) {
 func TestPauseMovesDueTime(t *testing.T) {
 	w := workflowWorld(t)
 	ctx := context.Background()
-	r := w.submit(t, pothole(inWard1)) // Tue 3 March 09:00 Toronto, due Tue 10 March 09:00
+	r := w.submit(t, pothole(inWard1))                   // Tue 3 March 09:00 Toronto, due Tue 10 March 09:00
 	w.now = time.Date(2026, 3, 3, 15, 0, 0, 0, time.UTC) // Tue 10:00
 	p, err := w.svc.Transition(ctx, r.ServiceRequestID, TransitionInput{To: WaitingOnResident, PublicNoteEn: "Which corner?", Actor: "k"})
 	if err != nil || !p.PausedAt.Equal(w.now) || !p.DueAt.Equal(r.DueAt) {
