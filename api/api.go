@@ -150,6 +150,7 @@ func New(cfg Config) http.Handler {
 	r.Get("/open311/v2/requests/{id}.{format}", h.getRequest)
 	r.Get("/open311/v2/tokens/{token}.{format}", h.getToken)
 	r.Get("/api/v1/locate", h.locate)
+	r.Get("/api/v1/requests/{ref}/history", h.requestHistory)
 	h.mountTiles(r, cfg.Tiles)
 	h.mountWeb(r, cfg.Web)
 
@@ -182,6 +183,7 @@ func New(cfg Config) http.Handler {
 		r.Get("/api/v1/requests/{id}/events", h.requestEvents)
 		r.Get("/api/v1/requests/{id}/reporter", h.requestReporter)
 		r.Get("/api/v1/reports/{by}.{format}", h.report)
+		h.mountStaffFlow(r)
 		if h.workOrders != nil {
 			r.Get("/api/v1/workorders", h.listWorkOrders)
 			r.Post("/api/v1/workorders/{id}/retry", h.retryWorkOrder)

@@ -223,6 +223,7 @@ type clusterBody struct {
 	Into     *idValue  `json:"into"`
 	Note     *string   `json:"note"`
 	Reason   *string   `json:"reason"`
+	Referred *string   `json:"referred_to"`
 	Requests []idValue `json:"requests"`
 }
 
@@ -334,24 +335,27 @@ func (h *handler) splitCluster(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) closeCluster(w http.ResponseWriter, r *http.Request) {
-	in, err := h.readClusterBody(w, r, "note", "reason")
+	in, err := h.readClusterBody(w, r, "note", "reason", "referred_to")
 	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
-	var note, reason string
+	var note, reason, referredTo string
+	if in.Referred != nil {
+		referredTo = *in.Referred
+	}
 	if in.Note != nil {
 		note = *in.Note
 	}
 	if in.Reason != nil {
 		reason = *in.Reason
 		if reason == "" {
-			h.writeError(w, r, i18n.Errorf(i18n.Invalid, "reason", i18n.T("is empty; leave it out for %q", "est vide; omettez-le pour %q"), requests.ReasonResolved))
+			h.writeError(w, r, i18n.Errorf(i18n.Invalid, "reason", i18n.T("is empty; leave it out for %q", "est vide; omettez-le pour %q"), requests.ReasonFixed))
 			return
 		}
 	}
 	id := chi.URLParam(r, "id")
-	res, err := h.svc.CloseCluster(r.Context(), id, note, requests.CloseReason(reason), actor(r))
+	res, err := h.svc.CloseCluster(r.Context(), id, note, requests.CloseReason(reason), referredTo, actor(r))
 	if err != nil {
 		h.writeError(w, r, err)
 		return

@@ -215,9 +215,9 @@ func TestClusterAPI(t *testing.T) {
 		}
 		// Another municipality's cluster, in the same store.
 		other, err := w.store.CreateRequest(ctx, requests.NewRequest{
-			Request: requests.Request{TenantID: "other-town", ServiceCode: "pothole", Status: requests.Open, Point: w.a,
+			Request: requests.Request{TenantID: "other-town", ServiceCode: "pothole", Status: requests.New, Point: w.a,
 				RequestedAt: time.Now().UTC(), UpdatedAt: time.Now().UTC(), Token: "other-1"},
-			Event: requests.Event{TenantID: "other-town", At: time.Now().UTC(), Actor: "x", Kind: requests.EventCreated, To: requests.Open},
+			Event: requests.Event{TenantID: "other-town", At: time.Now().UTC(), Actor: "x", Kind: requests.EventCreated, To: requests.New},
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -400,7 +400,7 @@ func TestClusterAPI(t *testing.T) {
 		if ch.Cluster.RequestCount != 2 || ch.New == nil || ch.New.ClusterID != r3 || ch.New.RequestCount != 2 || !slices.Equal(ch.Changed, []string{r3, r4}) {
 			t.Errorf("split answered %s", res.body)
 		}
-		if wo := w.workOrders(); len(wo) != 2 || wo[B].Status != requests.Open || wo[B].RequestCount != 2 {
+		if wo := w.workOrders(); len(wo) != 2 || wo[B].Status != requests.Reopened || wo[B].RequestCount != 2 {
 			t.Errorf("work orders after the split: %+v", wo)
 		}
 

@@ -79,7 +79,7 @@ func TestLocate(t *testing.T) {
 		first := w.submit(light)
 		a = w.locate(at + "&service_code=streetlight_out&locale=fr")
 		if len(a.Nearby) != 1 || a.Nearby[0].ClusterID != first || a.Nearby[0].Count != 1 || a.Joins != first ||
-			a.Nearby[0].Status != "open" || a.Nearby[0].ServiceName != "Lampadaire défectueux" || a.Nearby[0].DistanceM < 10 {
+			a.Nearby[0].Status != "new" || a.Nearby[0].ServiceName != "Lampadaire défectueux" || a.Nearby[0].DistanceM < 10 {
 			t.Fatalf("after one report 15 m away: %+v", a)
 		}
 		w.submit(light)
@@ -193,10 +193,10 @@ func TestLocateSameAssetAmongMany(t *testing.T) {
 		}
 		now := time.Now().UTC()
 		req := func(p orb.Point, when time.Time, token string) requests.NewRequest {
-			r := requests.Request{TenantID: tenant, ServiceCode: "streetlight_out", Status: requests.Open, Point: p,
+			r := requests.Request{TenantID: tenant, ServiceCode: "streetlight_out", Status: requests.New, Point: p,
 				WardID: a.Ward.ID, Department: "transportation", RequestedAt: when, UpdatedAt: when, Lang: "en", Token: token}
 			return requests.NewRequest{Request: r, Event: requests.Event{TenantID: tenant, At: when, Actor: "test",
-				Kind: requests.EventCreated, To: requests.Open}}
+				Kind: requests.EventCreated, To: requests.New}}
 		}
 		// 550 m north, naming the light: older than all the others.
 		onLight := req(orb.Point{w.inside[0], w.inside[1] + 0.005}, now.Add(-2*time.Hour), "tok-on-light")

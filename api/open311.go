@@ -63,6 +63,7 @@ type serviceRequest struct {
 	ServiceRequestID  string   `json:"service_request_id" xml:"service_request_id"`
 	Status            string   `json:"status" xml:"status"`
 	StatusNotes       string   `json:"status_notes" xml:"status_notes"`
+	DetailedStatus    string   `json:"detailed_status" xml:"detailed_status"` // extension: the workflow status
 	ServiceName       string   `json:"service_name" xml:"service_name"`
 	ServiceCode       string   `json:"service_code" xml:"service_code"`
 	Description       string   `json:"description" xml:"description"`
@@ -366,7 +367,8 @@ func (h *handler) record(req requests.Request, lang i18n.Lang) serviceRequest {
 	rec := serviceRequest{
 		ServiceRequestID:  req.ServiceRequestID,
 		Status:            req.Status.Open311(),
-		StatusNotes:       req.StatusNotes,
+		StatusNotes:       req.PublicNote(lang),
+		DetailedStatus:    string(req.Status),
 		ServiceCode:       req.ServiceCode,
 		ServiceName:       req.ServiceCode,
 		Description:       req.Description,

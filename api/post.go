@@ -125,6 +125,7 @@ func formSubmission(form url.Values) (submission, error) {
 			Address:     form.Get("address_string"),
 			Description: form.Get("description"),
 			MediaURL:    form.Get("media_url"),
+			Channel:     requests.Channel(form.Get("channel")),
 			Reporter: requests.Reporter{
 				FirstName: form.Get("first_name"),
 				LastName:  form.Get("last_name"),
@@ -203,6 +204,7 @@ type jsonBody struct {
 	LastName       string                     `json:"last_name"`
 	Phone          string                     `json:"phone"`
 	MediaURL       string                     `json:"media_url"`
+	Channel        string                     `json:"channel"` // extension: how it came in (default api)
 }
 
 func jsonSubmission(body io.Reader) (submission, error) {
@@ -225,6 +227,7 @@ func jsonSubmission(body io.Reader) (submission, error) {
 			Address:     b.AddressString,
 			Description: b.Description,
 			MediaURL:    b.MediaURL,
+			Channel:     requests.Channel(b.Channel),
 			Reporter: requests.Reporter{
 				FirstName: b.FirstName, LastName: b.LastName,
 				Email: b.Email, Phone: b.Phone, DeviceID: b.DeviceID,

@@ -41,13 +41,13 @@ func TestCouncilReports(t *testing.T) {
 		// SLA), closed `closed` after it (0: still open).
 		store := func(code, ward, dept string, at time.Time, due, closed time.Duration) {
 			t.Helper()
-			r := requests.Request{TenantID: tenant, ServiceCode: code, Status: requests.Open, Point: w.inside,
+			r := requests.Request{TenantID: tenant, ServiceCode: code, Status: requests.New, Point: w.inside,
 				WardID: ward, Department: dept, RequestedAt: at, UpdatedAt: at, Lang: "en"}
 			if due > 0 {
 				r.DueAt = at.Add(due)
 			}
 			got, err := w.store.CreateRequest(ctx, requests.NewRequest{Request: r,
-				Event: requests.Event{TenantID: tenant, At: at, Actor: "test", Kind: requests.EventCreated, To: requests.Open}})
+				Event: requests.Event{TenantID: tenant, At: at, Actor: "test", Kind: requests.EventCreated, To: requests.New}})
 			if err != nil {
 				t.Fatal(err)
 			}

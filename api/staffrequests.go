@@ -21,6 +21,12 @@ type eventOut struct {
 	To      string    `json:"to,omitempty"`
 	Note    string    `json:"note,omitempty"`
 	EventID int64     `json:"event_id"`
+	// The staff workflow's parts of an event (staffflow.go).
+	PublicNoteEn string `json:"public_note_en,omitempty"`
+	PublicNoteFr string `json:"public_note_fr,omitempty"`
+	InternalNote string `json:"internal_note,omitempty"`
+	Reason       string `json:"reason,omitempty"`
+	Template     string `json:"template,omitempty"`
 }
 
 func (h *handler) requestEvents(w http.ResponseWriter, r *http.Request) {
@@ -37,7 +43,8 @@ func (h *handler) requestEvents(w http.ResponseWriter, r *http.Request) {
 	out := make([]eventOut, 0, len(evs))
 	for _, e := range evs {
 		out = append(out, eventOut{At: e.At.UTC(), Actor: e.Actor, Kind: string(e.Kind), From: string(e.From),
-			To: string(e.To), Note: e.Note, EventID: e.ID})
+			To: string(e.To), Note: e.Note, EventID: e.ID, PublicNoteEn: e.PublicNoteEn, PublicNoteFr: e.PublicNoteFr,
+			InternalNote: e.InternalNote, Reason: e.Reason, Template: e.Template})
 	}
 	writeJSON(w, http.StatusOK, out)
 }

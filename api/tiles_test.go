@@ -153,7 +153,7 @@ func TestTilesShowSubmittedRequests(t *testing.T) {
 	if !ok {
 		t.Fatalf("request %s not in its z17 tile (%d features)", id, len(feats))
 	}
-	if f["service_code"] != "pothole" || f["status"] != "open" || f["cluster_id"] != id || f["ward_id"] == "" {
+	if f["service_code"] != "pothole" || f["status"] != "new" || f["cluster_id"] != id || f["ward_id"] == "" {
 		t.Errorf("request feature properties: %v", f)
 	}
 	for _, pii := range []string{"resident@example.org", "Émilie", "555-0199", "Deep hole", "12 Main St"} {
@@ -288,8 +288,8 @@ func TestTileJSONEndpoint(t *testing.T) {
 			t.Fatalf("%s z10 tile: %d features, %v", layer, len(ls), err)
 		}
 		for _, f := range ls[0].Features {
-			if f.Properties["aggregate"] != true || f.Properties["service_pothole"] == nil || f.Properties["status_open"] == nil {
-				t.Errorf("%s z10 cell: %v, want an aggregate with service_pothole and status_open", layer, f.Properties)
+			if f.Properties["aggregate"] != true || f.Properties["service_pothole"] == nil || f.Properties["status_new"] == nil {
+				t.Errorf("%s z10 cell: %v, want an aggregate with service_pothole and status_new", layer, f.Properties)
 			}
 			for k := range f.Properties {
 				if _, ok := tj.VectorLayers[0].Fields[k]; !ok {

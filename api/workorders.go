@@ -66,7 +66,7 @@ func (h *handler) workOrderStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	c := requests.WorkOrderStatusChange{
 		Tenant: h.svc.Tenant(), WorkOrderID: id, To: requests.Status(in.Status), Note: strings.TrimSpace(in.Notes),
-		Actor: actor(r), At: h.now().UTC().Truncate(time.Microsecond),
+		Actor: actor(r), At: h.now().UTC().Truncate(time.Microsecond), Clock: h.svc.Catalog(),
 	}
 	if err := requests.WorkOrderStatus(c); err != nil {
 		h.writeError(w, r, err)

@@ -106,14 +106,14 @@ func seed(t *testing.T, s requests.Store, n int) {
 	ctx := context.Background()
 	at := time.Now().UTC().Truncate(time.Microsecond)
 	for i := range n {
-		r := requests.Request{TenantID: tenant, ServiceCode: "pothole", Status: requests.Open,
+		r := requests.Request{TenantID: tenant, ServiceCode: "pothole", Status: requests.New,
 			Point: orb.Point{-73.1 + float64(i)*0.01, 46.05}, WardID: "1", Department: "public_works",
 			Description: fmt.Sprintf("hole %d", i), RequestedAt: at, UpdatedAt: at, DueAt: at.Add(48 * time.Hour),
 			Lang: i18n.En, Token: fmt.Sprintf("tok-%d", i)}
 		_, err := s.CreateRequest(ctx, requests.NewRequest{
 			Request:   r,
 			Reporter:  &requests.Reporter{FirstName: "Ann", Email: "ann@example.ca", Phone: "555-0101"},
-			Event:     requests.Event{TenantID: tenant, At: at, Actor: "resident", Kind: requests.EventCreated, To: requests.Open},
+			Event:     requests.Event{TenantID: tenant, At: at, Actor: "resident", Kind: requests.EventCreated, To: requests.New},
 			WorkOrder: true,
 		})
 		if err != nil {
@@ -375,7 +375,7 @@ func TestPayload(t *testing.T) {
 		Phone: "819-555-0199", DeviceID: "device-42"}
 	var first requests.Request
 	for i := range 2 { // the second report joins the first's cluster
-		r := requests.Request{TenantID: tenant, ServiceCode: "streetlight_out", Status: requests.Open,
+		r := requests.Request{TenantID: tenant, ServiceCode: "streetlight_out", Status: requests.New,
 			Point: orb.Point{p[0] + float64(i)*1e-5, p[1]}, WardID: "3", Department: "electrical",
 			AssetLayer: "streetlight", AssetID: "SL-9", Address: "12 rue Principale",
 			Description: "dark since Monday", Attributes: map[string]string{"pole": "leaning"},
@@ -384,7 +384,7 @@ func TestPayload(t *testing.T) {
 			Request: r, Reporter: reporter, WorkOrder: true,
 			Cluster: &requests.ClusterQuery{Tenant: tenant, ServiceCodes: []string{"streetlight_out"}, Point: r.Point,
 				DistanceM: 30, Bound: geo.NewRuler(p[1]).Buffer(r.Point, 30), Since: at.Add(-time.Hour)},
-			Event: requests.Event{TenantID: tenant, At: at, Actor: "resident", Kind: requests.EventCreated, To: requests.Open},
+			Event: requests.Event{TenantID: tenant, At: at, Actor: "resident", Kind: requests.EventCreated, To: requests.New},
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -428,7 +428,7 @@ func TestPayload(t *testing.T) {
 		loc, _ := json.Marshal(doc["location"])
 		if doc["cluster_id"] != first.ServiceRequestID || doc["request_count"] != 2.0 || doc["category"] != "streetlight_out" ||
 			doc["ward"] != "3" || doc["asset_id"] != "SL-9" || doc["asset_layer"] != "streetlight" ||
-			doc["description"] != "dark since Monday" || doc["department"] != "electrical" || doc["status"] != "open" ||
+			doc["description"] != "dark since Monday" || doc["department"] != "electrical" || doc["status"] != "new" ||
 			doc["event"] != "work_order.created" || doc["due_at"] != first.DueAt.Format(time.RFC3339Nano) ||
 			string(loc) != `{"coordinates":[-73.1,46.05],"type":"Point"}` {
 			t.Errorf("payload %s", body)

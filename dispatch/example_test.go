@@ -18,7 +18,7 @@ func ExampleNewPayload() {
 	p := dispatch.NewPayload(requests.OutboxMessage{
 		Kind: requests.OutboxCreate,
 		WorkOrder: requests.WorkOrder{
-			ID: 42, TenantID: "gatineau", ClusterID: "1187", Department: "water", Status: requests.Open,
+			ID: 42, TenantID: "gatineau", ClusterID: "1187", Department: "water", Status: requests.New,
 			RequestCount: 3, CreatedAt: at,
 			Payload: requests.WorkOrderPayload{
 				Category: "hydrant_damage", WardID: "8", AssetLayer: "hydrant", AssetID: "{1A2B-77}",
@@ -37,7 +37,7 @@ func ExampleNewPayload() {
 	//   "cluster_id": "1187",
 	//   "tenant": "gatineau",
 	//   "department": "water",
-	//   "status": "open",
+	//   "status": "new",
 	//   "category": "hydrant_damage",
 	//   "ward": "8",
 	//   "asset_layer": "hydrant",

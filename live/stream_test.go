@@ -56,9 +56,9 @@ func create(t *testing.T, s *sqlite.Store, tenant, token string) requests.Reques
 	t.Helper()
 	at := time.Now().UTC().Truncate(time.Microsecond)
 	r, err := s.CreateRequest(context.Background(), requests.NewRequest{
-		Request: requests.Request{TenantID: tenant, ServiceCode: "pothole", Status: requests.Open, Point: orb.Point{-73.1, 46.05},
+		Request: requests.Request{TenantID: tenant, ServiceCode: "pothole", Status: requests.New, Point: orb.Point{-73.1, 46.05},
 			WardID: "1", Department: "roads", RequestedAt: at, UpdatedAt: at, Lang: i18n.En, Token: token},
-		Event: requests.Event{TenantID: tenant, At: at, Actor: "resident", Kind: requests.EventCreated, To: requests.Open},
+		Event: requests.Event{TenantID: tenant, At: at, Actor: "resident", Kind: requests.EventCreated, To: requests.New},
 	})
 	if err != nil {
 		t.Fatal(err)

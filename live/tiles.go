@@ -115,7 +115,7 @@ func (v *Tiles) Apply(ctx context.Context, cs []requests.Change) error {
 // to list instead of 10 s.
 func (v *Tiles) loadRequests(ctx context.Context) error {
 	var rs []tiles.Request
-	f := requests.Filter{Tenant: v.tenant, Statuses: []requests.Status{requests.Open, requests.Acknowledged, requests.InProgress},
+	f := requests.Filter{Tenant: v.tenant, Statuses: requests.OpenStatuses(),
 		ByID: true, Limit: requests.MaxListLimit}
 	for {
 		page, err := v.store.ListRequests(ctx, f)

@@ -41,6 +41,8 @@ type Category struct {
 	Dedup      DedupRule      `json:"dedup"`
 	SLA        SLA            `json:"sla"`
 	Attributes []AttributeDef `json:"attributes,omitempty"` // sorted by Order
+	// AutoClose: nil, the catalog's rule applies (see Catalog.AutoClose).
+	AutoClose *AutoCloseRule `json:"auto_close,omitempty"`
 }
 
 // DedupRule says when a new request is a duplicate of an open one.
@@ -125,6 +127,8 @@ type Catalog struct {
 	categories  []Category
 	catByCode   map[string]int
 	equivalents map[string][]string // code → itself and its equivalents, sorted
+	templates   []Template
+	autoClose   *AutoCloseRule
 }
 
 // Category returns the category with the given code.

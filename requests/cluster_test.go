@@ -17,7 +17,7 @@ func TestClusterQuery(t *testing.T) {
 		AssetLayer: "streetlight", AssetID: "SL-1",
 	}
 	base := Request{ID: 1, ServiceRequestID: "1", ClusterID: "1", TenantID: "t", ServiceCode: "pothole",
-		Status: Open, Point: east(10), RequestedAt: t0}
+		Status: New, Point: east(10), RequestedAt: t0}
 	with := func(f func(*Request)) Request { r := base; f(&r); return r }
 
 	for _, tc := range []struct {

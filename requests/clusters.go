@@ -30,7 +30,7 @@ type Cluster struct {
 	AssetLayer  string
 	AssetID     string
 	// Status is Closed when every request of the cluster is closed, else
-	// Open.
+	// ClusterOpen.
 	Status Status
 	// Requests counts the cluster's requests, OpenRequests those not
 	// closed; Reporters the distinct residents who left contact details
@@ -49,7 +49,7 @@ type ClusterFilter struct {
 	BBox        *orb.Bound // the anchor's point, edges included
 	ServiceCode string
 	WardID      string
-	Status      Status // Open, Closed or ""
+	Status      Status // ClusterOpen, Closed or ""
 	// Limit (MaxListLimit when zero or more) and Offset page the clusters,
 	// newest first (anchor RequestedAt, then ID, descending).
 	Limit, Offset int
@@ -71,17 +71,6 @@ type ClusterSplit struct {
 	Tenant    string
 	ClusterID string
 	Requests  []string // sorted, distinct
-	Actor     string
-	At        time.Time
-	Locks     []string
-}
-
-// ClusterClose closes a cluster and every request of it not closed yet.
-type ClusterClose struct {
-	Tenant    string
-	ClusterID string
-	Note      string // the requests' status notes, shown to residents
-	Reason    CloseReason
 	Actor     string
 	At        time.Time
 	Locks     []string
@@ -127,32 +116,60 @@ type ClusterStore interface {
 	// cluster has a work order it gets an update and the new cluster gets
 	// a work order of its own (with its create message).
 	SplitCluster(ctx context.Context, s ClusterSplit) (ClusterResult, error)
-	// CloseCluster closes every request of the cluster not closed yet
-	// (status notes c.Note, an EventStatus event each, its note carrying
-	// the reason) and its work order (status closed, an update).
-	// NotFound for an unknown cluster, ClusterClosedError when it is
-	// closed already.
-	CloseCluster(ctx context.Context, c ClusterClose) (ClusterResult, error)
 }
 
 // EventSplit records a request moved out of its cluster into a new one.
 const EventSplit EventKind = "split"
 
-// CloseReason says why staff closed a cluster, for reports; the note says
-// it to residents.
+// CloseReason says why a request was closed, for reports; the public note
+// says it to residents.
 type CloseReason string
 
-// The reasons a cluster is closed.
+// The reasons a request is closed.
 const (
-	ReasonResolved  CloseReason = "resolved"  // the problem is fixed (the default)
-	ReasonDuplicate CloseReason = "duplicate" // another ticket covers it
-	ReasonNoAction  CloseReason = "no_action" // nothing found or nothing to do
-	ReasonReferred  CloseReason = "referred"  // not the municipality's: sent to whoever owns it
+	ReasonFixed          CloseReason = "fixed"            // the problem is fixed
+	ReasonDuplicate      CloseReason = "duplicate"        // another request covers it
+	ReasonReferred       CloseReason = "referred"         // not the municipality's: sent to whoever owns it (named)
+	ReasonNotFound       CloseReason = "not_found"        // the crew found nothing there
+	ReasonNoActionNeeded CloseReason = "no_action_needed" // nothing to do
+	ReasonNoResponse     CloseReason = "no_response"      // the resident did not answer (auto-close)
 )
 
 // CloseReasons lists the reasons, in the order forms show them.
 func CloseReasons() []CloseReason {
-	return []CloseReason{ReasonResolved, ReasonDuplicate, ReasonNoAction, ReasonReferred}
+	return []CloseReason{ReasonFixed, ReasonDuplicate, ReasonReferred, ReasonNotFound, ReasonNoActionNeeded, ReasonNoResponse}
+}
+
+// ParseCloseReason returns the reason s names; the names of the first
+// cluster-close API ("resolved", "no_action") are still understood.
+func ParseCloseReason(s string) (CloseReason, bool) {
+	switch s {
+	case "resolved":
+		return ReasonFixed, true
+	case "no_action":
+		return ReasonNoActionNeeded, true
+	}
+	r := CloseReason(s)
+	return r, slices.Contains(CloseReasons(), r)
+}
+
+// Label returns the reason for people, in both languages.
+func (r CloseReason) Label() i18n.Text {
+	switch r {
+	case ReasonFixed:
+		return i18n.T("Fixed", "Réglé")
+	case ReasonDuplicate:
+		return i18n.T("Duplicate", "En double")
+	case ReasonReferred:
+		return i18n.T("Referred", "Transmis")
+	case ReasonNotFound:
+		return i18n.T("Not found", "Introuvable")
+	case ReasonNoActionNeeded:
+		return i18n.T("No action needed", "Aucune intervention requise")
+	case ReasonNoResponse:
+		return i18n.T("No response", "Sans réponse")
+	}
+	return i18n.T(string(r), string(r))
 }
 
 // CloseEventNote is the note of the events a close writes: the reason in
@@ -225,7 +242,7 @@ func (s *Service) ListClusters(ctx context.Context, f ClusterFilter) ([]Cluster,
 			return nil, invalid("category", i18n.T("there is no service %q", "il n'existe aucun service %q"), clip(f.ServiceCode))
 		}
 	}
-	if f.Status != "" && f.Status != Open && f.Status != Closed {
+	if f.Status != "" && f.Status != ClusterOpen && f.Status != Closed {
 		return nil, invalid("status", i18n.T("%q is not a cluster status (open, closed)",
 			"%q n'est pas un état de regroupement (open, closed)"), clip(string(f.Status)))
 	}
@@ -312,32 +329,20 @@ func (s *Service) SplitCluster(ctx context.Context, id string, ids []string, act
 	})
 }
 
-// CloseCluster closes cluster id and its requests with note (required:
-// residents see it) and reason (ReasonResolved when empty).
-func (s *Service) CloseCluster(ctx context.Context, id, note string, reason CloseReason, actor string) (ClusterResult, error) {
+// CloseCluster closes cluster id and its open requests with note
+// (required: residents see it, kept as written) and reason (ReasonFixed
+// when empty): the first staff API, now a TransitionCluster to closed.
+func (s *Service) CloseCluster(ctx context.Context, id, note string, reason CloseReason, referredTo, actor string) (ClusterResult, error) {
 	note = strings.TrimSpace(note)
 	if reason == "" {
-		reason = ReasonResolved
+		reason = ReasonFixed
 	}
-	switch {
-	case actor == "":
-		return ClusterResult{}, invalid("actor", msgRequired)
-	case note == "":
+	if note == "" && actor != "" {
 		return ClusterResult{}, invalid("note", i18n.T("a cluster is closed with a note for the residents who reported it",
 			"un regroupement est fermé avec une note pour les résidents qui l'ont signalé"))
-	case !slices.Contains(CloseReasons(), reason):
-		return ClusterResult{}, invalid("reason", i18n.T("%q is not a reason (resolved, duplicate, no_action, referred)",
-			"%q n'est pas un motif (resolved, duplicate, no_action, referred)"), clip(string(reason)))
 	}
-	if err := checkText("note", note, MaxTextLen, true); err != nil {
-		return ClusterResult{}, err
-	}
-	if _, ok := ParseServiceRequestID(id); !ok {
-		return ClusterResult{}, ClusterNotFoundError("cluster_id", id)
-	}
-	return s.cfg.Store.CloseCluster(ctx, ClusterClose{
-		Tenant: s.cfg.Tenant, ClusterID: id, Note: note, Reason: reason, Actor: actor, At: s.now(), Locks: s.ClusterLockKeys(),
-	})
+	return s.TransitionCluster(ctx, id, TransitionInput{To: Closed, Reason: string(reason), ReferredTo: referredTo,
+		PublicNoteEn: note, Actor: actor})
 }
 
 // SplitRequestIDs checks what a split of src names and returns the row IDs

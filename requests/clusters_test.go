@@ -31,7 +31,7 @@ func (m *memStore) SplitCluster(context.Context, ClusterSplit) (ClusterResult, e
 	return ClusterResult{}, errNoClusters
 }
 
-func (m *memStore) CloseCluster(context.Context, ClusterClose) (ClusterResult, error) {
+func (m *memStore) TransitionCluster(context.Context, ClusterTransition) (ClusterResult, error) {
 	return ClusterResult{}, errNoClusters
 }
 
@@ -52,9 +52,9 @@ func TestClusterInputs(t *testing.T) {
 		{"split nothing", func() error { _, err := w.svc.SplitCluster(ctx, "5", nil, "key:1"); return err }, i18n.Invalid, "requests"},
 		{"split a bad ID", func() error { _, err := w.svc.SplitCluster(ctx, "5", []string{"7", "abc"}, "key:1"); return err }, i18n.Invalid, "requests"},
 		{"split the anchor", func() error { _, err := w.svc.SplitCluster(ctx, "5", []string{"7", "5"}, "key:1"); return err }, i18n.Invalid, "requests"},
-		{"close without note", func() error { _, err := w.svc.CloseCluster(ctx, "5", "  ", "", "key:1"); return err }, i18n.Invalid, "note"},
-		{"close for a bad reason", func() error { _, err := w.svc.CloseCluster(ctx, "5", "fixed", "bored", "key:1"); return err }, i18n.Invalid, "reason"},
-		{"close a bad ID", func() error { _, err := w.svc.CloseCluster(ctx, "-1", "fixed", "", "key:1"); return err }, i18n.NotFound, "cluster_id"},
+		{"close without note", func() error { _, err := w.svc.CloseCluster(ctx, "5", "  ", "", "", "key:1"); return err }, i18n.Invalid, "note"},
+		{"close for a bad reason", func() error { _, err := w.svc.CloseCluster(ctx, "5", "fixed", "bored", "", "key:1"); return err }, i18n.Invalid, "reason"},
+		{"close a bad ID", func() error { _, err := w.svc.CloseCluster(ctx, "-1", "fixed", "", "", "key:1"); return err }, i18n.NotFound, "cluster_id"},
 		{"get a bad ID", func() error { _, _, err := w.svc.Cluster(ctx, "1e3"); return err }, i18n.NotFound, "cluster_id"},
 		{"list an unknown category", func() error { _, err := w.svc.ListClusters(ctx, ClusterFilter{ServiceCode: "nope"}); return err }, i18n.Invalid, "category"},
 		{"list a bad status", func() error { _, err := w.svc.ListClusters(ctx, ClusterFilter{Status: InProgress}); return err }, i18n.Invalid, "status"},
@@ -69,7 +69,10 @@ func TestClusterInputs(t *testing.T) {
 	for name, call := range map[string]func() error{
 		"merge": func() error { _, err := w.svc.MergeClusters(ctx, "5", "6", "", "key:1"); return err },
 		"split": func() error { _, err := w.svc.SplitCluster(ctx, "5", []string{"9", "7", "9"}, "key:1"); return err },
-		"close": func() error { _, err := w.svc.CloseCluster(ctx, "5", "Filled", ReasonDuplicate, "key:1"); return err },
+		"close": func() error {
+			_, err := w.svc.CloseCluster(ctx, "5", "Filled", ReasonDuplicate, "", "key:1")
+			return err
+		},
 		"list": func() error {
 			_, err := w.svc.ListClusters(ctx, ClusterFilter{ServiceCode: "pothole", Status: Closed})
 			return err

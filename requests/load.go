@@ -47,7 +47,17 @@ import (
 //	      "datatype_description": {"en": "...", "fr": "..."},
 //	      "informational": false, "order": 1,
 //	      "values": [{"key": "k", "name": {"en": "...", "fr": "..."}}]
-//	    }]
+//	    }],
+//	    "auto_close": {"waiting_days": 10}
+//	  }],
+//	  "auto_close": {"waiting_days": 15},
+//	  "templates": [{
+//	    "id": "pothole_scheduled", "service_codes": ["pothole"], "to": "in_progress",
+//	    "en": "Request {service_request_id}: a crew will fill it by {due_date}.",
+//	    "fr": "Demande {service_request_id} : une équipe le bouchera d'ici le {due_date}."
+//	  }, {
+//	    "id": "roads_fixed", "department": "public_works", "to": "closed", "reason": "fixed",
+//	    "en": "...", "fr": "..."
 //	  }]
 //	}
 //
@@ -68,6 +78,13 @@ import (
 // window_hours and same_asset, as package dedup requires. "values" is
 // required for list datatypes and refused for others; attributes are
 // ordered by "order", then by their place in the file, and renumbered 1..n.
+// auto_close (per category, else for the catalog) closes a request
+// waiting on the resident for waiting_days business days as no_response.
+// A template (a canned response, see Template) lists service_codes, or a
+// department, or neither (every category); "to" is the move it goes with,
+// "reason" the close reason when that is "closed"; en and fr may use the
+// placeholders {service_request_id}, {ward_name}, {due_date},
+// {service_name} and {department}.
 // Unknown fields are refused, so a typo does not silently drop a setting.
 func LoadCatalog(r io.Reader) (*Catalog, error) {
 	var f catalogFile
@@ -90,6 +107,8 @@ type catalogFile struct {
 	Closures      []string        `json:"closures"`
 	Departments   []Department    `json:"departments"`
 	Categories    []categoryFile  `json:"categories"`
+	Templates     []Template      `json:"templates"`
+	AutoClose     *AutoCloseRule  `json:"auto_close"`
 }
 
 type hoursFile struct {
@@ -199,7 +218,17 @@ func (f *catalogFile) build() (*Catalog, error) {
 		c.catByCode[cat.Code] = len(c.categories)
 		c.categories = append(c.categories, cat)
 	}
-	return c, c.linkEquivalents()
+	if err := c.linkEquivalents(); err != nil {
+		return nil, err
+	}
+	if err := checkAutoClose("auto_close", f.AutoClose); err != nil {
+		return nil, err
+	}
+	c.autoClose = f.AutoClose
+	if err := c.checkTemplates(f.Templates); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 func (c *Catalog) checkCategory(cat *Category) error {
@@ -236,6 +265,9 @@ func (c *Catalog) checkCategory(cat *Category) error {
 		return err
 	}
 	if err := checkDedup(field+".dedup", cat); err != nil {
+		return err
+	}
+	if err := checkAutoClose(field+".auto_close", cat.AutoClose); err != nil {
 		return err
 	}
 	if cat.SLA.Hours < 0 || cat.SLA.Hours > maxSLAHours {

@@ -1,6 +1,7 @@
 package requests
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -47,6 +48,19 @@ type Request struct {
 	// (tokens/{token}) instead of the ID.
 	Token string
 	Lang  i18n.Lang // the resident's language, for notices
+
+	// The staff workflow (see transition.go).
+	Channel       Channel     // how the request came in
+	Assignee      string      // the crew or person working it; "" unassigned
+	CloseReason   CloseReason // why it was closed; "" unless Closed
+	StatusNotesFr string      // the latest public note in French (StatusNotes: English)
+	// PausedAt is when the SLA clock stopped (waiting on the resident);
+	// zero while it runs.
+	PausedAt time.Time
+	// EscalationLevel counts the escalation levels fired;
+	// NextEscalationAt is when the next falls due (zero: none, or paused).
+	EscalationLevel  int
+	NextEscalationAt time.Time
 }
 
 // Reporter is the personal information of whoever submitted a request. It
@@ -91,25 +105,37 @@ func ParseServiceRequestID(s string) (int64, bool) {
 type Status string
 
 // The statuses of a request. Open311 knows only "open" and "closed"; see
-// Open311.
+// Open311. ClusterOpen is not a request status: it is what a cluster (and
+// Open311's status filter) calls any status but Closed.
 const (
-	Open         Status = "open"
-	Acknowledged Status = "acknowledged"
-	InProgress   Status = "in_progress"
-	Closed       Status = "closed"
+	New               Status = "new"
+	Acknowledged      Status = "acknowledged"
+	InProgress        Status = "in_progress"
+	WaitingOnResident Status = "waiting_on_resident" // the SLA clock stands still
+	Closed            Status = "closed"              // with a CloseReason
+	Reopened          Status = "reopened"            // back to the department's queue
+
+	ClusterOpen Status = "open"
 )
 
 // Statuses lists every status in workflow order.
-func Statuses() []Status { return []Status{Open, Acknowledged, InProgress, Closed} }
+func Statuses() []Status {
+	return []Status{New, Acknowledged, InProgress, WaitingOnResident, Closed, Reopened}
+}
 
-// transitions lists where each status may go. Work moves forward; any
-// status may close; only a closed request goes back to open (reopened when
-// the fix did not hold). Staying put is not a change.
+// transitions is THE workflow: where each status may go, and nowhere
+// else (staying put is not a change). Work moves forward; any status but
+// closed may close; in progress and waiting on the resident go back and
+// forth; a closed request only reopens, and a reopened one goes back to
+// work (or waits, or closes again). Every store, the API and the pages
+// read it through CanTransition; the README's status table copies it.
 var transitions = map[Status][]Status{
-	Open:         {Acknowledged, InProgress, Closed},
-	Acknowledged: {InProgress, Closed},
-	InProgress:   {Closed},
-	Closed:       {Open},
+	New:               {Acknowledged, InProgress, WaitingOnResident, Closed},
+	Acknowledged:      {InProgress, WaitingOnResident, Closed},
+	InProgress:        {WaitingOnResident, Closed},
+	WaitingOnResident: {InProgress, Closed},
+	Closed:            {Reopened},
+	Reopened:          {InProgress, WaitingOnResident, Closed},
 }
 
 // Valid reports whether s is a known status.
@@ -120,13 +146,11 @@ func (s Status) Valid() bool {
 
 // CanTransition reports whether a request may go from s to to.
 func (s Status) CanTransition(to Status) bool {
-	for _, t := range transitions[s] {
-		if t == to {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(transitions[s], to)
 }
+
+// Next lists the statuses a request in s may go to, in workflow order.
+func (s Status) Next() []Status { return slices.Clone(transitions[s]) }
 
 // Open311 returns the GeoReport v2 status: "closed" or "open".
 func (s Status) Open311() string {
@@ -136,12 +160,17 @@ func (s Status) Open311() string {
 	return "open"
 }
 
+// OpenStatuses lists every status but Closed.
+func OpenStatuses() []Status {
+	return []Status{New, Acknowledged, InProgress, WaitingOnResident, Reopened}
+}
+
 // Open311Statuses returns the statuses an Open311 status filter ("open" or
 // "closed") stands for, and false for any other value.
 func Open311Statuses(s string) ([]Status, bool) {
 	switch s {
 	case "open":
-		return []Status{Open, Acknowledged, InProgress}, true
+		return OpenStatuses(), true
 	case "closed":
 		return []Status{Closed}, true
 	}
@@ -151,16 +180,34 @@ func Open311Statuses(s string) ([]Status, bool) {
 // Label returns the status for people, in both languages.
 func (s Status) Label() i18n.Text {
 	switch s {
-	case Open:
-		return i18n.T("Open", "Ouverte")
+	case New:
+		return i18n.T("New", "Nouvelle")
 	case Acknowledged:
 		return i18n.T("Acknowledged", "Prise en charge")
 	case InProgress:
 		return i18n.T("In progress", "En cours")
+	case WaitingOnResident:
+		return i18n.T("Waiting on the resident", "En attente du résident")
 	case Closed:
 		return i18n.T("Closed", "Fermée")
+	case Reopened:
+		return i18n.T("Reopened", "Rouverte")
+	case ClusterOpen:
+		return i18n.T("Open", "Ouverte")
 	}
 	return i18n.T(string(s), string(s))
+}
+
+// StatusList is the statuses for error messages: "new, acknowledged, ...".
+func StatusList() string {
+	var b strings.Builder
+	for i, s := range Statuses() {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(string(s))
+	}
+	return b.String()
 }
 
 // EventKind says what an Event records.
@@ -186,4 +233,14 @@ type Event struct {
 	Kind      EventKind
 	From, To  Status // for EventCreated From is empty
 	Note      string
+	// A transition's public note per language (a note written in one
+	// language only leaves the other empty; see PublicNote), the staff's
+	// internal note (never shown to residents), the close reason or
+	// referral, the canned template used, and the escalation level fired.
+	PublicNoteEn string
+	PublicNoteFr string
+	InternalNote string
+	Reason       string
+	Template     string
+	Level        int
 }

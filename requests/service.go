@@ -94,7 +94,8 @@ type Submission struct {
 	// IdempotencyKey is the client's Idempotency-Key header: a retry with
 	// the same key gets the same request back.
 	IdempotencyKey string
-	Actor          string // who submitted ("key:12", "web"); "resident" when empty
+	Actor          string  // who submitted ("key:12", "web"); "resident" when empty
+	Channel        Channel // how it came in; ChannelAPI when empty
 }
 
 // Submit validates a submission, locates it (ward, nearest asset), finds
@@ -123,7 +124,7 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Request, error) {
 	req.TenantID = s.cfg.Tenant
 	req.Point = p
 	req.WardID = ward.ID
-	req.Status = Open
+	req.Status = New
 	req.RequestedAt, req.UpdatedAt = now, now
 	req.Department, _ = s.cfg.Catalog.Route(cat.Code, ward.ID)
 	req.DueAt = s.cfg.Catalog.DueAt(cat.Code, now).Truncate(time.Microsecond)
@@ -137,7 +138,7 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Request, error) {
 
 	nr := NewRequest{
 		Request:        req,
-		Event:          Event{TenantID: s.cfg.Tenant, At: now, Actor: sub.Actor, Kind: EventCreated, To: Open},
+		Event:          Event{TenantID: s.cfg.Tenant, At: now, Actor: sub.Actor, Kind: EventCreated, To: New},
 		IdempotencyKey: sub.IdempotencyKey,
 		Fingerprint:    fingerprint(req, sub.Reporter),
 		Cluster:        s.clusterQuery(cat, req, now),
@@ -196,6 +197,15 @@ func (s *Service) check(sub Submission) (Category, Request, error) {
 	case i18n.En, i18n.Fr:
 	default:
 		return cat, req, invalid("locale", i18n.T("%q is not a language pinward speaks (en, fr)", "%q n'est pas une langue de pinward (en, fr)"), clip(string(req.Lang)))
+	}
+	switch {
+	case sub.Channel == "":
+		req.Channel = ChannelAPI
+	case sub.Channel.Valid():
+		req.Channel = sub.Channel
+	default:
+		return cat, req, invalid("channel", i18n.T("%q is not a channel (web, app, phone, counter, email, api)",
+			"%q n'est pas un canal (web, app, phone, counter, email, api)"), clip(string(sub.Channel)))
 	}
 	if err := checkText("Idempotency-Key", sub.IdempotencyKey, MaxKeyLen, false); err != nil {
 		return cat, req, err
@@ -274,8 +284,7 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Request, error) {
 	f.Tenant = s.cfg.Tenant
 	for _, st := range f.Statuses {
 		if !st.Valid() {
-			return nil, invalid("status", i18n.T("%q is not a status (open, acknowledged, in_progress, closed)",
-				"%q n'est pas un état (open, acknowledged, in_progress, closed)"), clip(string(st)))
+			return nil, invalid("status", i18n.T("%q is not a status (%s)", "%q n'est pas un état (%s)"), clip(string(st)), StatusList())
 		}
 	}
 	if !f.Start.IsZero() && !f.End.IsZero() && f.End.Before(f.Start) {
@@ -290,37 +299,26 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Request, error) {
 	return s.cfg.Store.ListRequests(ctx, f)
 }
 
-// StatusUpdate is a staff member's change of a request's status.
+// StatusUpdate is a staff member's plain change of a request's status (see
+// Transition for the full form).
 type StatusUpdate struct {
 	ServiceRequestID string
 	To               Status
-	Note             string // required to close: the reason, shown to the resident
-	Actor            string // required: who made the change
+	Note             string      // required to close: shown to the resident
+	Reason           CloseReason // ReasonFixed when closing without one
+	Actor            string      // required: who made the change
 }
 
-// UpdateStatus moves a request to u.To, recording an event; a change the
-// workflow forbids is a Conflict (see Status.CanTransition).
+// UpdateStatus moves a request to u.To with a public note as written; a
+// change the workflow forbids is a Conflict (see Status.CanTransition).
 func (s *Service) UpdateStatus(ctx context.Context, u StatusUpdate) (Request, error) {
-	u.Note = strings.TrimSpace(u.Note)
-	switch {
-	case !u.To.Valid():
-		return Request{}, invalid("status", i18n.T("%q is not a status (open, acknowledged, in_progress, closed)",
-			"%q n'est pas un état (open, acknowledged, in_progress, closed)"), clip(string(u.To)))
-	case u.To == Closed && u.Note == "":
-		return Request{}, invalid("status_notes", i18n.T("a request is closed with a reason", "une demande est fermée avec un motif"))
-	case u.Actor == "":
-		return Request{}, invalid("actor", msgRequired)
+	if u.To == Closed && strings.TrimSpace(u.Note) == "" {
+		return Request{}, invalid("status_notes", i18n.T("a request is closed with a note for the resident", "une demande est fermée avec une note pour le résident"))
 	}
-	if err := checkText("status_notes", u.Note, MaxTextLen, true); err != nil {
-		return Request{}, err
+	if u.To == Closed && u.Reason == "" {
+		u.Reason = ReasonFixed
 	}
-	if _, ok := ParseServiceRequestID(u.ServiceRequestID); !ok {
-		return Request{}, RequestNotFoundError(clip(u.ServiceRequestID))
-	}
-	return s.cfg.Store.UpdateStatus(ctx, StatusChange{
-		Tenant: s.cfg.Tenant, ServiceRequestID: u.ServiceRequestID,
-		To: u.To, Note: u.Note, Actor: u.Actor, At: s.now(),
-	})
+	return s.Transition(ctx, u.ServiceRequestID, TransitionInput{To: u.To, PublicNoteEn: u.Note, Reason: string(u.Reason), Actor: u.Actor})
 }
 
 // Events returns a request's audit trail, oldest first.

@@ -123,19 +123,8 @@ func (m *memStore) ListRequests(_ context.Context, f Filter) ([]Request, error) 
 	return out[min(f.Offset, len(out)):min(f.Offset+f.Limit, len(out))], nil
 }
 
-func (m *memStore) UpdateStatus(_ context.Context, c StatusChange) (Request, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	r, err := m.find(c.Tenant, c.ServiceRequestID)
-	if err != nil {
-		return Request{}, err
-	}
-	if !r.Status.CanTransition(c.To) {
-		return Request{}, TransitionError(r.Status, c.To)
-	}
-	m.addEvent(Event{TenantID: c.Tenant, RequestID: r.ID, At: c.At, Actor: c.Actor, Kind: EventStatus, From: r.Status, To: c.To, Note: c.Note})
-	r.Status, r.StatusNotes, r.UpdatedAt = c.To, c.Note, c.At
-	return *r, nil
+func (m *memStore) UpdateStatus(ctx context.Context, c StatusChange) (Request, error) {
+	return m.TransitionRequest(ctx, c.Transition())
 }
 
 func (m *memStore) ListEvents(_ context.Context, tenant, id string) ([]Event, error) {
@@ -258,7 +247,7 @@ func TestSubmit(t *testing.T) {
 	r := w.submit(t, sub)
 	want := Request{
 		ID: 1, ServiceRequestID: "1", TenantID: "sample", ServiceCode: "pothole",
-		Description: "Deep one.\nNear the school.", Status: Open, Point: inWard1, Address: "12 Main St",
+		Description: "Deep one.\nNear the school.", Status: New, Point: inWard1, Address: "12 Main St",
 		WardID: "1", ClusterID: "1", Department: "public_works",
 		RequestedAt: w.now, UpdatedAt: w.now,
 		DueAt: time.Date(2026, 3, 10, 13, 0, 0, 0, time.UTC), // 40 business hours, see TestDueAtTimeZone
@@ -266,7 +255,7 @@ func TestSubmit(t *testing.T) {
 			"size": "small", "depth": "12.5", "seen_at": "2026-03-02T21:30:00-05:00",
 			"lanes": "right,left", "notes": "multi\nline",
 		},
-		MediaURL: "https://example.ca/p.jpg", Token: r.Token, Lang: i18n.Fr,
+		MediaURL: "https://example.ca/p.jpg", Token: r.Token, Lang: i18n.Fr, Channel: ChannelAPI,
 	}
 	if len(r.Token) != 26 {
 		t.Errorf("token %q, want 26 base32 characters", r.Token)
@@ -282,7 +271,7 @@ func TestSubmit(t *testing.T) {
 		t.Errorf("GetByToken = %+v, %v", got, err)
 	}
 	evs, err := w.svc.Events(ctx, "1")
-	if err != nil || len(evs) != 1 || evs[0].Kind != EventCreated || evs[0].Actor != "key:7" || evs[0].To != Open || !evs[0].At.Equal(w.now) {
+	if err != nil || len(evs) != 1 || evs[0].Kind != EventCreated || evs[0].Actor != "key:7" || evs[0].To != New || !evs[0].At.Equal(w.now) {
 		t.Errorf("Events = %+v, %v; want one created event by key:7", evs, err)
 	}
 	rep, err := w.svc.ReporterFor(ctx, "1", "clerk@city")
@@ -504,7 +493,7 @@ func TestUpdateStatus(t *testing.T) {
 		t.Fatalf("UpdateStatus = %+v, %v", up, err)
 	}
 	evs, _ := w.svc.Events(ctx, r.ServiceRequestID)
-	if len(evs) != 2 || evs[1].Kind != EventStatus || evs[1].From != Open || evs[1].To != Acknowledged || evs[1].Actor != "dispatch" {
+	if len(evs) != 2 || evs[1].Kind != EventStatus || evs[1].From != New || evs[1].To != Acknowledged || evs[1].Actor != "dispatch" {
 		t.Errorf("events %+v", evs)
 	}
 	for _, tc := range []struct {
@@ -512,7 +501,7 @@ func TestUpdateStatus(t *testing.T) {
 		u    StatusUpdate
 		kind i18n.Kind
 	}{
-		{"backwards", StatusUpdate{To: Open, Actor: "x"}, i18n.Conflict},
+		{"backwards", StatusUpdate{To: New, Actor: "x"}, i18n.Conflict},
 		{"same status", StatusUpdate{To: Acknowledged, Actor: "x"}, i18n.Conflict},
 		{"close without a reason", StatusUpdate{To: Closed, Actor: "x"}, i18n.Invalid},
 		{"unknown status", StatusUpdate{To: "done", Actor: "x"}, i18n.Invalid},

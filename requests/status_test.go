@@ -8,11 +8,17 @@ import (
 )
 
 func TestStatusTransitions(t *testing.T) {
+	// The README's status table, written out by hand.
 	allowed := map[[2]Status]bool{
-		{Open, Acknowledged}: true, {Open, InProgress}: true, {Open, Closed}: true,
-		{Acknowledged, InProgress}: true, {Acknowledged, Closed}: true,
-		{InProgress, Closed}: true,
-		{Closed, Open}:       true, // reopened
+		{New, Acknowledged}: true, {New, InProgress}: true, {New, WaitingOnResident}: true, {New, Closed}: true,
+		{Acknowledged, InProgress}: true, {Acknowledged, WaitingOnResident}: true, {Acknowledged, Closed}: true,
+		{InProgress, WaitingOnResident}: true, {InProgress, Closed}: true,
+		{WaitingOnResident, InProgress}: true, {WaitingOnResident, Closed}: true,
+		{Closed, Reopened}:     true,
+		{Reopened, InProgress}: true, {Reopened, WaitingOnResident}: true, {Reopened, Closed}: true,
+	}
+	if n := len(Statuses()); n != 6 {
+		t.Errorf("%d statuses, want 6", n)
 	}
 	for _, from := range Statuses() {
 		if !from.Valid() {
@@ -24,13 +30,13 @@ func TestStatusTransitions(t *testing.T) {
 			}
 		}
 	}
-	if Status("pending").Valid() || Status("pending").CanTransition(Open) || Open.CanTransition("pending") {
+	if Status("pending").Valid() || Status("pending").CanTransition(New) || New.CanTransition("pending") {
 		t.Error("an unknown status is accepted")
 	}
 }
 
 func TestStatusOpen311(t *testing.T) {
-	for s, want := range map[Status]string{Open: "open", Acknowledged: "open", InProgress: "open", Closed: "closed"} {
+	for s, want := range map[Status]string{New: "open", Acknowledged: "open", InProgress: "open", WaitingOnResident: "open", Closed: "closed", Reopened: "open"} {
 		if got := s.Open311(); got != want {
 			t.Errorf("%s.Open311() = %s, want %s", s, got, want)
 		}

@@ -70,11 +70,8 @@ type RequestStore interface {
 	// f.Offset. A Limit of zero or less means MaxListLimit.
 	ListRequests(ctx context.Context, f Filter) ([]Request, error)
 
-	// UpdateStatus changes a request's status in one transaction: lock the
-	// row, refuse a change current.CanTransition(c.To) forbids with
-	// TransitionError, set Status, StatusNotes = c.Note and UpdatedAt =
-	// c.At, and insert an EventStatus event (From, To, Note, Actor, At).
-	// It returns the updated request.
+	// UpdateStatus is TransitionRequest(c.Transition()): the plain form
+	// of a move, for integrations and tests.
 	UpdateStatus(ctx context.Context, c StatusChange) (Request, error)
 
 	// ListEvents returns a request's audit trail, oldest first (At, then
@@ -91,6 +88,9 @@ type RequestStore interface {
 	// ClusterStore: staff merge, split and close of clusters (see
 	// clusters.go).
 	ClusterStore
+
+	// TransitionStore: the staff workflow (transition.go).
+	TransitionStore
 
 	// ReportRows aggregates the tenant's requests received in q's period,
 	// where the rows are: one row per value of q.By's column (in any
@@ -171,14 +171,29 @@ type Filter struct {
 	Limit, Offset int
 }
 
-// StatusChange is one status update for Store.UpdateStatus.
+// StatusChange is one plain status update for Store.UpdateStatus: a public
+// note in one language, closing as Reason (ReasonFixed when empty).
 type StatusChange struct {
 	Tenant           string
 	ServiceRequestID string
 	To               Status
 	Note             string
+	Reason           CloseReason
 	Actor            string
 	At               time.Time
+}
+
+// Transition is c as a Transition.
+func (c StatusChange) Transition() Transition {
+	t := Transition{Tenant: c.Tenant, ServiceRequestID: c.ServiceRequestID, To: c.To, PublicNoteEn: c.Note,
+		Reason: c.Reason, Actor: c.Actor, At: c.At}
+	if c.To == Closed && t.Reason == "" {
+		t.Reason = ReasonFixed
+	}
+	if c.To != Closed {
+		t.Reason = ""
+	}
+	return t
 }
 
 // ReporterAccess is one staff read of personal information.

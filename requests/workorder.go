@@ -151,6 +151,18 @@ type WorkOrderStatusChange struct {
 	Note        string
 	Actor       string
 	At          time.Time
+	Clock       SLAClock // moves due times on resume; nil: they stay
+}
+
+// WorkOrderTransition is the move a work order's status change makes of
+// each request of its cluster: a work order that closes closes its
+// requests as fixed, with its note as the public note (kept as written).
+func WorkOrderTransition(c WorkOrderStatusChange) Transition {
+	t := Transition{Tenant: c.Tenant, To: c.To, PublicNoteEn: c.Note, Actor: c.Actor, At: c.At, Clock: c.Clock}
+	if c.To == Closed {
+		t.Reason = ReasonFixed
+	}
+	return t
 }
 
 // OutboxStore keeps work orders and their outbox; store/sqlite and
@@ -212,8 +224,7 @@ func WorkOrderStatus(c WorkOrderStatusChange) error {
 	c.Note = strings.TrimSpace(c.Note)
 	switch {
 	case !c.To.Valid():
-		return invalid("status", i18n.T("%q is not a status (open, acknowledged, in_progress, closed)",
-			"%q n'est pas un état (open, acknowledged, in_progress, closed)"), clip(string(c.To)))
+		return invalid("status", i18n.T("%q is not a status (%s)", "%q n'est pas un état (%s)"), clip(string(c.To)), StatusList())
 	case c.To == Closed && c.Note == "":
 		return invalid("status_notes", i18n.T("a work order is closed with a reason", "un bon de travail est fermé avec un motif"))
 	case c.Actor == "":

@@ -18,7 +18,7 @@ func TestIndexLeavesNothingBehind(t *testing.T) {
 	var rs []Request
 	for i := range 500 {
 		rs = append(rs, Request{
-			ID: fmt.Sprintf("r-%03d", i), ServiceCode: fmt.Sprint("code", i%7), Status: "open",
+			ID: fmt.Sprintf("r-%03d", i), ServiceCode: fmt.Sprint("code", i%7), Status: "new",
 			ClusterID: fmt.Sprintf("c-%d", i/4), WardID: fmt.Sprint(i % 3),
 			Point: orb.Point{-73.5 + float64(i)*1e-4, 45.5}, RequestedAt: at.Add(time.Duration(i) * time.Minute),
 		})
@@ -52,10 +52,10 @@ func TestIndexLeavesNothingBehind(t *testing.T) {
 		}
 	}
 	// Recycled ids name the new strings.
-	ix.put(Request{ID: "x-1", ServiceCode: "pothole", Status: "open", WardID: "w9", Point: orb.Point{-73.5, 45.5}, RequestedAt: at})
+	ix.put(Request{ID: "x-1", ServiceCode: "pothole", Status: "new", WardID: "w9", Point: orb.Point{-73.5, 45.5}, RequestedAt: at})
 	e := ix.byID["x-1"]
 	sp := ix.buckets[e.bucket].spots[e.slot]
-	for i, want := range []string{"x-1", "pothole", "open", "x-1", "w9"} {
+	for i, want := range []string{"x-1", "pothole", "new", "x-1", "w9"} {
 		if v := sp.vals[i]; v[0] != fDictStr || ix.dict.strs[v[1]] != want {
 			t.Errorf("value %d: %v (%q), want %q", i, v, ix.dict.strs[v[1]], want)
 		}
@@ -68,7 +68,7 @@ func TestAggregatedThreshold(t *testing.T) {
 	ix := newRequestIndex()
 	centre := orb.Point{-73.1, 46.05}
 	for i := range MaxDetailFeatures + 1 {
-		ix.put(Request{ID: fmt.Sprint(i + 1), ServiceCode: "graffiti", Status: "open",
+		ix.put(Request{ID: fmt.Sprint(i + 1), ServiceCode: "graffiti", Status: "new",
 			Point: orb.Point{centre[0] + float64(i%40)*1e-5, centre[1] + float64(i/40)*1e-5}})
 	}
 	for z := maptile.Zoom(DetailZoom); z <= MaxAggZoom; z++ {

@@ -14,7 +14,7 @@ import (
 type Request struct {
 	ID          string // service_request_id
 	ServiceCode string
-	Status      string // open, acknowledged, in_progress or closed
+	Status      string // new, acknowledged, in_progress, waiting_on_resident, closed or reopened
 	ClusterID   string // "" counts as the request's own ID
 	WardID      string
 	Point       orb.Point // lon/lat
@@ -24,18 +24,15 @@ type Request struct {
 // statusRank orders statuses by progress; a cluster shows its least
 // advanced request's status. Unknown statuses sort last.
 func statusRank(s string) int {
-	switch s {
-	case "open":
-		return 0
-	case "acknowledged":
-		return 1
-	case "in_progress":
-		return 2
-	case "closed":
-		return 3
+	if i := slices.Index(statusOrder[:], s); i >= 0 {
+		return i
 	}
-	return 4
+	return len(statusOrder)
 }
+
+// statusOrder is the statuses by progress: a reopened request is back
+// near the start of the work.
+var statusOrder = [6]string{"new", "reopened", "acknowledged", "in_progress", "waiting_on_resident", "closed"}
 
 // counters numbers the values of the three counted properties (0:
 // service code, 1: status, 2: ward) with one sequence of ids, so a cell
@@ -166,7 +163,7 @@ type clusterEntry struct {
 	// per change: sums of the members' points, members per status rank,
 	// and the earliest member (recomputed only when it leaves).
 	su, sv   float64
-	byStatus [5]int32
+	byStatus [len(statusOrder) + 1]int32
 	first    *reqEntry
 	placed   bool
 	it       item // what it added to the cluster pyramid when placed
@@ -453,8 +450,8 @@ func (ix *requestIndex) place(cl *clusterEntry) {
 	least := first.r.Status
 	for rank, n := range cl.byStatus {
 		if n > 0 {
-			if rank < 4 {
-				least = [4]string{"open", "acknowledged", "in_progress", "closed"}[rank]
+			if rank < len(statusOrder) {
+				least = statusOrder[rank]
 			}
 			break
 		}

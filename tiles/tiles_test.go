@@ -32,7 +32,7 @@ func sampleCity(t testing.TB) *data.City {
 // cityRequests gives every request a status and groups them in clusters
 // of three consecutive requests, so clusters have several members.
 func cityRequests(c *data.City) []tiles.Request {
-	statuses := []string{"open", "acknowledged", "in_progress"}
+	statuses := []string{"new", "acknowledged", "in_progress"}
 	out := make([]tiles.Request, len(c.Requests))
 	for i, r := range c.Requests {
 		out[i] = tiles.Request{
@@ -178,7 +178,7 @@ func TestClustersDetailMatchIndex(t *testing.T) {
 		if got := f.Properties.MustString("service_code"); got != first.ServiceCode {
 			t.Errorf("cluster %s: service_code %s, want %s", id, got, first.ServiceCode)
 		}
-		if got := f.Properties.MustString("status"); got != "open" && len(ms) == 3 {
+		if got := f.Properties.MustString("status"); got != "new" && len(ms) == 3 {
 			t.Errorf("cluster %s: status %s, want open (one of its three is open)", id, got)
 		}
 	}
@@ -422,7 +422,7 @@ func TestCacheInvalidation(t *testing.T) {
 		t.Error("an unchanged tile was rendered again instead of coming from the cache")
 	}
 	wards, _ := tl.Tile(tiles.LayerWards, tile)
-	tl.PutRequest(tiles.Request{ID: "999999", ServiceCode: "pothole", Status: "open", Point: p, RequestedAt: time.Now()})
+	tl.PutRequest(tiles.Request{ID: "999999", ServiceCode: "pothole", Status: "new", Point: p, RequestedAt: time.Now()})
 	after, _ := tl.Tile(tiles.LayerRequests, tile)
 	if after.ETag == before.ETag || !hasID(t, after.Data, "999999") {
 		t.Fatal("the tile does not show the new request")
@@ -491,7 +491,7 @@ func TestTileJSON(t *testing.T) {
 	c := sampleCity(t)
 	tl := newTiler(t, c, cityRequests(c))
 	for _, layer := range tiles.Layers() {
-		tj, err := tl.TileJSON(layer, "http://x/tiles/"+layer+"/{z}/{x}/{y}.mvt", []string{"pothole", "graffiti"}, []string{"open", "in_progress"})
+		tj, err := tl.TileJSON(layer, "http://x/tiles/"+layer+"/{z}/{x}/{y}.mvt", []string{"pothole", "graffiti"}, []string{"new", "in_progress"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -514,7 +514,7 @@ func TestTileJSON(t *testing.T) {
 			}
 		}
 		if layer == tiles.LayerRequests || layer == tiles.LayerClusters {
-			for _, f := range []string{"service_pothole", "service_graffiti", "status_open", "status_in_progress"} {
+			for _, f := range []string{"service_pothole", "service_graffiti", "status_new", "status_in_progress"} {
 				if _, ok := tj.VectorLayers[0].Fields[f]; !ok {
 					t.Errorf("TileJSON %s lacks %s: %v", layer, f, fields)
 				}
@@ -535,7 +535,7 @@ func TestDenseTileStaysAggregated(t *testing.T) {
 	for i := range tiles.MaxDetailFeatures + 200 {
 		// About 1 m apart in a small square: all in one z17 tile.
 		p := orb.Point{centre[0] + float64(i%40)*1e-5, centre[1] + float64(i/40)*1e-5}
-		reqs = append(reqs, tiles.Request{ID: fmt.Sprint(i + 1), ServiceCode: "graffiti", Status: "open", Point: p, RequestedAt: time.Unix(0, 0)})
+		reqs = append(reqs, tiles.Request{ID: fmt.Sprint(i + 1), ServiceCode: "graffiti", Status: "new", Point: p, RequestedAt: time.Unix(0, 0)})
 	}
 	tl := tiles.New(tiles.Options{})
 	tl.SetRequests(reqs)

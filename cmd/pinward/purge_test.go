@@ -24,10 +24,10 @@ func TestPurge(t *testing.T) {
 	mk := func(i int, closedAgo time.Duration) string {
 		at := now.Add(-400 * 24 * time.Hour)
 		r, err := st.CreateRequest(t.Context(), requests.NewRequest{
-			Request: requests.Request{TenantID: "sample", ServiceCode: "pothole", Status: requests.Open,
+			Request: requests.Request{TenantID: "sample", ServiceCode: "pothole", Status: requests.New,
 				Point: orb.Point{-73.066 + float64(i)*0.001, 46.03}, WardID: "1", Department: "public_works",
 				RequestedAt: at, UpdatedAt: at, Lang: i18n.Fr, Token: "tok-" + string(rune('a'+i))},
-			Event:    requests.Event{TenantID: "sample", At: at, Actor: "resident", Kind: requests.EventCreated, To: requests.Open},
+			Event:    requests.Event{TenantID: "sample", At: at, Actor: "resident", Kind: requests.EventCreated, To: requests.New},
 			Reporter: &requests.Reporter{FirstName: "Ana", Email: "ana@example.ca"},
 		})
 		if err != nil {

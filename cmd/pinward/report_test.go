@@ -23,10 +23,10 @@ func TestReport(t *testing.T) {
 	}
 	mk := func(at time.Time, code, dept string, closeAfter time.Duration) {
 		r, err := st.CreateRequest(t.Context(), requests.NewRequest{
-			Request: requests.Request{TenantID: "sample", ServiceCode: code, Status: requests.Open,
+			Request: requests.Request{TenantID: "sample", ServiceCode: code, Status: requests.New,
 				Point: orb.Point{-73.066, 46.03}, WardID: "1", Department: dept,
 				RequestedAt: at, UpdatedAt: at, DueAt: at.Add(24 * time.Hour), Lang: i18n.Fr},
-			Event: requests.Event{TenantID: "sample", At: at, Actor: "resident", Kind: requests.EventCreated, To: requests.Open},
+			Event: requests.Event{TenantID: "sample", At: at, Actor: "resident", Kind: requests.EventCreated, To: requests.New},
 		})
 		if err != nil {
 			t.Fatal(err)

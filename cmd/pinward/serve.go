@@ -143,7 +143,8 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	if err := stream.Start(ctx); err != nil {
 		return err
 	}
-	defer stream.Stop() // before the store closes
+	defer stream.Stop()                                  // before the store closes
+	defer svc.StartAutoClose(ctx, 10*time.Minute, log)() // requests waiting on residents too long close as no_response
 
 	reg.MustRegister(stream.Collectors()...)
 	h := api.New(api.Config{

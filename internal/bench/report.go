@@ -220,7 +220,7 @@ func seedReport(ctx context.Context, env Env, pool *pgxpool.Pool, tenant string,
 		for range m {
 			c := cats[rng.IntN(len(cats))]
 			at := start.Add(time.Duration(rng.Int64N(int64(span)))).Truncate(time.Microsecond)
-			status, upd := requests.Open, at
+			status, upd := requests.New, at
 			var due *time.Time
 			if rng.Float64() < 0.9 {
 				d := at.Add(time.Duration(24+rng.IntN(96)) * time.Hour)

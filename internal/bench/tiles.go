@@ -188,7 +188,7 @@ func benchTileRequests(city *data.City) ([]tiles.Request, error) {
 	}
 	out := make([]tiles.Request, len(city.Requests))
 	for i, r := range city.Requests {
-		status := "open"
+		status := "new"
 		switch i % 20 {
 		case 12, 13, 14, 15, 16:
 			status = "acknowledged"
@@ -237,7 +237,7 @@ func loadTileTables(ctx context.Context, conn *pgx.Conn, reqs []tiles.Request) (
 		`CREATE TEMP TABLE bench_cl AS SELECT cluster_id, count(*)::int AS count,
 			(array_agg(service_code ORDER BY requested_at, id))[1] AS service_code,
 			(array_agg(ward_id ORDER BY requested_at, id))[1] AS ward_id,
-			(array_agg(status ORDER BY array_position(ARRAY['open','acknowledged','in_progress','closed'], status)))[1] AS status,
+			(array_agg(status ORDER BY array_position(ARRAY['new','reopened','acknowledged','in_progress','waiting_on_resident','closed'], status)))[1] AS status,
 			min(requested_at) AS requested_at,
 			ST_MakePoint(avg(ST_X(geom)), avg(ST_Y(geom)))::geometry(Point) AS geom
 			FROM bench_req GROUP BY cluster_id`,
@@ -293,7 +293,7 @@ func stAsMVT(ctx context.Context, conn *pgx.Conn, layer string, t maptile.Tile, 
 		for _, c := range codes {
 			counts = append(counts, fmt.Sprintf("count(*) FILTER (WHERE service_code = '%s') AS \"service_%s\"", c, c))
 		}
-		for _, s := range []string{"open", "acknowledged", "in_progress"} {
+		for _, s := range []string{"new", "acknowledged", "in_progress"} {
 			counts = append(counts, fmt.Sprintf("count(*) FILTER (WHERE status = '%s') AS status_%s", s, s))
 		}
 		q = `WITH e AS (SELECT ST_TileEnvelope($1, $2, $3) AS env),
@@ -326,7 +326,7 @@ func cellCols(layer string, codes []string) string {
 	for _, c := range codes {
 		cols = append(cols, `"service_`+c+`"`)
 	}
-	cols = append(cols, "status_open", "status_acknowledged", "status_in_progress")
+	cols = append(cols, "status_new", "status_acknowledged", "status_in_progress")
 	return "c." + strings.Join(cols, ", c.")
 }
 

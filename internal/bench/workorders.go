@@ -74,12 +74,12 @@ func benchDeliver(ctx context.Context, env Env, name, tenant string, st interfac
 	start := time.Now()
 	at := start.UTC().Truncate(time.Microsecond)
 	for i := range n {
-		r := requests.Request{TenantID: tenant, ServiceCode: "pothole", Status: requests.Open,
+		r := requests.Request{TenantID: tenant, ServiceCode: "pothole", Status: requests.New,
 			Point: orb.Point{-73.1 + float64(i%1000)*0.001, 46.0 + float64(i/1000)*0.001}, WardID: "1",
 			Department: "public_works", Description: fmt.Sprintf("bench %d", i), RequestedAt: at, UpdatedAt: at,
 			Lang: i18n.En, Token: fmt.Sprintf("%s-%d", tenant, i), Attributes: map[string]string{"size": "large"}}
 		if _, err := st.CreateRequest(ctx, requests.NewRequest{Request: r, WorkOrder: true,
-			Event: requests.Event{TenantID: tenant, At: at, Actor: "bench", Kind: requests.EventCreated, To: requests.Open}}); err != nil {
+			Event: requests.Event{TenantID: tenant, At: at, Actor: "bench", Kind: requests.EventCreated, To: requests.New}}); err != nil {
 			return err
 		}
 	}

@@ -51,7 +51,7 @@ func scanCluster(row pgx.Row) (requests.Cluster, error) {
 	}
 	c.ID = requests.FormatServiceRequestID(id)
 	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
-	c.Status = requests.Open
+	c.Status = requests.ClusterOpen
 	if c.OpenRequests == 0 {
 		c.Status = requests.Closed
 	}
@@ -119,7 +119,7 @@ func (s *Store) ListClusters(ctx context.Context, f requests.ClusterFilter) ([]r
 			" AND ST_X(a.geom) BETWEEN %[1]s AND %[3]s AND ST_Y(a.geom) BETWEEN %[2]s AND %[4]s", minX, minY, maxX, maxY)
 	}
 	switch f.Status {
-	case requests.Open:
+	case requests.ClusterOpen:
 		sql += ` AND ` + openMember
 	case requests.Closed:
 		// Every request of a closed cluster is closed, its anchor first.
@@ -317,7 +317,7 @@ func (s *Store) SplitCluster(ctx context.Context, sp requests.ClusterSplit) (req
 			// The new cluster may carry the name of one merged away
 			// earlier, whose closed work order then reopens: one work
 			// order per cluster ID.
-			tag, err := tx.Exec(ctx, `UPDATE work_orders SET status = 'open' WHERE tenant_id = $1 AND cluster_id = $2`, sp.Tenant, newID)
+			tag, err := tx.Exec(ctx, `UPDATE work_orders SET status = 'reopened' WHERE tenant_id = $1 AND cluster_id = $2`, sp.Tenant, newID)
 			if err != nil {
 				return fmt.Errorf("reopen work order: %w", err)
 			}
@@ -347,64 +347,6 @@ func (s *Store) SplitCluster(ctx context.Context, sp requests.ClusterSplit) (req
 	})
 	if err != nil {
 		return requests.ClusterResult{}, wrapCtx(ctx, "split cluster", err)
-	}
-	return out, nil
-}
-
-// CloseCluster implements requests.ClusterStore.
-func (s *Store) CloseCluster(ctx context.Context, c requests.ClusterClose) (requests.ClusterResult, error) {
-	var out requests.ClusterResult
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if err := lockClusters(ctx, tx, c.Locks); err != nil {
-			return err
-		}
-		// The rows first (FOR UPDATE: a concurrent status change of one
-		// request waits, or is waited for), then the counts.
-		members, err := clusterRequests(ctx, tx, c.Tenant, c.ClusterID, true)
-		if err != nil {
-			return err
-		}
-		cl, err := getCluster(ctx, tx, c.Tenant, "cluster_id", c.ClusterID)
-		if err != nil {
-			return err
-		}
-		if cl.Status == requests.Closed {
-			return requests.ClusterClosedError("cluster_id", cl.ID)
-		}
-		note := requests.CloseEventNote(c.Reason, c.Note)
-		var ids []int64
-		var from []string
-		for _, r := range members {
-			if r.Status != requests.Closed {
-				ids = append(ids, r.ID)
-				from = append(from, string(r.Status))
-			}
-		}
-		if _, err := tx.Exec(ctx, `WITH ch AS (SELECT * FROM unnest($2::bigint[], $3::text[]) AS u(id, from_status)),
-				up AS (UPDATE requests r SET status = 'closed', status_notes = $4, updated_at = $5
-					FROM ch WHERE r.tenant_id = $1 AND r.id = ch.id)
-			INSERT INTO events (tenant_id, request_id, at, actor, kind, from_status, to_status, note)
-			SELECT $1, ch.id, $5, $6, $7, ch.from_status, 'closed', $8 FROM ch`,
-			c.Tenant, ids, from, c.Note, c.At, c.Actor, string(requests.EventStatus), note); err != nil {
-			return fmt.Errorf("close requests: %w", err)
-		}
-		if cl.WorkOrderID != 0 {
-			if _, err := tx.Exec(ctx, `UPDATE work_orders SET status = 'closed' WHERE tenant_id = $1 AND id = $2`,
-				c.Tenant, cl.WorkOrderID); err != nil {
-				return fmt.Errorf("close work order: %w", err)
-			}
-		}
-		if out.WorkOrderUpdated, err = enqueueWorkOrderUpdate(ctx, tx, c.Tenant, cl.ID, c.At); err != nil {
-			return fmt.Errorf("update work order: %w", err)
-		}
-		if out.Cluster, err = getCluster(ctx, tx, c.Tenant, "cluster_id", cl.ID); err != nil {
-			return err
-		}
-		out.Changed, err = requestsByID(ctx, tx, c.Tenant, ids)
-		return err
-	})
-	if err != nil {
-		return requests.ClusterResult{}, wrapCtx(ctx, "close cluster", err)
 	}
 	return out, nil
 }

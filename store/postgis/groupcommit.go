@@ -261,16 +261,16 @@ const candidatesSQL = `SELECT q.i, c.* FROM unnest($1::int[], $2::text[], $3::te
 const insertGroupSQL = `WITH r AS (
 		INSERT INTO requests (id, tenant_id, service_code, description, status, status_notes,
 			geom, address, ward_id, asset_layer, asset_id, asset_distance_m, cluster_id, department,
-			requested_at, updated_at, due_at, attributes, media_url, token, lang, idempotency_key, fingerprint)
+			requested_at, updated_at, due_at, attributes, media_url, token, lang, idempotency_key, fingerprint, channel)
 		SELECT t.id, t.tenant, t.code, t.descr, t.status, t.notes, ST_SetSRID(ST_MakePoint(t.x, t.y), 4326),
 			t.addr, t.ward, t.alayer, t.aid, t.adist, t.cluster, t.dept, t.req_at, t.upd_at, t.due_at,
-			t.attrs::jsonb, t.media, t.token, t.lang, t.ikey, t.fp
+			t.attrs::jsonb, t.media, t.token, t.lang, t.ikey, t.fp, t.channel
 		FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
 			$7::float8[], $8::float8[], $9::text[], $10::text[], $11::text[], $12::text[], $13::float8[],
 			$14::text[], $15::text[], $16::timestamptz[], $17::timestamptz[], $18::timestamptz[], $19::text[],
-			$20::text[], $21::text[], $22::text[], $23::text[], $24::text[])
+			$20::text[], $21::text[], $22::text[], $23::text[], $24::text[], $38::text[])
 			AS t(id, tenant, code, descr, status, notes, x, y, addr, ward, alayer, aid, adist, cluster, dept,
-				req_at, upd_at, due_at, attrs, media, token, lang, ikey, fp)
+				req_at, upd_at, due_at, attrs, media, token, lang, ikey, fp, channel)
 		RETURNING 1),
 	e AS (
 		INSERT INTO events (tenant_id, request_id, at, actor, kind, from_status, to_status, note)
@@ -446,7 +446,7 @@ func scanCandidate(row pgx.Row, i *int32) (requests.Request, error) {
 func assignGroup(ops []*createOp, ids []int64, cands [][]requests.Request) []requests.Request {
 	out := make([]requests.Request, len(ops))
 	for i, op := range ops {
-		r := op.nr.Request
+		r := op.nr.Request.Normalized()
 		r.ID = ids[i]
 		r.ServiceRequestID = requests.FormatServiceRequestID(r.ID)
 		if q := op.nr.Cluster; q != nil {
@@ -486,6 +486,7 @@ func groupInsert(ctx context.Context, c *pgx.Conn, ops []*createOp, rs []request
 		dueAt                                  = make([]*time.Time, n)
 		attrs, ikey                            = make([]*string, n), make([]*string, n)
 		media, token, lang, fp                 = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		channel                                = make([]string, n)
 		evAt                                   = make([]time.Time, n)
 		evActor, evKind, evFrom, evTo, evNote  = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		pTenant                                []string
@@ -506,6 +507,7 @@ func groupInsert(ctx context.Context, c *pgx.Conn, ops []*createOp, rs []request
 			attrs[i] = &a
 		}
 		media[i], token[i], lang[i], ikey[i], fp[i] = r.MediaURL, r.Token, string(r.Lang), nullString(nr.IdempotencyKey), nr.Fingerprint
+		channel[i] = string(r.Channel)
 		ev := nr.Event
 		evAt[i], evActor[i], evKind[i], evFrom[i], evTo[i], evNote[i] = ev.At, ev.Actor, string(ev.Kind), string(ev.From), string(ev.To), ev.Note
 		if p := nr.Reporter; p != nil && !p.IsZero() {
@@ -518,7 +520,7 @@ func groupInsert(ctx context.Context, c *pgx.Conn, ops []*createOp, rs []request
 	b.Queue(insertGroupSQL, ids, tenant, code, descr, status, notes, x, y, addr, ward, alayer, aid, adist,
 		cluster, dept, reqAt, updAt, dueAt, attrs, media, token, lang, ikey, fp,
 		evAt, evActor, evKind, evFrom, evTo, evNote,
-		pTenant, pID, pFirst, pLast, pEmail, pPhone, pDevice)
+		pTenant, pID, pFirst, pLast, pEmail, pPhone, pDevice, channel)
 	b.Queue("COMMIT")
 	br := c.SendBatch(ctx, &b)
 	defer br.Close()

@@ -285,42 +285,16 @@ func (s *Store) SetWorkOrderStatus(ctx context.Context, c requests.WorkOrderStat
 				c.Tenant, c.WorkOrderID, string(c.To), c.At); err != nil {
 				return err
 			}
-			rows, err := tx.Query(ctx, `SELECT id, status FROM requests WHERE tenant_id = $1 AND cluster_id = $2 ORDER BY id FOR UPDATE`,
-				c.Tenant, clusterID)
+			members, err := clusterRequests(ctx, tx, c.Tenant, clusterID, true)
 			if err != nil {
 				return err
 			}
-			type member struct {
-				id     int64
-				status requests.Status
-			}
-			members, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (member, error) {
-				var m member
-				var st string
-				err := row.Scan(&m.id, &st)
-				m.status = requests.Status(st)
-				return m, err
-			})
+			// A request that may not make the move stays as it is.
+			ids, _, err := applyAll(ctx, tx, requests.WorkOrderTransition(c), members, false)
 			if err != nil {
 				return err
 			}
-			var b pgx.Batch
-			for _, m := range members {
-				if !m.status.CanTransition(c.To) {
-					continue
-				}
-				b.Queue(`UPDATE requests SET status = $3, status_notes = $4, updated_at = $5 WHERE tenant_id = $1 AND id = $2`,
-					c.Tenant, m.id, string(c.To), c.Note, c.At)
-				b.Queue(`INSERT INTO events (tenant_id, request_id, at, actor, kind, from_status, to_status, note)
-					VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-					c.Tenant, m.id, c.At, c.Actor, string(requests.EventStatus), string(m.status), string(c.To), c.Note)
-				moved++
-			}
-			if b.Len() > 0 {
-				if err := tx.SendBatch(ctx, &b).Close(); err != nil {
-					return err
-				}
-			}
+			moved = len(ids)
 		}
 		out, err = getWorkOrder(ctx, tx, c.Tenant, c.WorkOrderID)
 		return err

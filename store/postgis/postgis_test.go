@@ -48,11 +48,11 @@ var (
 func newReq(tenant, code string, p orb.Point, at time.Time, token string) requests.NewRequest {
 	return requests.NewRequest{
 		Request: requests.Request{
-			TenantID: tenant, ServiceCode: code, Description: "broken", Status: requests.Open,
+			TenantID: tenant, ServiceCode: code, Description: "broken", Status: requests.New,
 			Point: p, Address: "1 Main St", WardID: "w1", Department: "roads",
-			RequestedAt: at, UpdatedAt: at, Token: token, Lang: i18n.Fr,
+			RequestedAt: at, UpdatedAt: at, Token: token, Lang: i18n.Fr, Channel: requests.ChannelAPI,
 		},
-		Event: requests.Event{At: at, Actor: "resident", Kind: requests.EventCreated, To: requests.Open},
+		Event: requests.Event{At: at, Actor: "resident", Kind: requests.EventCreated, To: requests.New},
 	}
 }
 
@@ -445,7 +445,7 @@ func TestStatusEventsReporter(t *testing.T) {
 		}
 		kinds = append(kinds, fmt.Sprintf("%s:%s>%s:%s", e.Kind, e.From, e.To, e.Actor))
 	}
-	want := []string{"created:>open:resident", "status:open>acknowledged:staff", "status:acknowledged>closed:crew", "reporter_read:>:clerk"}
+	want := []string{"created:>new:resident", "status:new>acknowledged:staff", "status:acknowledged>closed:crew", "reporter_read:>:clerk"}
 	if !slices.Equal(kinds, want) {
 		t.Errorf("events %v, want %v", kinds, want)
 	}
@@ -536,6 +536,10 @@ func (s *twoServers) CreateRequest(ctx context.Context, nr requests.NewRequest) 
 
 func (s *twoServers) UpdateStatus(ctx context.Context, c requests.StatusChange) (requests.Request, error) {
 	return s.next().UpdateStatus(ctx, c)
+}
+
+func (s *twoServers) TransitionRequest(ctx context.Context, t requests.Transition) (requests.Request, error) {
+	return s.next().TransitionRequest(ctx, t)
 }
 
 // BenchmarkCreateRequest measures concurrent intake with an idempotency

@@ -17,26 +17,33 @@ import (
 // requestColumns is what scanRequest reads, in order.
 const requestColumns = `id, tenant_id, service_code, description, status, status_notes,
 	ST_X(geom), ST_Y(geom), address, ward_id, asset_layer, asset_id, asset_distance_m,
-	cluster_id, department, requested_at, updated_at, due_at, attributes, media_url, token, lang`
+	cluster_id, department, requested_at, updated_at, due_at, attributes, media_url, token, lang,
+	channel, assignee, close_reason, status_notes_fr, paused_at, escalation_level, next_escalation_at`
 
 func scanRequest(row pgx.Row) (requests.Request, error) {
 	var (
-		r     requests.Request
-		due   *time.Time
-		attrs map[string]string
-		lang  string
+		r                 requests.Request
+		due, paused, next *time.Time
+		attrs             map[string]string
+		lang              string
 	)
 	err := row.Scan(&r.ID, &r.TenantID, &r.ServiceCode, &r.Description, &r.Status, &r.StatusNotes,
 		&r.Point[0], &r.Point[1], &r.Address, &r.WardID, &r.AssetLayer, &r.AssetID, &r.AssetDistanceM,
-		&r.ClusterID, &r.Department, &r.RequestedAt, &r.UpdatedAt, &due, &attrs, &r.MediaURL, &r.Token, &lang)
+		&r.ClusterID, &r.Department, &r.RequestedAt, &r.UpdatedAt, &due, &attrs, &r.MediaURL, &r.Token, &lang,
+		&r.Channel, &r.Assignee, &r.CloseReason, &r.StatusNotesFr, &paused, &r.EscalationLevel, &next)
 	if err != nil {
 		return requests.Request{}, err
 	}
 	r.ServiceRequestID = requests.FormatServiceRequestID(r.ID)
 	// UTC so both stores return the same time.Time values.
 	r.RequestedAt, r.UpdatedAt = r.RequestedAt.UTC(), r.UpdatedAt.UTC()
-	if due != nil {
-		r.DueAt = due.UTC()
+	for _, t := range []struct {
+		src *time.Time
+		dst *time.Time
+	}{{due, &r.DueAt}, {paused, &r.PausedAt}, {next, &r.NextEscalationAt}} {
+		if t.src != nil {
+			*t.dst = t.src.UTC()
+		}
 	}
 	if len(attrs) > 0 {
 		r.Attributes = attrs
@@ -77,10 +84,10 @@ func insertRequestStmt(reporter bool) string {
 	sql := `WITH n AS (SELECT nextval(pg_get_serial_sequence('requests', 'id')::regclass) AS id),
 	ins AS (INSERT INTO requests (id, tenant_id, service_code, description, status, status_notes,
 			geom, address, ward_id, asset_layer, asset_id, asset_distance_m, cluster_id, department,
-			requested_at, updated_at, due_at, attributes, media_url, token, lang, idempotency_key, fingerprint)
+			requested_at, updated_at, due_at, attributes, media_url, token, lang, idempotency_key, fingerprint, channel)
 		SELECT n.id, $1, $2, $3, $4, $5, ST_SetSRID(ST_MakePoint($6, $7), 4326), $8, $9, $10, $11, $12,
 			COALESCE(NULLIF($13, ''), n.id::text), $14,
-			$15, $16, $17, $18, $19, $20, $21, $22, $23
+			$15, $16, $17, $18, $19, $20, $21, $22, $23, $30
 		FROM n
 		ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
 		RETURNING ` + requestColumns + `),
@@ -89,7 +96,7 @@ func insertRequestStmt(reporter bool) string {
 	if reporter {
 		sql += `,
 	rep AS (INSERT INTO reporters (tenant_id, request_id, first_name, last_name, email, phone, device_id)
-		SELECT ins.tenant_id, ins.id, $30, $31, $32, $33, $34 FROM ins)`
+		SELECT ins.tenant_id, ins.id, $31, $32, $33, $34, $35 FROM ins)`
 	}
 	return sql + `
 	SELECT * FROM ins`
@@ -107,7 +114,7 @@ func insertRequestArgs(nr requests.NewRequest, r requests.Request) (string, []an
 		r.Point[0], r.Point[1], r.Address, r.WardID, r.AssetLayer, r.AssetID, r.AssetDistanceM,
 		r.ClusterID, r.Department, r.RequestedAt, r.UpdatedAt, nullTime(r.DueAt), attrs, r.MediaURL,
 		r.Token, string(r.Lang), nullString(nr.IdempotencyKey), nr.Fingerprint,
-		ev.At, ev.Actor, string(ev.Kind), string(ev.From), string(ev.To), ev.Note}
+		ev.At, ev.Actor, string(ev.Kind), string(ev.From), string(ev.To), ev.Note, string(r.Channel)}
 	if rep := nr.Reporter; rep != nil && !rep.IsZero() {
 		return insertRequestSQL[1], append(args, rep.FirstName, rep.LastName, rep.Email, rep.Phone, rep.DeviceID)
 	}
@@ -120,6 +127,7 @@ func insertRequestArgs(nr requests.NewRequest, r requests.Request) (string, []an
 // two round trips (see groupcommit.go); each returns once that transaction
 // committed.
 func (s *Store) CreateRequest(ctx context.Context, nr requests.NewRequest) (requests.Request, error) {
+	nr.Request = nr.Request.Normalized()
 	if groupable(nr) {
 		return s.commits.submit(ctx, s, nr)
 	}
@@ -335,11 +343,13 @@ func clusterCandidates(ctx context.Context, tx batcher, b *pgx.Batch, nr request
 	return cands, nil
 }
 
-const insertEventSQL = `INSERT INTO events (tenant_id, request_id, at, actor, kind, from_status, to_status, note)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
+const insertEventSQL = `INSERT INTO events (tenant_id, request_id, at, actor, kind, from_status, to_status, note,
+		public_note_en, public_note_fr, internal_note, reason, template, level)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`
 
 func eventArgs(ev requests.Event) []any {
-	return []any{ev.TenantID, ev.RequestID, ev.At, ev.Actor, string(ev.Kind), string(ev.From), string(ev.To), ev.Note}
+	return []any{ev.TenantID, ev.RequestID, ev.At, ev.Actor, string(ev.Kind), string(ev.From), string(ev.To), ev.Note,
+		ev.PublicNoteEn, ev.PublicNoteFr, ev.InternalNote, ev.Reason, ev.Template, ev.Level}
 }
 
 func insertEvent(ctx context.Context, tx pgx.Tx, ev requests.Event) error {
@@ -457,44 +467,6 @@ func (s *Store) ListRequests(ctx context.Context, f requests.Filter) ([]requests
 	return out, nil
 }
 
-// UpdateStatus implements requests.Store.
-func (s *Store) UpdateStatus(ctx context.Context, c requests.StatusChange) (requests.Request, error) {
-	id, ok := requests.ParseServiceRequestID(c.ServiceRequestID)
-	if !ok {
-		return requests.Request{}, requests.RequestNotFoundError(c.ServiceRequestID)
-	}
-	var out requests.Request
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		// FOR UPDATE: two staff changing one request in parallel check the
-		// transition against the status the other one left.
-		var cur string
-		err := tx.QueryRow(ctx, `SELECT status FROM requests WHERE tenant_id = $1 AND id = $2 FOR UPDATE`,
-			c.Tenant, id).Scan(&cur)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return requests.RequestNotFoundError(c.ServiceRequestID)
-		}
-		if err != nil {
-			return fmt.Errorf("lock request: %w", err)
-		}
-		from := requests.Status(cur)
-		if !from.CanTransition(c.To) {
-			return requests.TransitionError(from, c.To)
-		}
-		out, err = scanRequest(tx.QueryRow(ctx, `UPDATE requests SET status = $3, status_notes = $4, updated_at = $5
-			WHERE tenant_id = $1 AND id = $2 RETURNING `+requestColumns,
-			c.Tenant, id, string(c.To), c.Note, c.At))
-		if err != nil {
-			return fmt.Errorf("update status: %w", err)
-		}
-		return insertEvent(ctx, tx, requests.Event{TenantID: c.Tenant, RequestID: id, At: c.At, Actor: c.Actor,
-			Kind: requests.EventStatus, From: from, To: c.To, Note: c.Note})
-	})
-	if err != nil {
-		return requests.Request{}, internal("update status", err)
-	}
-	return out, nil
-}
-
 // requestExists answers RequestNotFoundError for an unknown request.
 func requestExists(ctx context.Context, q interface {
 	QueryRow(context.Context, string, ...any) pgx.Row
@@ -520,21 +492,27 @@ func (s *Store) ListEvents(ctx context.Context, tenant, serviceRequestID string)
 	if err != nil {
 		return nil, internal("list events", err)
 	}
-	rows, err := s.pool.Query(ctx, `SELECT id, tenant_id, request_id, at, actor, kind, from_status, to_status, note
-		FROM events WHERE tenant_id = $1 AND request_id = $2 ORDER BY at, id`, tenant, id)
+	rows, err := s.pool.Query(ctx, `SELECT `+eventColumns+` FROM events WHERE tenant_id = $1 AND request_id = $2 ORDER BY at, id`, tenant, id)
 	if err != nil {
 		return nil, internal("list events", err)
 	}
-	evs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (requests.Event, error) {
-		var ev requests.Event
-		err := row.Scan(&ev.ID, &ev.TenantID, &ev.RequestID, &ev.At, &ev.Actor, &ev.Kind, &ev.From, &ev.To, &ev.Note)
-		ev.At = ev.At.UTC()
-		return ev, err
-	})
+	evs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (requests.Event, error) { return scanEvent(row) })
 	if err != nil {
 		return nil, internal("list events", err)
 	}
 	return evs, nil
+}
+
+// eventColumns is what scanEvent reads, in order.
+const eventColumns = `id, tenant_id, request_id, at, actor, kind, from_status, to_status, note,
+	public_note_en, public_note_fr, internal_note, reason, template, level`
+
+func scanEvent(row pgx.Row) (requests.Event, error) {
+	var ev requests.Event
+	err := row.Scan(&ev.ID, &ev.TenantID, &ev.RequestID, &ev.At, &ev.Actor, &ev.Kind, &ev.From, &ev.To, &ev.Note,
+		&ev.PublicNoteEn, &ev.PublicNoteFr, &ev.InternalNote, &ev.Reason, &ev.Template, &ev.Level)
+	ev.At = ev.At.UTC()
+	return ev, err
 }
 
 // GetReporter implements requests.Store.

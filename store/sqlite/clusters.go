@@ -52,7 +52,7 @@ func scanCluster(sc scanner) (requests.Cluster, error) {
 	c.ID = requests.FormatServiceRequestID(id)
 	c.Point = orb.Point{lon, lat}
 	c.CreatedAt, c.UpdatedAt = fromMicros(created), fromMicros(updated)
-	c.Status = requests.Open
+	c.Status = requests.ClusterOpen
 	if c.OpenRequests == 0 {
 		c.Status = requests.Closed
 	}
@@ -96,7 +96,7 @@ func (s *Store) ListClusters(ctx context.Context, f requests.ClusterFilter) ([]r
 		args = append(args, b.Min[0], b.Max[0], b.Min[1], b.Max[1], b.Min[0], b.Max[0], b.Min[1], b.Max[1])
 	}
 	switch f.Status {
-	case requests.Open:
+	case requests.ClusterOpen:
 		q += ` AND ` + openMember
 	case requests.Closed:
 		// Every request of a closed cluster is closed, its anchor first.
@@ -271,7 +271,7 @@ func (s *Store) SplitCluster(ctx context.Context, sp requests.ClusterSplit) (req
 			err := tx.QueryRowContext(ctx, `SELECT id FROM work_orders WHERE tenant_id = ? AND cluster_id = ?`, sp.Tenant, newID).Scan(&prev)
 			switch {
 			case err == nil:
-				if _, err := tx.ExecContext(ctx, `UPDATE work_orders SET status = 'open' WHERE id = ?`, prev); err != nil {
+				if _, err := tx.ExecContext(ctx, `UPDATE work_orders SET status = 'reopened' WHERE id = ?`, prev); err != nil {
 					return err
 				}
 				if _, err := enqueueWorkOrderUpdate(ctx, tx, sp.Tenant, newID, sp.At); err != nil {
@@ -296,54 +296,6 @@ func (s *Store) SplitCluster(ctx context.Context, sp requests.ClusterSplit) (req
 			return err
 		}
 		out.Changed, err = requestsByID(ctx, tx, sp.Tenant, moved)
-		return err
-	})
-	return out, err
-}
-
-// CloseCluster implements requests.ClusterStore.
-func (s *Store) CloseCluster(ctx context.Context, c requests.ClusterClose) (requests.ClusterResult, error) {
-	var out requests.ClusterResult
-	err := s.inTx(ctx, "close cluster", func(tx *sql.Tx) error {
-		cl, err := getCluster(ctx, tx, c.Tenant, "cluster_id", c.ClusterID)
-		if err != nil {
-			return err
-		}
-		if cl.Status == requests.Closed {
-			return requests.ClusterClosedError("cluster_id", cl.ID)
-		}
-		members, err := clusterRequests(ctx, tx, c.Tenant, cl.ID)
-		if err != nil {
-			return err
-		}
-		note := requests.CloseEventNote(c.Reason, c.Note)
-		var ids []int64
-		for _, r := range members {
-			if r.Status == requests.Closed {
-				continue
-			}
-			if _, err := tx.ExecContext(ctx, `UPDATE requests SET status = 'closed', status_notes = ?, updated_at = ? WHERE id = ?`,
-				c.Note, micros(c.At), r.ID); err != nil {
-				return err
-			}
-			if err := insertEvent(ctx, tx, requests.Event{TenantID: c.Tenant, RequestID: r.ID, At: c.At, Actor: c.Actor,
-				Kind: requests.EventStatus, From: r.Status, To: requests.Closed, Note: note}); err != nil {
-				return err
-			}
-			ids = append(ids, r.ID)
-		}
-		if cl.WorkOrderID != 0 {
-			if _, err := tx.ExecContext(ctx, `UPDATE work_orders SET status = 'closed' WHERE id = ?`, cl.WorkOrderID); err != nil {
-				return err
-			}
-		}
-		if out.WorkOrderUpdated, err = enqueueWorkOrderUpdate(ctx, tx, c.Tenant, cl.ID, c.At); err != nil {
-			return err
-		}
-		if out.Cluster, err = getCluster(ctx, tx, c.Tenant, "cluster_id", cl.ID); err != nil {
-			return err
-		}
-		out.Changed, err = requestsByID(ctx, tx, c.Tenant, ids)
 		return err
 	})
 	return out, err

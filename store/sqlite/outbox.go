@@ -298,39 +298,17 @@ func (s *Store) SetWorkOrderStatus(ctx context.Context, c requests.WorkOrderStat
 			string(c.To), micros(c.At), w.ID); err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT id, status FROM requests WHERE tenant_id = ? AND cluster_id = ? ORDER BY id`,
-			c.Tenant, w.ClusterID)
+		members, err := clusterRequests(ctx, tx, c.Tenant, w.ClusterID)
 		if err != nil {
 			return err
 		}
-		type member struct {
-			id     int64
-			status requests.Status
-		}
-		var members []member
-		for rows.Next() {
-			var m member
-			if err := rows.Scan(&m.id, &m.status); err != nil {
-				rows.Close()
-				return err
-			}
-			members = append(members, m)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
+		t := requests.WorkOrderTransition(c)
 		for _, r := range members {
-			if !r.status.CanTransition(c.To) {
-				continue
+			next, ev, err := t.Apply(r)
+			if err != nil {
+				continue // a request that may not make the move stays
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE requests SET status = ?, status_notes = ?, updated_at = ? WHERE id = ?`,
-				string(c.To), c.Note, micros(c.At), r.id); err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO events (tenant_id, request_id, at, actor, kind, from_status, to_status, note)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, c.Tenant, r.id, micros(c.At), c.Actor, string(requests.EventStatus),
-				string(r.status), string(c.To), c.Note); err != nil {
+			if err := writeTransition(ctx, tx, next, ev); err != nil {
 				return err
 			}
 			moved++

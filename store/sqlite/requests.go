@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -18,7 +19,8 @@ var _ requests.Store = (*Store)(nil)
 // requestCols are the columns scanRequest reads, in its order.
 const requestCols = `id, tenant_id, service_code, description, status, status_notes, lon, lat, address,
 	ward_id, asset_layer, asset_id, asset_distance_m, cluster_id, department,
-	requested_at, updated_at, due_at, attributes, media_url, token, lang`
+	requested_at, updated_at, due_at, attributes, media_url, token, lang,
+	channel, assignee, close_reason, status_notes_fr, paused_at, escalation_level, next_escalation_at`
 
 // querier is what both *sql.DB and *sql.Tx offer.
 type querier interface {
@@ -30,15 +32,17 @@ type scanner interface{ Scan(dest ...any) error }
 
 func scanRequest(sc scanner) (requests.Request, error) {
 	var (
-		r                       requests.Request
-		status, lang            string
-		lon, lat                float64
-		requested, updated, due sql.NullInt64
-		attrs                   sql.NullString
+		r                          requests.Request
+		status, lang, channel, why string
+		lon, lat                   float64
+		requested, updated, due    sql.NullInt64
+		paused, next               sql.NullInt64
+		attrs                      sql.NullString
 	)
 	err := sc.Scan(&r.ID, &r.TenantID, &r.ServiceCode, &r.Description, &status, &r.StatusNotes, &lon, &lat, &r.Address,
 		&r.WardID, &r.AssetLayer, &r.AssetID, &r.AssetDistanceM, &r.ClusterID, &r.Department,
-		&requested, &updated, &due, &attrs, &r.MediaURL, &r.Token, &lang)
+		&requested, &updated, &due, &attrs, &r.MediaURL, &r.Token, &lang,
+		&channel, &r.Assignee, &why, &r.StatusNotesFr, &paused, &r.EscalationLevel, &next)
 	if err != nil {
 		return requests.Request{}, err
 	}
@@ -46,6 +50,8 @@ func scanRequest(sc scanner) (requests.Request, error) {
 	r.Status, r.Lang = requests.Status(status), i18n.Lang(lang)
 	r.Point = orb.Point{lon, lat}
 	r.RequestedAt, r.UpdatedAt, r.DueAt = fromMicros(requested), fromMicros(updated), fromMicros(due)
+	r.Channel, r.CloseReason = requests.Channel(channel), requests.CloseReason(why)
+	r.PausedAt, r.NextEscalationAt = fromMicros(paused), fromMicros(next)
 	if attrs.Valid {
 		if err := json.Unmarshal([]byte(attrs.String), &r.Attributes); err != nil {
 			return requests.Request{}, err
@@ -114,7 +120,7 @@ func (s *Store) CreateRequest(ctx context.Context, nr requests.NewRequest) (requ
 func createRequest(ctx context.Context, tx *sql.Tx, stmts cachedTx, nr requests.NewRequest) (requests.Request, error) {
 	var out requests.Request
 	err := func() error {
-		r := nr.Request
+		r := nr.Request.Normalized()
 		if nr.IdempotencyKey != "" {
 			// The write lock is held since BEGIN IMMEDIATE, so no other
 			// creation can slip in between this read and the insert below.
@@ -152,11 +158,11 @@ func createRequest(ctx context.Context, tx *sql.Tx, stmts cachedTx, nr requests.
 		}
 		res, err := stmts.ExecContext(ctx, `INSERT INTO requests (tenant_id, service_code, description, status, status_notes,
 			lon, lat, address, ward_id, asset_layer, asset_id, asset_distance_m, cluster_id, department,
-			requested_at, updated_at, due_at, attributes, media_url, token, lang)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			requested_at, updated_at, due_at, attributes, media_url, token, lang, channel)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			r.TenantID, r.ServiceCode, r.Description, string(r.Status), r.StatusNotes,
 			r.Point[0], r.Point[1], r.Address, r.WardID, r.AssetLayer, r.AssetID, r.AssetDistanceM, r.ClusterID, r.Department,
-			micros(r.RequestedAt), micros(r.UpdatedAt), micros(r.DueAt), attrs, r.MediaURL, r.Token, string(r.Lang))
+			micros(r.RequestedAt), micros(r.UpdatedAt), micros(r.DueAt), attrs, r.MediaURL, r.Token, string(r.Lang), string(r.Channel))
 		if err != nil {
 			return err
 		}
@@ -244,10 +250,21 @@ func clusterCandidates(ctx context.Context, tx querier, q requests.ClusterQuery)
 }
 
 func insertEvent(ctx context.Context, tx *sql.Tx, ev requests.Event) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO events (tenant_id, request_id, at, actor, kind, from_status, to_status, note)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		ev.TenantID, ev.RequestID, micros(ev.At), ev.Actor, string(ev.Kind), string(ev.From), string(ev.To), ev.Note)
+	_, err := insertEventID(ctx, tx, ev)
 	return err
+}
+
+// insertEventID inserts ev and returns its ID.
+func insertEventID(ctx context.Context, tx *sql.Tx, ev requests.Event) (int64, error) {
+	res, err := tx.ExecContext(ctx, `INSERT INTO events (tenant_id, request_id, at, actor, kind, from_status, to_status, note,
+			public_note_en, public_note_fr, internal_note, reason, template, level)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		ev.TenantID, ev.RequestID, micros(ev.At), ev.Actor, string(ev.Kind), string(ev.From), string(ev.To), ev.Note,
+		ev.PublicNoteEn, ev.PublicNoteFr, ev.InternalNote, ev.Reason, ev.Template, ev.Level)
+	if err != nil {
+		return 0, fmt.Errorf("insert %s event: %w", ev.Kind, err)
+	}
+	return res.LastInsertId()
 }
 
 // GetRequest implements requests.Store.
@@ -339,47 +356,14 @@ func (s *Store) ListRequests(ctx context.Context, f requests.Filter) ([]requests
 	return out, wrap(ctx, "list requests", err)
 }
 
-// UpdateStatus implements requests.Store.
-func (s *Store) UpdateStatus(ctx context.Context, c requests.StatusChange) (requests.Request, error) {
-	var out requests.Request
-	err := s.inTx(ctx, "update status", func(tx *sql.Tx) error {
-		id, ok := requests.ParseServiceRequestID(c.ServiceRequestID)
-		if !ok {
-			return requests.RequestNotFoundError(c.ServiceRequestID)
-		}
-		// The write transaction is the row lock: no other writer runs.
-		r, err := getRequest(ctx, tx, c.Tenant, id)
-		if err != nil {
-			return err
-		}
-		if !r.Status.CanTransition(c.To) {
-			return requests.TransitionError(r.Status, c.To)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE requests SET status = ?, status_notes = ?, updated_at = ? WHERE id = ?`,
-			string(c.To), c.Note, micros(c.At), id); err != nil {
-			return err
-		}
-		if err := insertEvent(ctx, tx, requests.Event{TenantID: c.Tenant, RequestID: id, At: c.At, Actor: c.Actor,
-			Kind: requests.EventStatus, From: r.Status, To: c.To, Note: c.Note}); err != nil {
-			return err
-		}
-		r.Status, r.StatusNotes, r.UpdatedAt = c.To, c.Note, norm(c.At)
-		out = r
-		return nil
-	})
-	if err != nil {
-		return requests.Request{}, err
-	}
-	return out, nil
-}
-
 // ListEvents implements requests.Store.
 func (s *Store) ListEvents(ctx context.Context, tenant, serviceRequestID string) ([]requests.Event, error) {
 	id, err := requestID(ctx, s.read, tenant, serviceRequestID)
 	if err != nil {
 		return nil, wrap(ctx, "list events", err)
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT id, tenant_id, request_id, at, actor, kind, from_status, to_status, note
+	rows, err := s.read.QueryContext(ctx, `SELECT id, tenant_id, request_id, at, actor, kind, from_status, to_status, note,
+			public_note_en, public_note_fr, internal_note, reason, template, level
 		FROM events WHERE tenant_id = ? AND request_id = ? ORDER BY at, id`, tenant, id)
 	if err != nil {
 		return nil, wrap(ctx, "list events", err)
@@ -392,7 +376,8 @@ func (s *Store) ListEvents(ctx context.Context, tenant, serviceRequestID string)
 			at             sql.NullInt64
 			kind, from, to string
 		)
-		if err := rows.Scan(&e.ID, &e.TenantID, &e.RequestID, &at, &e.Actor, &kind, &from, &to, &e.Note); err != nil {
+		if err := rows.Scan(&e.ID, &e.TenantID, &e.RequestID, &at, &e.Actor, &kind, &from, &to, &e.Note,
+			&e.PublicNoteEn, &e.PublicNoteFr, &e.InternalNote, &e.Reason, &e.Template, &e.Level); err != nil {
 			return nil, wrap(ctx, "list events", err)
 		}
 		e.At, e.Kind, e.From, e.To = fromMicros(at), requests.EventKind(kind), requests.Status(from), requests.Status(to)

@@ -43,10 +43,10 @@ func TestOutbox(t *testing.T) {
 
 func sample(at time.Time) requests.NewRequest {
 	return requests.NewRequest{
-		Request: requests.Request{TenantID: "t", ServiceCode: "pothole", Status: requests.Open, Point: orb.Point{-73.1, 46.05},
+		Request: requests.Request{TenantID: "t", ServiceCode: "pothole", Status: requests.New, Point: orb.Point{-73.1, 46.05},
 			RequestedAt: at, UpdatedAt: at, Token: "tok", Lang: i18n.En, Attributes: map[string]string{"size": "large"}},
 		Reporter:       &requests.Reporter{Email: "a@example.ca"},
-		Event:          requests.Event{At: at, Actor: "resident", Kind: requests.EventCreated, To: requests.Open},
+		Event:          requests.Event{At: at, Actor: "resident", Kind: requests.EventCreated, To: requests.New},
 		IdempotencyKey: "k", Fingerprint: "f",
 	}
 }
@@ -214,6 +214,21 @@ func (s *split) MergeClusters(ctx context.Context, m requests.ClusterMerge) (req
 func (s *split) SplitCluster(ctx context.Context, c requests.ClusterSplit) (requests.ClusterResult, error) {
 	return s.r.SplitCluster(ctx, c)
 }
-func (s *split) CloseCluster(ctx context.Context, c requests.ClusterClose) (requests.ClusterResult, error) {
-	return s.r.CloseCluster(ctx, c)
+func (s *split) TransitionCluster(ctx context.Context, c requests.ClusterTransition) (requests.ClusterResult, error) {
+	return s.r.TransitionCluster(ctx, c)
+}
+
+// Staff workflow writes go through the other Store, reads through the
+// first.
+func (s *split) TransitionRequest(ctx context.Context, t requests.Transition) (requests.Request, error) {
+	return s.r.TransitionRequest(ctx, t)
+}
+func (s *split) AssignRequest(ctx context.Context, a requests.Assignment) (requests.Request, error) {
+	return s.r.AssignRequest(ctx, a)
+}
+func (s *split) AddStaffNote(ctx context.Context, n requests.StaffNote) (requests.Event, error) {
+	return s.r.AddStaffNote(ctx, n)
+}
+func (s *split) WaitingSince(ctx context.Context, tenant string, before, afterAt time.Time, afterID int64, limit int) ([]requests.Request, error) {
+	return s.w.WaitingSince(ctx, tenant, before, afterAt, afterID, limit)
 }

@@ -109,7 +109,7 @@ func testChanges(t *testing.T, s Stores) {
 	step("status", "request "+a.ServiceRequestID)
 
 	_, err := s.UpdateStatus(ctx, requests.StatusChange{Tenant: tenantA, ServiceRequestID: a.ServiceRequestID,
-		To: requests.Open, Actor: "staff", At: t0.Add(2 * time.Minute)})
+		To: requests.New, Actor: "staff", At: t0.Add(2 * time.Minute)})
 	wantKind(t, "backwards", err, i18n.Conflict)
 	step("refused status change")
 

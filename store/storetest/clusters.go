@@ -120,7 +120,7 @@ func testClusterOps(t *testing.T, s Stores) {
 	// Reads.
 	c, rs := getCluster(t, s, tenantA, A)
 	want := requests.Cluster{ID: A, TenantID: tenantA, ServiceCode: "pothole", WardID: "1", Department: "public_works",
-		Point: origin, Status: requests.Open, Requests: 4, OpenRequests: 4, Reporters: 2,
+		Point: origin, Status: requests.ClusterOpen, Requests: 4, OpenRequests: 4, Reporters: 2,
 		CreatedAt: utc(t0), UpdatedAt: utc(t0.Add(3 * time.Minute))}
 	if c != want {
 		t.Errorf("GetCluster(A)\n got %+v\nwant %+v", c, want)
@@ -144,7 +144,7 @@ func testClusterOps(t *testing.T, s Stores) {
 		{requests.ClusterFilter{BBox: &near}, []string{A}},
 		// A box with the anchor on its edge.
 		{requests.ClusterFilter{BBox: &orb.Bound{Min: origin, Max: east(600)}}, []string{B, A}},
-		{requests.ClusterFilter{Status: requests.Open}, []string{C, B, A}},
+		{requests.ClusterFilter{Status: requests.ClusterOpen}, []string{C, B, A}},
 		{requests.ClusterFilter{Status: requests.Closed}, []string{}},
 		{requests.ClusterFilter{ServiceCode: "graffiti"}, []string{}},
 		{requests.ClusterFilter{WardID: "1", ServiceCode: "pothole"}, []string{C, B, A}},
@@ -184,7 +184,7 @@ func testClusterOps(t *testing.T, s Stores) {
 	if err != nil {
 		t.Fatalf("merge B into A: %v", err)
 	}
-	if res.Cluster.ID != A || res.Cluster.Requests != 6 || res.Cluster.Reporters != 2 || res.Cluster.Status != requests.Open ||
+	if res.Cluster.ID != A || res.Cluster.Requests != 6 || res.Cluster.Reporters != 2 || res.Cluster.Status != requests.ClusterOpen ||
 		!res.Cluster.UpdatedAt.Equal(utc(at)) || res.WorkOrderUpdated {
 		t.Errorf("merged cluster %+v (work order updated %v)", res.Cluster, res.WorkOrderUpdated)
 	}
@@ -193,7 +193,7 @@ func testClusterOps(t *testing.T, s Stores) {
 	}
 	for _, r := range res.Changed {
 		stored, err := s.GetRequest(ctx, tenantA, r.ServiceRequestID)
-		if err != nil || stored.ClusterID != A || !stored.UpdatedAt.Equal(utc(at)) || stored.Status != requests.Open {
+		if err != nil || stored.ClusterID != A || !stored.UpdatedAt.Equal(utc(at)) || stored.Status != requests.New {
 			t.Errorf("merged request %+v, %v", stored, err)
 		}
 		if !requestsEqual(stored, r) {
@@ -242,7 +242,7 @@ func testClusterOps(t *testing.T, s Stores) {
 		t.Fatalf("split: %v", err)
 	}
 	if sres.Cluster.ID != A || sres.Cluster.Requests != 4 || sres.New.ID != B || sres.New.Requests != 2 ||
-		sres.New.Point != east(500) || sres.New.Status != requests.Open || !sres.New.CreatedAt.Equal(utc(b1.RequestedAt)) {
+		sres.New.Point != east(500) || sres.New.Status != requests.ClusterOpen || !sres.New.CreatedAt.Equal(utc(b1.RequestedAt)) {
 		t.Errorf("split: source %+v, new %+v", sres.Cluster, sres.New)
 	}
 	if got := ids(sres.Changed); !slices.Equal(got, []string{B, b2.ServiceRequestID}) {
@@ -257,8 +257,9 @@ func testClusterOps(t *testing.T, s Stores) {
 
 	// Close A.
 	closeA := func() (requests.ClusterResult, error) {
-		return s.CloseCluster(ctx, requests.ClusterClose{Tenant: tenantA, ClusterID: A, Note: "Filled on Tuesday", Reason: requests.ReasonResolved,
-			Actor: "key:9", At: at.Add(2 * time.Minute), Locks: clusterLocks(tenantA)})
+		return s.TransitionCluster(ctx, requests.ClusterTransition{ClusterID: A, Locks: clusterLocks(tenantA),
+			Transition: requests.Transition{Tenant: tenantA, To: requests.Closed, PublicNoteEn: "Filled on Tuesday", Reason: requests.ReasonFixed,
+				Actor: "key:9", At: at.Add(2 * time.Minute)}})
 	}
 	// One request closed on its own before: it keeps its note and gets no
 	// second event.
@@ -282,8 +283,8 @@ func testClusterOps(t *testing.T, s Stores) {
 			t.Errorf("request %s after the close: %+v, %v", id, r, err)
 		}
 		ev := lastEvent(t, s, tenantA, id)
-		if ev.Kind != requests.EventStatus || ev.From != requests.Open || ev.To != requests.Closed || ev.Actor != "key:9" ||
-			ev.Note != requests.CloseEventNote(requests.ReasonResolved, "Filled on Tuesday") || !ev.At.Equal(utc(at.Add(2*time.Minute))) {
+		if ev.Kind != requests.EventStatus || ev.From != requests.New || ev.To != requests.Closed || ev.Actor != "key:9" ||
+			ev.Note != "Filled on Tuesday" || ev.PublicNoteEn != "Filled on Tuesday" || ev.Reason != "fixed" || !ev.At.Equal(utc(at.Add(2*time.Minute))) {
 			t.Errorf("close event of %s: %+v", id, ev)
 		}
 	}
@@ -311,7 +312,7 @@ func testClusterOps(t *testing.T, s Stores) {
 		t.Errorf("a new pothole joined %s, closed", r.ClusterID)
 	}
 	// Tenant B's cluster saw none of it.
-	if c, _ := getCluster(t, s, tenantB, other.ServiceRequestID); c.Requests != 1 || c.Status != requests.Open {
+	if c, _ := getCluster(t, s, tenantB, other.ServiceRequestID); c.Requests != 1 || c.Status != requests.ClusterOpen {
 		t.Errorf("tenant B's cluster %+v", c)
 	}
 
@@ -426,7 +427,7 @@ func testClusterWorkOrders(t *testing.T, s Stores) {
 		t.Fatalf("merge E into D: %+v, %v", res, err)
 	}
 	wo = orders()
-	if len(wo) != 3 || wo[a.ServiceRequestID].RequestCount != 4 || wo[a.ServiceRequestID].Status != requests.Open ||
+	if len(wo) != 3 || wo[a.ServiceRequestID].RequestCount != 4 || wo[a.ServiceRequestID].Status != requests.New ||
 		wo[b.ServiceRequestID].ID != woB.ID || wo[b.ServiceRequestID].Status != requests.Closed || wo[b.ServiceRequestID].RequestCount != 0 ||
 		wo[d.ServiceRequestID].ID != woE.ID || wo[d.ServiceRequestID].RequestCount != 2 {
 		t.Errorf("work orders after the merges: %+v", wo)
@@ -441,7 +442,7 @@ func testClusterWorkOrders(t *testing.T, s Stores) {
 	// The new cluster is named B again (its smallest ID), whose work
 	// order the merge closed: that one reopens, no second one for B.
 	wo = orders()
-	if got := wo[b.ServiceRequestID]; got.ID != woB.ID || got.Status != requests.Open || got.RequestCount != 1 || sres.New.WorkOrderID != got.ID {
+	if got := wo[b.ServiceRequestID]; got.ID != woB.ID || got.Status != requests.Reopened || got.RequestCount != 1 || sres.New.WorkOrderID != got.ID {
 		t.Errorf("split-out cluster's work order %+v (cluster names %d)", got, sres.New.WorkOrderID)
 	}
 	// A split-out cluster under a new name gets a work order of its own.
@@ -452,13 +453,13 @@ func testClusterWorkOrders(t *testing.T, s Stores) {
 		t.Fatalf("split: %+v, %v", sres, err)
 	}
 	wo = orders()
-	if got := wo[a2.ServiceRequestID]; got.RequestCount != 1 || got.Status != requests.Open || got.ID != sres.New.WorkOrderID || len(wo) != 4 {
+	if got := wo[a2.ServiceRequestID]; got.RequestCount != 1 || got.Status != requests.New || got.ID != sres.New.WorkOrderID || len(wo) != 4 {
 		t.Errorf("new split-out cluster's work order %+v (of %d)", got, len(wo))
 	}
 
 	// Close A: its work order closes, with an update.
-	cres, err := s.CloseCluster(ctx, requests.ClusterClose{Tenant: tenantA, ClusterID: a.ServiceRequestID, Note: "done", Reason: requests.ReasonResolved,
-		Actor: "k", At: at, Locks: locks})
+	cres, err := s.TransitionCluster(ctx, requests.ClusterTransition{ClusterID: a.ServiceRequestID, Locks: locks,
+		Transition: requests.Transition{Tenant: tenantA, To: requests.Closed, PublicNoteEn: "done", Reason: requests.ReasonFixed, Actor: "k", At: at}})
 	if err != nil || !cres.WorkOrderUpdated {
 		t.Fatalf("close: %+v, %v", cres, err)
 	}

@@ -82,7 +82,7 @@ func testWorkOrderOnePerCluster(t *testing.T, s Stores) {
 		t.Fatalf("%d work orders for one cluster, want 1: %+v", len(wos), wos)
 	}
 	w := wos[0]
-	if w.ClusterID != first.ServiceRequestID || w.RequestCount != 3 || w.Status != requests.Open ||
+	if w.ClusterID != first.ServiceRequestID || w.RequestCount != 3 || w.Status != requests.New ||
 		w.Delivery != requests.OutboxPending || w.Department != "public_works" {
 		t.Errorf("work order %+v", w)
 	}
@@ -255,7 +255,7 @@ func testWorkOrderStatus(t *testing.T, s Stores) {
 			t.Errorf("request %s: %+v, %v", r.ServiceRequestID, got, err)
 		}
 		evs, err := s.ListEvents(ctx, tenantA, r.ServiceRequestID)
-		if err != nil || len(evs) != 2 || evs[1].Kind != requests.EventStatus || evs[1].From != requests.Open ||
+		if err != nil || len(evs) != 2 || evs[1].Kind != requests.EventStatus || evs[1].From != requests.New ||
 			evs[1].To != requests.InProgress || evs[1].Actor != "key:1" {
 			t.Errorf("events of %s: %+v, %v", r.ServiceRequestID, evs, err)
 		}

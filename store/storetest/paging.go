@@ -11,7 +11,7 @@ import (
 )
 
 // openStatuses is every status but Closed: what the map tiles load.
-var openStatuses = []requests.Status{requests.Open, requests.Acknowledged, requests.InProgress}
+var openStatuses = []requests.Status{requests.New, requests.Acknowledged, requests.InProgress}
 
 // testKeysetPaging: Filter.ByID walks the open requests in ID order, page
 // by page after the last ID seen, and returns every one exactly once,

@@ -41,10 +41,10 @@ func testReport(t *testing.T, s Stores) {
 	for _, r := range []requests.Request{
 		hand(start, requests.Closed, 24*time.Hour, 6*time.Hour),           // on time, 6 h
 		hand(start, requests.Closed, 24*time.Hour, 30*time.Hour),          // late, 30 h
-		hand(start, requests.Open, 24*time.Hour, 0),                       // overdue
+		hand(start, requests.New, 24*time.Hour, 0),                        // overdue
 		hand(end, requests.Acknowledged, 0, 0),                            // open, no SLA
 		hand(start.Add(-time.Microsecond), requests.Closed, 0, time.Hour), // before the period
-		hand(end.Add(time.Microsecond), requests.Open, 0, 0),              // after it
+		hand(end.Add(time.Microsecond), requests.New, 0, 0),               // after it
 	} {
 		stored = append(stored, create(t, s, newRequest(r)))
 	}

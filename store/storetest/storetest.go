@@ -94,6 +94,7 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		{"Changes", testChanges},
 		{"ChangesConcurrent", testChangesConcurrent},
 		{"OpsStats", testOpsStats},
+		{"Transitions", testTransitions}, {"TransitionDetails", testTransitionDetails}, {"WaitingSince", testWaitingSince}, {"ClusterTransition", testClusterTransition},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -135,16 +136,16 @@ var tokens atomic.Int64
 // newReq is a minimal open pothole of tenant at p, requested at at.
 func newReq(tenant string, p orb.Point, at time.Time) requests.Request {
 	return requests.Request{
-		TenantID: tenant, ServiceCode: "pothole", Status: requests.Open, Point: p, WardID: "1",
+		TenantID: tenant, ServiceCode: "pothole", Status: requests.New, Point: p, WardID: "1",
 		Department: "public_works", RequestedAt: at, UpdatedAt: at, Lang: i18n.En,
-		Token: fmt.Sprintf("tok-%d", tokens.Add(1)),
+		Token: fmt.Sprintf("tok-%d", tokens.Add(1)), Channel: requests.ChannelAPI,
 	}
 }
 
 func newRequest(r requests.Request) requests.NewRequest {
 	return requests.NewRequest{
 		Request: r,
-		Event:   requests.Event{TenantID: r.TenantID, At: r.RequestedAt, Actor: "resident", Kind: requests.EventCreated, To: requests.Open},
+		Event:   requests.Event{TenantID: r.TenantID, At: r.RequestedAt, Actor: "resident", Kind: requests.EventCreated, To: requests.New},
 	}
 }
 
@@ -186,12 +187,12 @@ func testRoundTrip(t *testing.T, s Stores) {
 	ctx := context.Background()
 	in := requests.Request{
 		TenantID: tenantA, ServiceCode: "streetlight_out", Description: "Dark since Monday.\nCorner « Main ».",
-		Status: requests.Open, StatusNotes: "", Point: orb.Point{-73.0662321234567, 46.0300619876543},
+		Status: requests.New, StatusNotes: "", Point: orb.Point{-73.0662321234567, 46.0300619876543},
 		Address: "12 rue Principale", WardID: "7",
 		AssetLayer: "streetlight", AssetID: "SL-000001", AssetDistanceM: 12.34,
 		Department: "contractor", RequestedAt: t0, UpdatedAt: t0.Add(time.Nanosecond), DueAt: t0.Add(24*time.Hour + 999),
 		Attributes: map[string]string{"problem": "out", "lanes": "left,right", "notes": "multi\nline é"},
-		MediaURL:   "https://example.ca/p.jpg", Token: "tok-roundtrip", Lang: i18n.Fr,
+		MediaURL:   "https://example.ca/p.jpg", Token: "tok-roundtrip", Lang: i18n.Fr, Channel: requests.ChannelPhone,
 	}
 	nr := newRequest(in)
 	nr.Reporter = &requests.Reporter{FirstName: "Émilie", LastName: "Tremblay", Email: "emilie@example.ca", Phone: "+1 819 555 0100", DeviceID: "dev-1"}
@@ -242,7 +243,7 @@ func testRoundTrip(t *testing.T, s Stores) {
 
 	// The created event carries the request and tenant.
 	evs, err := s.ListEvents(ctx, tenantA, got.ServiceRequestID)
-	wantEv := requests.Event{TenantID: tenantA, RequestID: got.ID, At: utc(t0), Actor: "resident", Kind: requests.EventCreated, To: requests.Open}
+	wantEv := requests.Event{TenantID: tenantA, RequestID: got.ID, At: utc(t0), Actor: "resident", Kind: requests.EventCreated, To: requests.New}
 	if err != nil || len(evs) != 1 {
 		t.Fatalf("ListEvents = %+v, %v; want one created event", evs, err)
 	}
@@ -538,18 +539,18 @@ func testList(t *testing.T, s Stores) {
 	}
 	base := time.Date(2026, 1, 10, 12, 0, 0, 0, time.UTC)
 	specs := []spec{
-		{"pothole", "1", orb.Point{-73.10, 46.05}, base, requests.Open},                                     // 1
-		{"graffiti", "1", orb.Point{-73.09, 46.05}, base.Add(time.Hour), requests.Closed},                   // 2
-		{"pothole", "2", orb.Point{-73.08, 46.06}, base.Add(2 * time.Hour), requests.Acknowledged},          // 3
-		{"noise_bylaw", "2", orb.Point{-73.07, 46.07}, base.Add(2 * time.Hour), requests.InProgress},        // 4: same time as 3
-		{"pothole", "3", orb.Point{-73.06, 46.08}, base.Add(3*time.Hour + time.Microsecond), requests.Open}, // 5
+		{"pothole", "1", orb.Point{-73.10, 46.05}, base, requests.New},                                     // 1
+		{"graffiti", "1", orb.Point{-73.09, 46.05}, base.Add(time.Hour), requests.Closed},                  // 2
+		{"pothole", "2", orb.Point{-73.08, 46.06}, base.Add(2 * time.Hour), requests.Acknowledged},         // 3
+		{"noise_bylaw", "2", orb.Point{-73.07, 46.07}, base.Add(2 * time.Hour), requests.InProgress},       // 4: same time as 3
+		{"pothole", "3", orb.Point{-73.06, 46.08}, base.Add(3*time.Hour + time.Microsecond), requests.New}, // 5
 	}
 	var rs []requests.Request
 	for _, sp := range specs {
 		r := newReq(tenantA, sp.p, sp.at)
 		r.ServiceCode, r.WardID = sp.code, sp.ward
 		c := create(t, s, newRequest(r))
-		if sp.status != requests.Open {
+		if sp.status != requests.New {
 			path := map[requests.Status][]requests.Status{
 				requests.Acknowledged: {requests.Acknowledged},
 				requests.InProgress:   {requests.InProgress},
@@ -587,7 +588,7 @@ func testList(t *testing.T, s Stores) {
 		{"service codes", requests.Filter{ServiceCodes: []string{"pothole", "graffiti"}}, id(5, 3, 2, 1)},
 		{"one service code", requests.Filter{ServiceCodes: []string{"noise_bylaw"}}, id(4)},
 		{"unknown service code", requests.Filter{ServiceCodes: []string{"nope"}}, nil},
-		{"statuses", requests.Filter{Statuses: []requests.Status{requests.Open, requests.Acknowledged, requests.InProgress}}, id(5, 4, 3, 1)},
+		{"statuses", requests.Filter{Statuses: []requests.Status{requests.New, requests.Acknowledged, requests.InProgress}}, id(5, 4, 3, 1)},
 		{"closed", requests.Filter{Statuses: []requests.Status{requests.Closed}}, id(2)},
 		{"start inclusive", requests.Filter{Start: base.Add(2 * time.Hour)}, id(5, 4, 3)},
 		{"end inclusive", requests.Filter{End: base.Add(2 * time.Hour)}, id(4, 3, 2, 1)},
@@ -600,7 +601,7 @@ func testList(t *testing.T, s Stores) {
 		{"bbox edges included", requests.Filter{BBox: bb(-73.10, 46.05, -73.08, 46.06)}, id(3, 2, 1)},
 		{"bbox point", requests.Filter{BBox: bb(-73.06, 46.08, -73.06, 46.08)}, id(5)},
 		{"bbox empty", requests.Filter{BBox: bb(-74, 45, -73.9, 45.1)}, nil},
-		{"combined", requests.Filter{ServiceCodes: []string{"pothole"}, Statuses: []requests.Status{requests.Open}, WardID: "3"}, id(5)},
+		{"combined", requests.Filter{ServiceCodes: []string{"pothole"}, Statuses: []requests.Status{requests.New}, WardID: "3"}, id(5)},
 		{"limit", requests.Filter{Limit: 2}, id(5, 4)},
 		{"offset", requests.Filter{Limit: 2, Offset: 2}, id(3, 2)},
 		{"offset past the end", requests.Filter{Limit: 2, Offset: 10}, nil},
@@ -690,7 +691,7 @@ func testUpdateStatus(t *testing.T, s Stores) {
 	if g, err := s.GetRequest(ctx, tenantA, r.ServiceRequestID); err != nil || !reflect.DeepEqual(g, want) {
 		t.Errorf("GetRequest after UpdateStatus =\n%+v, %v\nwant\n%+v", g, err, want)
 	}
-	for _, to := range []requests.Status{requests.Acknowledged, requests.Open} {
+	for _, to := range []requests.Status{requests.Acknowledged, requests.New} {
 		_, err := change(to, "", at)
 		wantKind(t, "acknowledged → "+string(to), err, i18n.Conflict)
 	}
@@ -699,8 +700,8 @@ func testUpdateStatus(t *testing.T, s Stores) {
 	}
 	_, err = change(requests.InProgress, "", at)
 	wantKind(t, "closed → in_progress", err, i18n.Conflict)
-	reopened, err := change(requests.Open, "came back", at.Add(2*time.Hour))
-	if err != nil || reopened.Status != requests.Open || reopened.StatusNotes != "came back" {
+	reopened, err := change(requests.Reopened, "came back", at.Add(2*time.Hour))
+	if err != nil || reopened.Status != requests.Reopened || reopened.StatusNotes != "came back" || reopened.CloseReason != "" {
 		t.Errorf("reopen = %+v, %v", reopened, err)
 	}
 	_, err = s.UpdateStatus(ctx, requests.StatusChange{Tenant: tenantB, ServiceRequestID: r.ServiceRequestID, To: requests.Closed, Note: "x", Actor: "b", At: at})
@@ -715,10 +716,10 @@ func testUpdateStatus(t *testing.T, s Stores) {
 		got2 = append(got2, fmt.Sprintf("%s %s>%s %q %s", e.Kind, e.From, e.To, e.Note, e.Actor))
 	}
 	want2 := []string{
-		`created >open "" resident`,
-		`status open>acknowledged "on our list" crew-7`,
+		`created >new "" resident`,
+		`status new>acknowledged "on our list" crew-7`,
 		`status acknowledged>closed "filled" crew-7`,
-		`status closed>open "came back" crew-7`,
+		`status closed>reopened "came back" crew-7`,
 	}
 	if !slices.Equal(got2, want2) {
 		t.Errorf("events =\n%s\nwant\n%s", strings.Join(got2, "\n"), strings.Join(want2, "\n"))
@@ -874,7 +875,7 @@ func testCanceled(t *testing.T, s Stores) {
 	if got := list(t, s, requests.Filter{Tenant: tenantA}); !slices.Equal(got, []string{r.ServiceRequestID}) {
 		t.Errorf("requests after canceled calls: %v", got)
 	}
-	if g, err := s.GetRequest(bg, tenantA, r.ServiceRequestID); err != nil || g.Status != requests.Open {
+	if g, err := s.GetRequest(bg, tenantA, r.ServiceRequestID); err != nil || g.Status != requests.New {
 		t.Errorf("request after a canceled UpdateStatus: %+v, %v", g, err)
 	}
 	if evs, err := s.ListEvents(bg, tenantA, r.ServiceRequestID); err != nil || len(evs) != 1 {

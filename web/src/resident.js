@@ -235,6 +235,7 @@ $("form").addEventListener("submit", async (ev) => {
   const body = new URLSearchParams();
   body.set("api_key", config.web_key);
   body.set("locale", state.lang);
+  body.set("channel", "web");
   body.set("service_code", state.code);
   body.set("lat", state.point[1].toFixed(7));
   body.set("long", state.point[0].toFixed(7));

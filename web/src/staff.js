@@ -161,7 +161,9 @@ async function loadRetired() {
 }
 
 const statusLabel = (s) => ({ open: { en: "open", fr: "ouverte" }, closed: { en: "closed", fr: "fermée" },
-  acknowledged: { en: "acknowledged", fr: "prise en charge" }, in_progress: { en: "in progress", fr: "en cours" } }[s] || { en: s, fr: s })[st.lang];
+  new: { en: "new", fr: "nouvelle" }, acknowledged: { en: "acknowledged", fr: "prise en charge" },
+  in_progress: { en: "in progress", fr: "en cours" }, waiting_on_resident: { en: "waiting on the resident", fr: "en attente du résident" },
+  reopened: { en: "reopened", fr: "rouverte" } }[s] || { en: s, fr: s })[st.lang];
 const serviceName = (code) => (st.services.find((s) => s.service_code === code) || {}).service_name || code;
 
 // bbox is the map's view as minLon,minLat,maxLon,maxLat, clamped to the
@@ -222,7 +224,7 @@ function tileFilter() {
   const n = (k) => ["coalesce", ["get", k], 0];
   const f = ["all", [">=", ["coalesce", ["get", "requested_at"], since], since]];
   if (cat) f.push(["any", ["==", ["get", "service_code"], cat], [">", n("service_" + cat), 0]]);
-  if (status === "open") f.push(["case", agg, [">", ["+", n("status_open"), n("status_acknowledged"), n("status_in_progress")], 0], ["!=", ["get", "status"], "closed"]]);
+  if (status === "open") f.push(["case", agg, [">", ["+", n("status_new"), n("status_acknowledged"), n("status_in_progress"), n("status_waiting_on_resident"), n("status_reopened")], 0], ["!=", ["get", "status"], "closed"]]);
   if (status === "closed") f.push(["case", agg, [">", n("status_closed"), 0], ["==", ["get", "status"], "closed"]]);
   if (ward) f.push(["==", ["get", "ward_id"], ward]);
   return f;

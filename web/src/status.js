@@ -12,7 +12,11 @@ const T = {
   ward: { en: "Ward", fr: "Quartier" },
   requested: { en: "Reported", fr: "Signalée" },
   updated: { en: "Updated", fr: "Mise à jour" },
-  notes: { en: "Notes", fr: "Notes" },
+  notes: { en: "Latest note", fr: "Dernière note" },
+  expected: { en: "Expected by", fr: "Prévue d'ici le" },
+  paused: { en: "The date will be set again once we hear back from you.", fr: "La date sera fixée de nouveau dès que nous aurons votre réponse." },
+  reason: { en: "Closed as", fr: "Motif de fermeture" },
+  history: { en: "History", fr: "Historique" },
   description: { en: "Description", fr: "Description" },
   loading: { en: "Loading…", fr: "Chargement…" },
 };
@@ -24,6 +28,9 @@ async function render() {
   box.replaceChildren(el("p", {}, T.loading[lang]));
   try {
     const [r] = await api(`/open311/v2/requests/${encodeURIComponent(id)}.json?locale=${lang}`, { lang });
+    // The public history: each public note in the page's language (or as
+    // written, when staff wrote it in the other one only).
+    const h = await api(`/api/v1/requests/${encodeURIComponent(id)}/history?locale=${lang}`, { lang });
     // The ward's name: the one in force at the point now, when it is still
     // the request's ward (after redistricting the ID alone is shown).
     let ward = r.ward_id;
@@ -38,12 +45,20 @@ async function render() {
       el("h2", {}, `${T.number[lang]} ${r.service_request_id}`),
       el("dl", { class: "facts" },
         row("service", r.service_name),
-        row("status", T[r.status] ? T[r.status][lang] : r.status, { id: "request-status" }),
+        row("status", h.detailed_status_label, { id: "request-status", "data-status": h.detailed_status }),
+        row("reason", h.close_reason_label, { id: "request-reason" }),
+        row("expected", h.status === "open" ? h.expected_date : "", { id: "request-expected" }),
         row("ward", ward, { id: "request-ward" }),
         row("requested", fmtDate(r.requested_datetime, lang)),
         row("updated", fmtDate(r.updated_datetime, lang)),
-        row("notes", r.status_notes),
-        row("description", r.description)));
+        row("notes", h.status_notes, { id: "request-notes" }),
+        row("description", r.description)),
+      h.paused ? el("p", { id: "request-paused" }, T.paused[lang]) : "",
+      el("h3", {}, T.history[lang]),
+      el("ol", { id: "history", class: "history" }, ...h.history.map((e) =>
+        el("li", { "data-status": e.status },
+          el("strong", {}, e.status_label), " · ", fmtDate(e.at, lang),
+          e.note ? el("p", { class: "note" }, e.note) : ""))));
   } catch (err) {
     box.replaceChildren(el("p", { class: "alert", role: "alert" }, err.message));
   }
