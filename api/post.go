@@ -27,7 +27,7 @@ func (h *handler) readPost(next http.Handler) http.Handler {
 		if !h.start(w, r) {
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, h.maxBody)
+		limitBody(w, r, h.maxBody)
 		in, err := h.readSubmission(r)
 		if err != nil {
 			h.writeError(w, r, err)
@@ -96,6 +96,9 @@ func (h *handler) readSubmission(r *http.Request) (submission, error) {
 		if err := r.ParseForm(); err != nil {
 			return submission{}, errMalformed("form", err)
 		}
+		if err := checkForm(r.Form); err != nil {
+			return submission{}, err
+		}
 		return formSubmission(r.Form)
 	case "multipart/form-data":
 		// Uploaded files are not kept (media_url names media); the body
@@ -105,6 +108,9 @@ func (h *handler) readSubmission(r *http.Request) (submission, error) {
 		}
 		if r.MultipartForm != nil {
 			defer r.MultipartForm.RemoveAll()
+		}
+		if err := checkForm(r.Form); err != nil {
+			return submission{}, err
 		}
 		return formSubmission(r.Form)
 	case "application/json":
@@ -292,7 +298,8 @@ func jsonScalar(field string, raw json.RawMessage) (string, error) {
 
 func jsonError(err error) error {
 	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
+	var ie *i18n.Error
+	if errors.As(err, &mbe) || errors.As(err, &ie) {
 		return err
 	}
 	e := i18n.Errorf(i18n.Invalid, "", i18n.T("the JSON body is malformed: %s", "le corps JSON est mal formé : %s"),

@@ -58,7 +58,7 @@ func (h *handler) workOrderStatus(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, requests.WorkOrderNotFoundError(chi.URLParam(r, "id")))
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, h.maxBody)
+	limitBody(w, r, h.maxBody)
 	in, err := readStatusBody(r)
 	if err != nil {
 		h.writeError(w, r, err)
@@ -132,7 +132,8 @@ func readStatusBody(r *http.Request) (statusBody, error) {
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&in); err != nil {
 			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
+			var ie *i18n.Error
+			if errors.As(err, &mbe) || errors.As(err, &ie) {
 				return in, err
 			}
 			return in, errMalformed("JSON", err)
@@ -143,6 +144,9 @@ func readStatusBody(r *http.Request) (statusBody, error) {
 	case "application/x-www-form-urlencoded":
 		if err := r.ParseForm(); err != nil {
 			return in, errMalformed("form", err)
+		}
+		if err := checkForm(r.PostForm); err != nil {
+			return in, err
 		}
 		in.Status, in.Notes = r.PostForm.Get("status"), r.PostForm.Get("status_notes")
 	default:
