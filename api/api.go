@@ -91,6 +91,7 @@ type handler struct {
 	now          func() time.Time
 	m            *metrics
 	csp          string               // Content-Security-Policy of every answer
+	inFlight     inFlight             // Idempotency-Keys being processed
 	workOrders   requests.OutboxStore // nil: no work-order routes
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/pinward/pinward/i18n"
+	"github.com/pinward/pinward/requests"
 	"github.com/pinward/pinward/text"
 )
 
@@ -25,6 +26,8 @@ func Status(k i18n.Kind) int {
 		return http.StatusNotFound
 	case i18n.Conflict:
 		return http.StatusConflict
+	case requests.KindIdempotencyReused:
+		return http.StatusUnprocessableEntity
 	case i18n.Unauthorized:
 		return http.StatusUnauthorized
 	case i18n.Forbidden:
