@@ -451,3 +451,119 @@ func TestOversizedUploadGets413(t *testing.T) {
 }
 
 var _ = time.Second
+
+// TestIdempotencyScopedToKey: another client (here the public reporter
+// key) replaying a key and body got the first client's request and token;
+// now each API key has its own keys. The same key with another body is a
+// 422; parallel posts with one key make one request, each answer being
+// that request or a 409 while it is in flight.
+func TestIdempotencyScopedToKey(t *testing.T) {
+	forEachStore(t, func(t *testing.T, w *world) {
+		reporter := newKey(t, w.store, requests.RoleReporter)
+		h := map[string]string{"Idempotency-Key": "shared-0001"}
+		a := w.postForm("/open311/v2/requests.json", w.pothole(), h)
+		f := w.pothole()
+		f.Set("api_key", reporter)
+		b := w.postForm("/open311/v2/requests.json", f, h)
+		if a.status != 201 || b.status != 201 {
+			t.Fatalf("statuses %d, %d: %s %s", a.status, b.status, a.body, b.body)
+		}
+		var ra, rb []map[string]any
+		mustJSON(t, a.body, &ra)
+		mustJSON(t, b.body, &rb)
+		if ra[0]["service_request_id"] == rb[0]["service_request_id"] || ra[0]["token"] == rb[0]["token"] {
+			t.Errorf("another key replaying the key got the first client's request: %s / %s", a.body, b.body)
+		}
+		if n := w.count(); n != 2 {
+			t.Errorf("%d requests, want 2", n)
+		}
+		other := w.pothole()
+		other.Set("description", "another hole")
+		if e := checkError(t, w.postForm("/open311/v2/requests.json", other, h), http.StatusUnprocessableEntity); e.Field != "Idempotency-Key" {
+			t.Errorf("422 names %q", e.Field)
+		}
+
+		for round := range 4 {
+			const n = 12
+			key := map[string]string{"Idempotency-Key": "burst-" + strconv.Itoa(round)}
+			res := make([]response, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Go(func() { res[i] = w.postForm("/open311/v2/requests.json", w.pothole(), key) })
+			}
+			wg.Wait()
+			ids := map[any]bool{}
+			for _, r := range res {
+				switch r.status {
+				case http.StatusCreated:
+					var out []map[string]any
+					mustJSON(t, r.body, &out)
+					ids[out[0]["service_request_id"]] = true
+				case http.StatusConflict:
+					if e := checkError(t, r, http.StatusConflict); e.Field != "Idempotency-Key" || r.header.Get("Retry-After") == "" {
+						t.Errorf("409 %+v, Retry-After %q", e, r.header.Get("Retry-After"))
+					}
+				default:
+					t.Errorf("round %d: %d %s", round, r.status, r.body)
+				}
+			}
+			if len(ids) != 1 {
+				t.Errorf("round %d: %d requests answered, want 1: %v", round, len(ids), ids)
+			}
+		}
+		if n := w.count(); n != 6 {
+			t.Errorf("%d requests after the bursts, want 6", n)
+		}
+	})
+}
+
+// TestWorkOrdersPaging: GET /api/v1/workorders pages with limit and
+// cursor (X-Next-Cursor, Link rel=next), each work order once.
+func TestWorkOrdersPaging(t *testing.T) {
+	forEachStore(t, func(t *testing.T, w *world) {
+		ctx := context.Background()
+		fs := newFullServer(t, w, nil)
+		for i := range 5 {
+			nr := requests.NewRequest{Request: requests.Request{TenantID: tenant, ServiceCode: "pothole", Status: requests.Open,
+				Point: w.inside, RequestedAt: time.Now().UTC().Truncate(time.Microsecond), UpdatedAt: time.Now().UTC().Truncate(time.Microsecond),
+				Token: "tok-page-" + strconv.Itoa(i), Department: "roads"}, WorkOrder: true}
+			nr.Event = requests.Event{TenantID: tenant, At: nr.Request.RequestedAt, Actor: "test", Kind: requests.EventCreated, To: requests.Open}
+			if _, err := w.store.CreateRequest(ctx, nr); err != nil {
+				t.Fatal(err)
+			}
+		}
+		staff := map[string]string{"X-Api-Key": fs.adminKey}
+		seen := map[string]bool{}
+		path := "/api/v1/workorders?limit=2"
+		pages := 0
+		for path != "" && pages < 10 {
+			pages++
+			res := fs.do(t, "GET", path, nil, staff)
+			if res.status != 200 {
+				t.Fatalf("%s: %d %s", path, res.status, res.body)
+			}
+			var list []map[string]any
+			mustJSON(t, res.body, &list)
+			for _, wo := range list {
+				id := wo["work_order_id"].(string)
+				if seen[id] {
+					t.Errorf("work order %s twice", id)
+				}
+				seen[id] = true
+			}
+			path = ""
+			if next := res.header.Get("X-Next-Cursor"); next != "" {
+				path = "/api/v1/workorders?limit=2&cursor=" + next
+				if !strings.Contains(res.header.Get("Link"), `rel="next"`) {
+					t.Errorf("no Link: %q", res.header.Get("Link"))
+				}
+			}
+		}
+		if len(seen) != 5 || pages != 3 {
+			t.Errorf("%d work orders in %d pages, want 5 in 3", len(seen), pages)
+		}
+		for _, q := range []string{"limit=0", "limit=x", "cursor=zz", "cursor=w-1"} {
+			checkError(t, fs.do(t, "GET", "/api/v1/workorders?"+q, nil, staff), 400)
+		}
+	})
+}
