@@ -40,16 +40,18 @@ func (h *handler) secure(next http.Handler) http.Handler {
 }
 
 // pagePolicy is the Content-Security-Policy of every answer: scripts,
-// styles and MapLibre's worker come from pinward itself (workers also as
-// blob:, which MapLibre may build); nothing may frame a page. origins are
-// other places the pages fetch from (a basemap's style, tiles, fonts).
+// styles and MapLibre's worker come from pinward itself (MapLibre sets
+// styles through the DOM, which style-src does not govern, and loads its
+// worker from /static, so neither 'unsafe-inline' nor blob: is needed;
+// TestBrowserCSP holds the pages to it); nothing may frame a page.
+// origins are other places the pages fetch from (a basemap's style).
 func pagePolicy(origins []string) string {
 	extra := ""
 	for _, o := range origins {
 		extra += " " + o
 	}
-	return "default-src 'self'; script-src 'self'; worker-src 'self' blob:; child-src 'self' blob:; " +
-		"style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:" + extra + "; connect-src 'self'" + extra +
+	return "default-src 'self'; script-src 'self'; worker-src 'self'; child-src 'self'; " +
+		"style-src 'self'; img-src 'self' data: blob:" + extra + "; connect-src 'self'" + extra +
 		"; font-src 'self'" + extra + "; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 }
 
