@@ -184,3 +184,54 @@ func (b *limitedBody) drain(w http.ResponseWriter) {
 	rc.SetReadDeadline(time.Now().Add(drainAfter413Time)) //nolint:errcheck // not every writer has a deadline
 	io.CopyN(io.Discard, b.orig, drainAfter413Bytes)      //nolint:errcheck // whatever arrives in time
 }
+
+// bilingualErrors turns the plain-text errors of a handler pinward does
+// not write itself (http.FileServer's and http.NotFound's, behind the
+// pages) into the bilingual error body. Statuses it has no words for
+// pass through.
+func (h *handler) bilingualErrors(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(&errorCatcher{ResponseWriter: w, h: h, r: r}, r)
+	})
+}
+
+type errorCatcher struct {
+	http.ResponseWriter
+	h      *handler
+	r      *http.Request
+	caught bool
+}
+
+func (c *errorCatcher) WriteHeader(code int) {
+	if err := plainStatusError(code); err != nil && strings.HasPrefix(c.Header().Get("Content-Type"), "text/plain") {
+		c.caught = true
+		c.h.writeError(c.ResponseWriter, c.r, err)
+		return
+	}
+	c.ResponseWriter.WriteHeader(code)
+}
+
+func (c *errorCatcher) Write(b []byte) (int, error) {
+	if c.caught {
+		return len(b), nil
+	}
+	return c.ResponseWriter.Write(b)
+}
+
+func (c *errorCatcher) Unwrap() http.ResponseWriter { return c.ResponseWriter }
+
+// plainStatusError is the bilingual error for a status another handler
+// answered in plain text; nil when pinward has no words for it.
+func plainStatusError(code int) error {
+	switch code {
+	case http.StatusNotFound:
+		return errNotFound()
+	case http.StatusMethodNotAllowed:
+		return errMethod()
+	case http.StatusBadRequest:
+		return i18n.Errorf(i18n.Invalid, "", i18n.T("the request is malformed", "la requête est mal formée"))
+	case http.StatusForbidden:
+		return i18n.Errorf(i18n.Forbidden, "", i18n.T("this is not allowed", "ceci n'est pas permis"))
+	}
+	return nil
+}

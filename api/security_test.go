@@ -567,3 +567,28 @@ func TestWorkOrdersPaging(t *testing.T) {
 		}
 	})
 }
+
+// TestPlainErrorsBilingual: errors the pages' file server wrote in plain
+// text, and the router's own, come in the bilingual body.
+func TestPlainErrorsBilingual(t *testing.T) {
+	forEachStore(t, func(t *testing.T, w *world) {
+		fs := newFullServer(t, w, nil)
+		for _, c := range []struct {
+			method, path string
+			status       int
+		}{
+			{"GET", "/static/no-such-file.js", 404},
+			{"GET", "/static/.stamp", 404},
+			{"GET", "/static/index.html", 404},
+			{"DELETE", "/open311/v2/services.json", 405},
+			{"GET", "/nowhere", 404},
+		} {
+			res := fs.do(t, c.method, c.path, nil, map[string]string{"Accept-Encoding": "gzip"})
+			checkError(t, res, c.status)
+		}
+		// A malformed multipart body.
+		res := w.do("POST", "/open311/v2/requests.json", strings.NewReader("--x\r\nnot a part"),
+			map[string]string{"Content-Type": "multipart/form-data; boundary=x"})
+		checkError(t, res, 400)
+	})
+}
