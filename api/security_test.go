@@ -122,7 +122,6 @@ func TestNoNULOrBadUTF8(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		key := map[string]string{"X-Api-Key": fs.adminKey}
 		n := 0
 		for rt := range table {
 			if !mounted[rt] {
@@ -167,7 +166,6 @@ func TestNoNULOrBadUTF8(t *testing.T) {
 		if n < 500 {
 			t.Fatalf("only %d cases: the table or the server lost its routes", n)
 		}
-		_ = key
 		// An Idempotency-Key header with invalid UTF-8 (net/http refuses
 		// NUL in headers itself).
 		f := w.pothole()
@@ -450,7 +448,6 @@ func TestOversizedUploadGets413(t *testing.T) {
 	})
 }
 
-var _ = time.Second
 
 // TestIdempotencyScopedToKey: another client (here the public reporter
 // key) replaying a key and body got the first client's request and token;
