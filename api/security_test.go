@@ -448,7 +448,6 @@ func TestOversizedUploadGets413(t *testing.T) {
 	})
 }
 
-
 // TestIdempotencyScopedToKey: another client (here the public reporter
 // key) replaying a key and body got the first client's request and token;
 // now each API key has its own keys. The same key with another body is a
