@@ -72,6 +72,13 @@ type Config struct {
 	Assets AssetAPI
 	// Tiles serves /tiles/... (see mountTiles); nil: no tiles.
 	Tiles *tiles.Tiler
+	// PageOrigins are origins the pages fetch from besides pinward (the
+	// basemap style's, e.g. "https://tiles.example.org"), added to the
+	// Content-Security-Policy.
+	PageOrigins []string
+	// NoMetrics leaves /metrics unmounted: main serves it on a listener
+	// of its own (--metrics-addr).
+	NoMetrics bool
 }
 
 type handler struct {
@@ -83,6 +90,8 @@ type handler struct {
 	health       func(context.Context) error
 	now          func() time.Time
 	m            *metrics
+	csp          string               // Content-Security-Policy of every answer
+	inFlight     inFlight             // Idempotency-Keys being processed
 	workOrders   requests.OutboxStore // nil: no work-order routes
 }
 
@@ -124,6 +133,7 @@ func New(cfg Config) http.Handler {
 		reg = prometheus.NewRegistry()
 	}
 	h.m = newMetrics(reg)
+	h.csp = pagePolicy(cfg.PageOrigins)
 
 	h.workOrders = cfg.WorkOrders
 	var assetSync *assetAPI
@@ -135,13 +145,13 @@ func New(cfg Config) http.Handler {
 	}
 
 	r := chi.NewRouter()
-	r.Use(h.recoverer, h.instrument, h.negotiate)
+	r.Use(h.recoverer, h.instrument, h.negotiate, h.secure)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) { h.writeError(w, r, errNotFound()) })
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) { h.writeError(w, r, errMethod()) })
 
 	// Public: no key; nothing here reveals a reporter.
 	r.Get("/healthz", h.healthz)
-	if g, ok := reg.(prometheus.Gatherer); ok {
+	if g, ok := reg.(prometheus.Gatherer); ok && !cfg.NoMetrics {
 		r.Get("/metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}).ServeHTTP)
 	}
 	r.Get("/open311/v2/services.{format}", h.listServices)

@@ -62,7 +62,7 @@ func (a *assetAPI) upsert(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := a.now().UTC().Truncate(time.Microsecond)
-	body := http.MaxBytesReader(w, r.Body, a.cfg.MaxBody)
+	body := limitBody(w, r, a.cfg.MaxBody)
 	batch, lines, err := readFeatures(r.Header.Get("Content-Type"), body, layer, now.UnixMicro())
 	if err != nil {
 		a.writeAssetError(w, r, err, lines)

@@ -255,8 +255,7 @@ func (v *idValue) UnmarshalJSON(b []byte) error {
 // refuses fields outside allowed.
 func (h *handler) readClusterBody(w http.ResponseWriter, r *http.Request, allowed ...string) (clusterBody, error) {
 	var in clusterBody
-	r.Body = http.MaxBytesReader(w, r.Body, h.maxBody)
-	raw, err := io.ReadAll(r.Body)
+	raw, err := io.ReadAll(limitBody(w, r, h.maxBody))
 	if err != nil {
 		return in, err
 	}

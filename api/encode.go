@@ -59,7 +59,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
-		http.Error(w, `[{"code":500,"description":"encoding failed"}]`, http.StatusInternalServerError)
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(http.StatusInternalServerError)
+		w.Write([]byte(encodingFailedJSON))
 		return
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
@@ -72,7 +74,9 @@ func writeXML(w http.ResponseWriter, status int, v any) {
 	var buf bytes.Buffer
 	buf.WriteString(xml.Header)
 	if err := xml.NewEncoder(&buf).Encode(v); err != nil {
-		http.Error(w, "<errors><error><code>500</code><description>encoding failed</description></error></errors>", http.StatusInternalServerError)
+		w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+		w.WriteHeader(http.StatusInternalServerError)
+		w.Write([]byte(encodingFailedXML))
 		return
 	}
 	buf.WriteByte('\n')
@@ -91,3 +95,14 @@ func write(w http.ResponseWriter, r *http.Request, status int, v, x any) {
 	}
 	writeJSON(w, status, v)
 }
+
+// The answers when a value cannot be encoded (a bug: inputs are checked
+// so that none can), still in the bilingual error format.
+const (
+	encodingFailedJSON = `[{"code":500,"description":"the answer could not be encoded","kind":"internal",` +
+		`"description_en":"the answer could not be encoded","description_fr":"la réponse n'a pas pu être encodée"}]` + "\n"
+	encodingFailedXML = `<?xml version="1.0" encoding="UTF-8"?>` + "\n" + `<errors><error><code>500</code>` +
+		`<description>the answer could not be encoded</description><kind>internal</kind>` +
+		`<description_en>the answer could not be encoded</description_en>` +
+		`<description_fr>la réponse n'a pas pu être encodée</description_fr></error></errors>` + "\n"
+)

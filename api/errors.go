@@ -1,12 +1,14 @@
 package api
 
 import (
+	"context"
 	"encoding/xml"
 	"errors"
 	"net/http"
 	"strings"
 
 	"github.com/pinward/pinward/i18n"
+	"github.com/pinward/pinward/requests"
 	"github.com/pinward/pinward/text"
 )
 
@@ -24,6 +26,8 @@ func Status(k i18n.Kind) int {
 		return http.StatusNotFound
 	case i18n.Conflict:
 		return http.StatusConflict
+	case requests.KindIdempotencyReused:
+		return http.StatusUnprocessableEntity
 	case i18n.Unauthorized:
 		return http.StatusUnauthorized
 	case i18n.Forbidden:
@@ -71,16 +75,29 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	kind := i18n.KindOf(err)
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
+		if lb, ok := r.Body.(*limitedBody); ok {
+			defer lb.drain(w)
+		}
 		kind = i18n.TooLarge
 		err = i18n.Errorf(i18n.TooLarge, "", i18n.T("the request body is larger than the limit of %d bytes",
 			"le corps de la requête dépasse la limite de %d octets"), mbe.Limit)
 	}
 	status := Status(kind)
+	if status == http.StatusInternalServerError && clientGone(r) {
+		// Not a fault of pinward's: counted apart (nginx's 499) and
+		// logged at debug, so a client hanging up raises no alarm.
+		h.log.DebugContext(r.Context(), "client closed the request", "method", r.Method, "path", r.URL.Path, "err", err)
+		w.WriteHeader(StatusClientClosed)
+		return
+	}
 	if status == http.StatusInternalServerError {
 		kind = i18n.Internal
 		h.log.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	msg := i18n.MessageOf(err)
+	// The last guard of "never echo a value whole": messages built by
+	// hand, not through i18n.Errorf, are capped here.
+	msg.En, msg.Fr = text.Clip(msg.En, maxMessage), text.Clip(msg.Fr, maxMessage)
 	body := errorBody{
 		Code:          status,
 		Description:   msg.In(langOf(r)),
@@ -101,6 +118,15 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	}
 	writeJSON(w, status, []errorBody{body})
 }
+
+// StatusClientClosed is the status recorded for a request whose client
+// hung up before it was answered (nginx's 499); nobody receives it.
+const StatusClientClosed = 499
+
+// clientGone reports whether a failure happened after the client closed
+// the request: net/http cancels its context then, and whatever the store
+// was doing failed for that reason.
+func clientGone(r *http.Request) bool { return errors.Is(r.Context().Err(), context.Canceled) }
 
 // Errors api raises itself, worded once.
 
@@ -149,6 +175,9 @@ func errMalformed(what string, err error) error {
 	e.Err = err
 	return e
 }
+
+// maxMessage caps an error's description, in runes.
+const maxMessage = 1000
 
 // clip shortens a value quoted back in an error message.
 func clip(s string) string { return text.Clip(s, text.Short) }

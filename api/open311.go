@@ -329,7 +329,13 @@ func (h *handler) page(pageS, sizeS string, f *requests.Filter) error {
 // datetime, and for people typing URLs, a local time or a bare date.
 var dateLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04", time.DateOnly}
 
-// parseDate reads a date filter; times without an offset are the
+// The years a date filter may name: every date of a municipality's
+// records, far from the ends of what the stores and JSON can hold (year 0
+// and 10000 cannot be encoded; a bare 9999-12-31 end date runs into 10000).
+const minDateYear, maxDateYear = 1900, 2999
+
+// parseDate reads a date filter (Open311's and the reports' start_date
+// and end_date); times without an offset are the
 // municipality's local time, and a bare end date includes its whole day.
 func parseDate(field, s string, loc *time.Location, end bool) (time.Time, error) {
 	if s == "" {
@@ -339,6 +345,10 @@ func parseDate(field, s string, loc *time.Location, end bool) (time.Time, error)
 		t, err := time.ParseInLocation(layout, s, loc)
 		if err != nil {
 			continue
+		}
+		if t.Year() < minDateYear || t.Year() > maxDateYear {
+			return time.Time{}, i18n.Errorf(i18n.Invalid, field, i18n.T("%q is out of range: give a date from %d to %d",
+				"%q est hors limites : donnez une date de %d à %d"), clip(s), minDateYear, maxDateYear)
 		}
 		if layout == time.DateOnly && end {
 			t = t.AddDate(0, 0, 1).Add(-time.Microsecond)

@@ -313,7 +313,7 @@ func TestIdempotency(t *testing.T) {
 		}
 		other := w.pothole()
 		other.Set("description", "a different hole")
-		checkError(t, w.postForm("/open311/v2/requests.json", other, h), http.StatusConflict)
+		checkError(t, w.postForm("/open311/v2/requests.json", other, h), http.StatusUnprocessableEntity)
 		if n := w.count(); n != 1 {
 			t.Errorf("%d requests stored, want 1", n)
 		}

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/paulmach/orb"
 	"github.com/pinward/pinward/i18n"
@@ -27,7 +28,7 @@ func (h *handler) readPost(next http.Handler) http.Handler {
 		if !h.start(w, r) {
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, h.maxBody)
+		limitBody(w, r, h.maxBody)
 		in, err := h.readSubmission(r)
 		if err != nil {
 			h.writeError(w, r, err)
@@ -56,7 +57,17 @@ func (h *handler) postRequest(w http.ResponseWriter, r *http.Request) {
 	sub := in.sub
 	sub.Lang = langOf(r)
 	sub.IdempotencyKey = r.Header.Get("Idempotency-Key")
+	sub.APIKeyID = keyOf(r).ID
 	sub.Actor = actor(r)
+	if sub.IdempotencyKey != "" {
+		scoped := requests.ScopedIdempotencyKey(sub.APIKeyID, sub.IdempotencyKey)
+		if !h.inFlight.begin(scoped) {
+			w.Header().Set("Retry-After", "1")
+			h.writeError(w, r, requests.IdempotencyInFlightError())
+			return
+		}
+		defer h.inFlight.end(scoped)
+	}
 	req, err := h.svc.Submit(r.Context(), sub)
 	if err != nil {
 		h.writeError(w, r, err)
@@ -96,6 +107,9 @@ func (h *handler) readSubmission(r *http.Request) (submission, error) {
 		if err := r.ParseForm(); err != nil {
 			return submission{}, errMalformed("form", err)
 		}
+		if err := checkForm(r.Form); err != nil {
+			return submission{}, err
+		}
 		return formSubmission(r.Form)
 	case "multipart/form-data":
 		// Uploaded files are not kept (media_url names media); the body
@@ -105,6 +119,9 @@ func (h *handler) readSubmission(r *http.Request) (submission, error) {
 		}
 		if r.MultipartForm != nil {
 			defer r.MultipartForm.RemoveAll()
+		}
+		if err := checkForm(r.Form); err != nil {
+			return submission{}, err
 		}
 		return formSubmission(r.Form)
 	case "application/json":
@@ -295,11 +312,41 @@ func jsonScalar(field string, raw json.RawMessage) (string, error) {
 
 func jsonError(err error) error {
 	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
+	var ie *i18n.Error
+	if errors.As(err, &mbe) || errors.As(err, &ie) {
 		return err
 	}
 	e := i18n.Errorf(i18n.Invalid, "", i18n.T("the JSON body is malformed: %s", "le corps JSON est mal formé : %s"),
 		strings.TrimPrefix(err.Error(), "json: "))
 	e.Err = err
 	return e
+}
+
+// inFlight are the Idempotency-Keys (scoped to their API key) of the
+// submissions this server is processing: the same key again meanwhile is
+// a 409, as the IETF draft says, rather than a second wait on the store.
+// Across servers, the store's unique key still makes one request, and the
+// later submission gets it back once the first committed.
+type inFlight struct {
+	mu   sync.Mutex
+	keys map[string]struct{}
+}
+
+func (f *inFlight) begin(key string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, busy := f.keys[key]; busy {
+		return false
+	}
+	if f.keys == nil {
+		f.keys = map[string]struct{}{}
+	}
+	f.keys[key] = struct{}{}
+	return true
+}
+
+func (f *inFlight) end(key string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.keys, key)
 }

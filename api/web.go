@@ -15,7 +15,7 @@ func (h *handler) mountWeb(r chi.Router, pages http.Handler) {
 	if pages == nil {
 		return
 	}
-	r = r.With(gzipped)
+	r = r.With(gzipped, h.bilingualErrors)
 	r.Get("/", pages.ServeHTTP)
 	r.Get("/r/{id}", pages.ServeHTTP)
 	r.Get("/staff", pages.ServeHTTP)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -58,7 +59,7 @@ func (h *handler) workOrderStatus(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, requests.WorkOrderNotFoundError(chi.URLParam(r, "id")))
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, h.maxBody)
+	limitBody(w, r, h.maxBody)
 	in, err := readStatusBody(r)
 	if err != nil {
 		h.writeError(w, r, err)
@@ -90,10 +91,24 @@ func (h *handler) listWorkOrders(w http.ResponseWriter, r *http.Request) {
 			"%q n'est pas un état d'envoi (pending, delivered, dead)"), clip(string(f.Delivery))))
 		return
 	}
+	limit, err := workOrderPage(r.URL.Query(), &f)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	f.Limit = limit + 1 // one more tells whether there is a next page
 	wos, err := h.workOrders.ListWorkOrders(r.Context(), f)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
+	}
+	if len(wos) > limit {
+		wos = wos[:limit]
+		next := formatWorkOrderCursor(wos[limit-1].ID)
+		q := r.URL.Query()
+		q.Set("cursor", next)
+		w.Header().Set("Link", "<"+r.URL.Path+"?"+q.Encode()+`>; rel="next"`)
+		w.Header().Set("X-Next-Cursor", next)
 	}
 	out := make([]workOrder, 0, len(wos))
 	for _, wo := range wos {
@@ -116,6 +131,38 @@ func (h *handler) retryWorkOrder(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, toWorkOrder(wo))
 }
 
+// defaultWorkOrderPage is the page size of GET /api/v1/workorders when
+// limit is not given.
+const defaultWorkOrderPage = 100
+
+// workOrderPage reads limit (1 to MaxListLimit) and cursor (the
+// X-Next-Cursor of the previous page) into f, and returns the page size.
+func workOrderPage(q url.Values, f *requests.WorkOrderFilter) (int, error) {
+	limit := defaultWorkOrderPage
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n >= requests.MaxListLimit {
+			return 0, i18n.Errorf(i18n.Invalid, "limit", i18n.T("must be a whole number from 1 to %d",
+				"doit être un nombre entier de 1 à %d"), requests.MaxListLimit-1)
+		}
+		limit = n
+	}
+	if s := q.Get("cursor"); s != "" {
+		rest, ok := strings.CutPrefix(s, "w")
+		n, err := strconv.ParseInt(rest, 36, 64)
+		if !ok || err != nil || n < 0 {
+			return 0, i18n.Errorf(i18n.Invalid, "cursor", i18n.T("%q is not a cursor of this list; give the X-Next-Cursor of a previous page",
+				"%q n'est pas un curseur de cette liste; donnez le X-Next-Cursor d'une page précédente"), clip(s))
+		}
+		f.AfterID = n
+	}
+	return limit, nil
+}
+
+// formatWorkOrderCursor is opaque to clients: the last ID of the page in
+// base 36 behind a "w".
+func formatWorkOrderCursor(id int64) string { return "w" + strconv.FormatInt(id, 36) }
+
 type statusBody struct {
 	Status string `json:"status"`
 	Notes  string `json:"status_notes"`
@@ -132,7 +179,8 @@ func readStatusBody(r *http.Request) (statusBody, error) {
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&in); err != nil {
 			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
+			var ie *i18n.Error
+			if errors.As(err, &mbe) || errors.As(err, &ie) {
 				return in, err
 			}
 			return in, errMalformed("JSON", err)
@@ -143,6 +191,9 @@ func readStatusBody(r *http.Request) (statusBody, error) {
 	case "application/x-www-form-urlencoded":
 		if err := r.ParseForm(); err != nil {
 			return in, errMalformed("form", err)
+		}
+		if err := checkForm(r.PostForm); err != nil {
+			return in, err
 		}
 		in.Status, in.Notes = r.PostForm.Get("status"), r.PostForm.Get("status_notes")
 	default:

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/pinward/pinward/text"
 	"golang.org/x/text/language"
 )
 
@@ -37,9 +38,38 @@ func (t Text) In(lang Lang) string {
 // T builds a Text from its two translations.
 func T(en, fr string) Text { return Text{En: en, Fr: fr} }
 
-// Textf formats both translations with the same arguments.
+// MaxEcho is the most runes of one argument a formatted text quotes: an
+// error echoing what a client sent (a 1 MB phone number) stays small.
+const MaxEcho = text.Reply
+
+// Textf formats both translations with the same arguments, each string,
+// error or byte slice among them clipped to MaxEcho runes.
 func Textf(t Text, args ...any) Text {
+	args = clipArgs(args)
 	return Text{En: fmt.Sprintf(t.En, args...), Fr: fmt.Sprintf(t.Fr, args...)}
+}
+
+// clipArgs caps every text argument at the source, so no message built
+// here can quote a value whole, whatever its caller forgot.
+func clipArgs(args []any) []any {
+	out := make([]any, len(args))
+	for i, a := range args {
+		switch v := a.(type) {
+		case string:
+			out[i] = text.Clip(v, MaxEcho)
+		case []byte:
+			out[i] = text.Clip(string(v), MaxEcho)
+		case error:
+			if msg := v.Error(); len(msg) > MaxEcho {
+				out[i] = text.Clip(msg, MaxEcho)
+				continue
+			}
+			out[i] = v
+		default:
+			out[i] = a
+		}
+	}
+	return out
 }
 
 var matcher = language.NewMatcher([]language.Tag{language.English, language.French})
@@ -110,7 +140,7 @@ func (e *Error) Unwrap() error { return e.Err }
 // Errorf returns an *Error of kind k about field, with a message formatted in
 // both languages from the same arguments.
 func Errorf(k Kind, field string, msg Text, args ...any) *Error {
-	return &Error{Kind: k, Field: field, Message: Textf(msg, args...)}
+	return &Error{Kind: k, Field: text.Clip(field, MaxEcho), Message: Textf(msg, args...)}
 }
 
 // KindOf returns the kind of err, Internal when it carries none.

@@ -3,6 +3,7 @@ package requests
 import (
 	"context"
 	"fmt"
+	"github.com/pinward/pinward/text"
 	"regexp"
 	"strings"
 	"time"
@@ -196,6 +197,10 @@ func CheckAssetBatch(batch []assets.Asset) error {
 	be := NewAssetBatchError(i18n.Invalid)
 	seen := make(map[[2]string]int, len(batch))
 	for i, a := range batch {
+		if err := checkAssetText(a); err != nil {
+			be.Add(AssetFeatureError{Index: i, Layer: a.Layer, ID: text.Printable(a.ID), Err: err})
+			continue
+		}
 		k := [2]string{a.Layer, a.ID}
 		if first, dup := seen[k]; dup {
 			be.Add(AssetFeatureError{Index: i, Layer: a.Layer, ID: a.ID, Err: DuplicateAssetError(a, first)})

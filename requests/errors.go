@@ -27,7 +27,7 @@ func TransitionError(from, to Status) *i18n.Error {
 // IdempotencyConflictError is the error for an Idempotency-Key reused with
 // a different submission.
 func IdempotencyConflictError() *i18n.Error {
-	return i18n.Errorf(i18n.Conflict, "Idempotency-Key",
+	return i18n.Errorf(KindIdempotencyReused, "Idempotency-Key",
 		i18n.T("this key was already used for a different request; use a new key for a new request",
 			"cette clé a déjà servi pour une autre demande; utilisez une nouvelle clé pour une nouvelle demande"))
 }

@@ -94,6 +94,7 @@ type Submission struct {
 	// IdempotencyKey is the client's Idempotency-Key header: a retry with
 	// the same key gets the same request back.
 	IdempotencyKey string
+	APIKeyID       int64   // the API key that sent it, which scopes IdempotencyKey; 0 for none
 	Actor          string  // who submitted ("key:12", "web"); "resident" when empty
 	Channel        Channel // how it came in; ChannelAPI when empty
 }
@@ -139,7 +140,7 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Request, error) {
 	nr := NewRequest{
 		Request:        req,
 		Event:          Event{TenantID: s.cfg.Tenant, At: now, Actor: sub.Actor, Kind: EventCreated, To: New},
-		IdempotencyKey: sub.IdempotencyKey,
+		IdempotencyKey: ScopedIdempotencyKey(sub.APIKeyID, sub.IdempotencyKey),
 		Fingerprint:    fingerprint(req, sub.Reporter),
 		Cluster:        s.clusterQuery(cat, req, now),
 	}

@@ -474,7 +474,7 @@ func TestSubmitIdempotent(t *testing.T) {
 		t.Errorf("retry gave %+v, first %+v; %d stored", b, a, len(w.store.reqs))
 	}
 	sub.Description = "another one"
-	if _, err := w.svc.Submit(ctx, sub); i18n.KindOf(err) != i18n.Conflict {
+	if _, err := w.svc.Submit(ctx, sub); i18n.KindOf(err) != KindIdempotencyReused {
 		t.Errorf("key reused for another submission: %v, want a conflict", err)
 	}
 	sub.IdempotencyKey = "retry-2"

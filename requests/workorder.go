@@ -140,6 +140,9 @@ type WorkOrderFilter struct {
 	// those an Open311 connector asks the receiving system about.
 	Polling bool
 	Limit   int // MaxListLimit when zero or more
+	// AfterID pages: only work orders with a greater ID (the list is in
+	// ID order); 0 from the start.
+	AfterID int64
 }
 
 // WorkOrderStatusChange is the integrator's word on a work order, moving

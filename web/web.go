@@ -107,7 +107,6 @@ func Handler(opts Options) (http.Handler, error) {
 			h.Set("Cache-Control", "no-cache")
 			h.Set("ETag", pageTag)
 			h.Set("X-Content-Type-Options", "nosniff")
-			h.Set("Referrer-Policy", "same-origin")
 			if r.Header.Get("If-None-Match") == pageTag {
 				w.WriteHeader(http.StatusNotModified)
 				return

@@ -22,6 +22,7 @@ import (
 	"github.com/pinward/pinward/requests"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 const serveHelp = `
@@ -36,7 +37,7 @@ Serves pinward over HTTP:
   /tiles/...                  vector tiles and TileJSON: wards, assets, requests, clusters
   /, /r/{id}, /staff, /staff/reports, /static/...
                               the resident, status, staff map and reports pages (not with --no-web)
-  /healthz, /metrics          store health, Prometheus metrics
+  /healthz, /metrics          store health, Prometheus metrics (/metrics on --metrics-addr alone when given)
 README.md's "Who may call what" lists which key each route needs.
 
 By default it runs the bundled sample municipality on the embedded SQLite
@@ -58,6 +59,7 @@ const shutdownTimeout = 20 * time.Second
 func runServe(ctx context.Context, env Env, args []string) error {
 	fs := newFlags(env, "serve", "serve [--addr :8080] [--data-dir ./var | --db postgres://...] [flags]", serveHelp)
 	addr := fs.String("addr", ":8080", "`address` to listen on")
+	metricsAddr := fs.String("metrics-addr", "", "serve /metrics on this `address` only (e.g. 127.0.0.1:9090), not on --addr")
 	var sf spatialFlags
 	sf.register(fs)
 	var stf storeflags.Flags
@@ -150,10 +152,12 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	h := api.New(api.Config{
 		Service: svc, Keys: st, Jurisdiction: *jurisdiction,
 		Logger: log, Metrics: reg, MaxBody: *maxBody,
-		WorkOrders: st,
-		Web:        pages,
-		Tiles:      tl,
-		Assets:     assetAPI,
+		WorkOrders:  st,
+		Web:         pages,
+		Tiles:       tl,
+		Assets:      assetAPI,
+		NoMetrics:   *metricsAddr != "",
+		PageOrigins: wf.origins(),
 	})
 	srv := &http.Server{
 		Handler:           h,
@@ -176,6 +180,14 @@ func runServe(ctx context.Context, env Env, args []string) error {
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	if *metricsAddr != "" {
+		msrv, err := serveMetrics(*metricsAddr, reg, env, log)
+		if err != nil {
+			srv.Close()
+			return err
+		}
+		defer msrv.Close()
+	}
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serving: %w", err)
@@ -193,4 +205,19 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	}
 	log.InfoContext(ctx, "stopped")
 	return nil
+}
+
+// serveMetrics serves /metrics alone on addr (--metrics-addr), so the
+// main port does not show them to anyone who reaches it.
+func serveMetrics(addr string, reg *prometheus.Registry, env Env, log *slog.Logger) (*http.Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, usageErrorf("--metrics-addr: %v", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	fmt.Fprintf(env.Stdout, "pinward: metrics on http://%s/metrics\n", ln.Addr())
+	go srv.Serve(ln) //nolint:errcheck // ends with Close
+	return srv, nil
 }

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/pinward/pinward/requests"
@@ -24,6 +25,16 @@ func (wf *webFlags) register(fs *flag.FlagSet) {
 		"created, hashed, when unknown; default: a new one at each start)")
 	fs.StringVar(&wf.basemap, "basemap-style", "", "`URL` of a MapLibre style drawn under the maps (default: none; the wards and assets tiles are the context)")
 	fs.BoolVar(&wf.off, "no-web", false, "serve no pages (/, /r/{id}, /staff): the APIs only")
+}
+
+// origins are the origins the pages fetch from besides pinward, for the
+// Content-Security-Policy: the basemap style's.
+func (wf *webFlags) origins() []string {
+	u, err := url.Parse(wf.basemap)
+	if wf.off || err != nil || u.Scheme == "" || u.Host == "" {
+		return nil
+	}
+	return []string{u.Scheme + "://" + u.Host}
 }
 
 // pages returns the web handler, after making sure the page's (public,

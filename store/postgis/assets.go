@@ -122,6 +122,9 @@ func (s *Store) UpsertAssets(ctx context.Context, u requests.AssetUpsert) (reque
 // RetireAsset implements requests.AssetStore.
 func (s *Store) RetireAsset(ctx context.Context, r requests.AssetRetire) (requests.AssetRetireResult, error) {
 	var res requests.AssetRetireResult
+	if err := requests.CheckStoredText("id", r.Tenant, r.Layer, r.ID, r.Actor); err != nil {
+		return res, err
+	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		res = requests.AssetRetireResult{}
 		if err := lockAssets(ctx, tx, r.Tenant); err != nil {

@@ -129,10 +129,13 @@ func (s *Store) ListWorkOrders(ctx context.Context, f requests.WorkOrderFilter) 
 	if limit <= 0 || limit > requests.MaxListLimit {
 		limit = requests.MaxListLimit
 	}
+	if err := requests.CheckStoredText("department", f.Department); err != nil {
+		return nil, err
+	}
 	rows, err := s.pool.Query(ctx, `SELECT `+workOrderCols+` WHERE w.tenant_id = $1
 		AND ($2 = '' OR o.state = $2) AND ($3 = '' OR w.department = $3)
-		AND (NOT $4 OR (w.external_id <> '' AND w.status <> 'closed'))
-		ORDER BY w.id LIMIT $5`, f.Tenant, string(f.Delivery), f.Department, f.Polling, limit)
+		AND (NOT $4 OR (w.external_id <> '' AND w.status <> 'closed')) AND w.id > $6
+		ORDER BY w.id LIMIT $5`, f.Tenant, string(f.Delivery), f.Department, f.Polling, limit, f.AfterID)
 	if err != nil {
 		return nil, wrapCtx(ctx, "list work orders", err)
 	}

@@ -251,7 +251,7 @@ func TestIdempotency(t *testing.T) {
 	}
 	nr.Fingerprint = "other"
 	_, err = s.CreateRequest(ctx, nr)
-	kindOf(t, err, i18n.Conflict)
+	kindOf(t, err, requests.KindIdempotencyReused)
 
 	// Concurrent submissions with one key make one request.
 	const n = 8

@@ -127,6 +127,9 @@ func insertRequestArgs(nr requests.NewRequest, r requests.Request) (string, []an
 // two round trips (see groupcommit.go); each returns once that transaction
 // committed.
 func (s *Store) CreateRequest(ctx context.Context, nr requests.NewRequest) (requests.Request, error) {
+	if err := requests.CheckNewRequestText(nr); err != nil {
+		return requests.Request{}, err
+	}
 	nr.Request = nr.Request.Normalized()
 	if groupable(nr) {
 		return s.commits.submit(ctx, s, nr)

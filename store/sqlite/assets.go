@@ -106,6 +106,9 @@ const insertChangeSQL = `INSERT INTO asset_changes (tenant_id, op, layer, asset_
 // RetireAsset implements requests.AssetStore.
 func (s *Store) RetireAsset(ctx context.Context, r requests.AssetRetire) (requests.AssetRetireResult, error) {
 	var res requests.AssetRetireResult
+	if err := requests.CheckStoredText("id", r.Tenant, r.Layer, r.ID, r.Actor); err != nil {
+		return res, err
+	}
 	err := s.inTx(ctx, "retire asset", func(tx *sql.Tx) error {
 		res = requests.AssetRetireResult{}
 		var (

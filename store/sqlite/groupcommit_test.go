@@ -54,7 +54,7 @@ func TestGroupCommit(t *testing.T) {
 	for i := 1; i < n; i++ {
 		switch i % 10 {
 		case 3:
-			if i18n.KindOf(errs[i]) != i18n.Conflict {
+			if i18n.KindOf(errs[i]) != requests.KindIdempotencyReused {
 				t.Errorf("creation %d reusing a key: %v, want a conflict", i, errs[i])
 			}
 		case 7:

@@ -133,8 +133,11 @@ func (s *Store) GetWorkOrder(ctx context.Context, tenant string, id int64) (requ
 
 // ListWorkOrders implements requests.OutboxStore.
 func (s *Store) ListWorkOrders(ctx context.Context, f requests.WorkOrderFilter) ([]requests.WorkOrder, error) {
-	q := `SELECT ` + workOrderCols + ` WHERE w.tenant_id = ?`
-	args := []any{f.Tenant}
+	if err := requests.CheckStoredText("department", f.Department); err != nil {
+		return nil, err
+	}
+	q := `SELECT ` + workOrderCols + ` WHERE w.tenant_id = ? AND w.id > ?`
+	args := []any{f.Tenant, f.AfterID}
 	if f.Delivery != "" {
 		q += ` AND o.state = ?`
 		args = append(args, string(f.Delivery))

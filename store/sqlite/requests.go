@@ -111,6 +111,9 @@ func requestID(ctx context.Context, q querier, tenant, serviceRequestID string) 
 // share one write transaction and one fsync (see groupCommit); each
 // returns only once that transaction is committed.
 func (s *Store) CreateRequest(ctx context.Context, nr requests.NewRequest) (requests.Request, error) {
+	if err := requests.CheckNewRequestText(nr); err != nil {
+		return requests.Request{}, err
+	}
 	return s.commits.submit(ctx, s, nr)
 }
 

@@ -61,8 +61,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if path == "" || strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("sqlite: invalid database path %q", path)
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return nil, fmt.Errorf("sqlite: create folder: %w", err)
+	if err := createPrivate(path); err != nil {
+		return nil, err
 	}
 	common := url.Values{}
 	common.Add("_pragma", "busy_timeout("+strconv.FormatInt(busyTimeout.Milliseconds(), 10)+")")
@@ -260,4 +260,28 @@ func ceilMicros(t time.Time) int64 {
 		us++
 	}
 	return us
+}
+
+// createPrivate creates the database's folder (0700) and file (0600) when
+// missing, whatever the umask: the file holds residents' names, e-mail
+// addresses and phone numbers. SQLite gives the -wal and -shm files the
+// database file's mode. An existing folder or file keeps its mode.
+func createPrivate(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("sqlite: create folder: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: create %s: %w", path, err)
+	}
+	// The umask may have taken bits from 0600, never added any; Chmod
+	// makes the mode exact.
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return fmt.Errorf("sqlite: create %s: %w", path, err)
+	}
+	return f.Close()
 }

@@ -25,6 +25,7 @@ func RunOutbox(t *testing.T, open func(t *testing.T) Stores) {
 		{"Status", testWorkOrderStatus},
 		{"Update", testWorkOrderUpdate},
 		{"Clusters", testClusterWorkOrders},
+		{"Paging", testWorkOrderPaging},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

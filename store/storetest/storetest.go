@@ -95,6 +95,7 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		{"ChangesConcurrent", testChangesConcurrent},
 		{"OpsStats", testOpsStats},
 		{"Transitions", testTransitions}, {"TransitionDetails", testTransitionDetails}, {"WaitingSince", testWaitingSince}, {"ClusterTransition", testClusterTransition},
+		{"StoredText", testStoredText},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -343,7 +344,7 @@ func testIdempotency(t *testing.T, s Stores) {
 	other.Fingerprint = "fp-2"
 	other.Request.Token = "tok-other-2"
 	_, err := s.CreateRequest(ctx, other)
-	wantKind(t, "same key, other fingerprint", err, i18n.Conflict)
+	wantKind(t, "same key, other fingerprint", err, requests.KindIdempotencyReused)
 
 	if got := list(t, s, requests.Filter{Tenant: tenantA}); len(got) != 1 {
 		t.Errorf("requests after retries: %v, want one", got)
@@ -944,7 +945,7 @@ func testService(t *testing.T, s Stores) {
 	reused := pothole(east(500))
 	reused.IdempotencyKey = "idem-1"
 	_, err = svc.Submit(ctx, reused)
-	wantKind(t, "reused Idempotency-Key", err, i18n.Conflict)
+	wantKind(t, "reused Idempotency-Key", err, requests.KindIdempotencyReused)
 
 	// A duplicate 10 m away joins the cluster; so does a concurrent burst.
 	dup, err := svc.Submit(ctx, pothole(east(10)))
