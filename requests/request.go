@@ -38,6 +38,12 @@ type Request struct {
 	UpdatedAt   time.Time
 	DueAt       time.Time // SLA due time; zero when the category has no SLA
 
+	// EscalationLevel counts the escalation levels fired;
+	// NextEscalationAt is when the next falls due (zero: none left, or
+	// the clock is stopped). See EscalationLevel.
+	EscalationLevel  int
+	NextEscalationAt time.Time
+
 	// Attributes are the Open311 attribute values by attribute code,
 	// normalised by Service (numbers and datetimes in canonical form,
 	// multivaluelist keys joined by ",").

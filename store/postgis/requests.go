@@ -17,18 +17,21 @@ import (
 // requestColumns is what scanRequest reads, in order.
 const requestColumns = `id, tenant_id, service_code, description, status, status_notes,
 	ST_X(geom), ST_Y(geom), address, ward_id, asset_layer, asset_id, asset_distance_m,
-	cluster_id, department, requested_at, updated_at, due_at, attributes, media_url, token, lang`
+	cluster_id, department, requested_at, updated_at, due_at, attributes, media_url, token, lang,
+	escalation_level, next_escalation_at`
 
 func scanRequest(row pgx.Row) (requests.Request, error) {
 	var (
 		r     requests.Request
 		due   *time.Time
+		next  *time.Time
 		attrs map[string]string
 		lang  string
 	)
 	err := row.Scan(&r.ID, &r.TenantID, &r.ServiceCode, &r.Description, &r.Status, &r.StatusNotes,
 		&r.Point[0], &r.Point[1], &r.Address, &r.WardID, &r.AssetLayer, &r.AssetID, &r.AssetDistanceM,
-		&r.ClusterID, &r.Department, &r.RequestedAt, &r.UpdatedAt, &due, &attrs, &r.MediaURL, &r.Token, &lang)
+		&r.ClusterID, &r.Department, &r.RequestedAt, &r.UpdatedAt, &due, &attrs, &r.MediaURL, &r.Token, &lang,
+		&r.EscalationLevel, &next)
 	if err != nil {
 		return requests.Request{}, err
 	}
@@ -37,6 +40,9 @@ func scanRequest(row pgx.Row) (requests.Request, error) {
 	r.RequestedAt, r.UpdatedAt = r.RequestedAt.UTC(), r.UpdatedAt.UTC()
 	if due != nil {
 		r.DueAt = due.UTC()
+	}
+	if next != nil {
+		r.NextEscalationAt = next.UTC()
 	}
 	if len(attrs) > 0 {
 		r.Attributes = attrs
@@ -77,10 +83,11 @@ func insertRequestStmt(reporter bool) string {
 	sql := `WITH n AS (SELECT nextval(pg_get_serial_sequence('requests', 'id')::regclass) AS id),
 	ins AS (INSERT INTO requests (id, tenant_id, service_code, description, status, status_notes,
 			geom, address, ward_id, asset_layer, asset_id, asset_distance_m, cluster_id, department,
-			requested_at, updated_at, due_at, attributes, media_url, token, lang, idempotency_key, fingerprint)
+			requested_at, updated_at, due_at, attributes, media_url, token, lang, idempotency_key, fingerprint,
+			next_escalation_at)
 		SELECT n.id, $1, $2, $3, $4, $5, ST_SetSRID(ST_MakePoint($6, $7), 4326), $8, $9, $10, $11, $12,
 			COALESCE(NULLIF($13, ''), n.id::text), $14,
-			$15, $16, $17, $18, $19, $20, $21, $22, $23
+			$15, $16, $17, $18, $19, $20, $21, $22, $23, $30
 		FROM n
 		ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
 		RETURNING ` + requestColumns + `),
@@ -89,7 +96,7 @@ func insertRequestStmt(reporter bool) string {
 	if reporter {
 		sql += `,
 	rep AS (INSERT INTO reporters (tenant_id, request_id, first_name, last_name, email, phone, device_id)
-		SELECT ins.tenant_id, ins.id, $30, $31, $32, $33, $34 FROM ins)`
+		SELECT ins.tenant_id, ins.id, $31, $32, $33, $34, $35 FROM ins)`
 	}
 	return sql + `
 	SELECT * FROM ins`
@@ -108,6 +115,7 @@ func insertRequestArgs(nr requests.NewRequest, r requests.Request) (string, []an
 		r.ClusterID, r.Department, r.RequestedAt, r.UpdatedAt, nullTime(r.DueAt), attrs, r.MediaURL,
 		r.Token, string(r.Lang), nullString(nr.IdempotencyKey), nr.Fingerprint,
 		ev.At, ev.Actor, string(ev.Kind), string(ev.From), string(ev.To), ev.Note}
+	args = append(args, nullTime(r.NextEscalationAt))
 	if rep := nr.Reporter; rep != nil && !rep.IsZero() {
 		return insertRequestSQL[1], append(args, rep.FirstName, rep.LastName, rep.Email, rep.Phone, rep.DeviceID)
 	}

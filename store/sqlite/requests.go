@@ -18,7 +18,7 @@ var _ requests.Store = (*Store)(nil)
 // requestCols are the columns scanRequest reads, in its order.
 const requestCols = `id, tenant_id, service_code, description, status, status_notes, lon, lat, address,
 	ward_id, asset_layer, asset_id, asset_distance_m, cluster_id, department,
-	requested_at, updated_at, due_at, attributes, media_url, token, lang`
+	requested_at, updated_at, due_at, attributes, media_url, token, lang, escalation_level, next_escalation_at`
 
 // querier is what both *sql.DB and *sql.Tx offer.
 type querier interface {
@@ -35,10 +35,11 @@ func scanRequest(sc scanner) (requests.Request, error) {
 		lon, lat                float64
 		requested, updated, due sql.NullInt64
 		attrs                   sql.NullString
+		nextEsc                 sql.NullInt64
 	)
 	err := sc.Scan(&r.ID, &r.TenantID, &r.ServiceCode, &r.Description, &status, &r.StatusNotes, &lon, &lat, &r.Address,
 		&r.WardID, &r.AssetLayer, &r.AssetID, &r.AssetDistanceM, &r.ClusterID, &r.Department,
-		&requested, &updated, &due, &attrs, &r.MediaURL, &r.Token, &lang)
+		&requested, &updated, &due, &attrs, &r.MediaURL, &r.Token, &lang, &r.EscalationLevel, &nextEsc)
 	if err != nil {
 		return requests.Request{}, err
 	}
@@ -46,6 +47,7 @@ func scanRequest(sc scanner) (requests.Request, error) {
 	r.Status, r.Lang = requests.Status(status), i18n.Lang(lang)
 	r.Point = orb.Point{lon, lat}
 	r.RequestedAt, r.UpdatedAt, r.DueAt = fromMicros(requested), fromMicros(updated), fromMicros(due)
+	r.NextEscalationAt = fromMicros(nextEsc)
 	if attrs.Valid {
 		if err := json.Unmarshal([]byte(attrs.String), &r.Attributes); err != nil {
 			return requests.Request{}, err
@@ -152,11 +154,11 @@ func createRequest(ctx context.Context, tx *sql.Tx, stmts cachedTx, nr requests.
 		}
 		res, err := stmts.ExecContext(ctx, `INSERT INTO requests (tenant_id, service_code, description, status, status_notes,
 			lon, lat, address, ward_id, asset_layer, asset_id, asset_distance_m, cluster_id, department,
-			requested_at, updated_at, due_at, attributes, media_url, token, lang)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			requested_at, updated_at, due_at, attributes, media_url, token, lang, next_escalation_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			r.TenantID, r.ServiceCode, r.Description, string(r.Status), r.StatusNotes,
 			r.Point[0], r.Point[1], r.Address, r.WardID, r.AssetLayer, r.AssetID, r.AssetDistanceM, r.ClusterID, r.Department,
-			micros(r.RequestedAt), micros(r.UpdatedAt), micros(r.DueAt), attrs, r.MediaURL, r.Token, string(r.Lang))
+			micros(r.RequestedAt), micros(r.UpdatedAt), micros(r.DueAt), attrs, r.MediaURL, r.Token, string(r.Lang), micros(r.NextEscalationAt))
 		if err != nil {
 			return err
 		}
@@ -192,6 +194,7 @@ func createRequest(ctx context.Context, tx *sql.Tx, stmts cachedTx, nr requests.
 			return err
 		}
 		r.RequestedAt, r.UpdatedAt, r.DueAt = norm(r.RequestedAt), norm(r.UpdatedAt), norm(r.DueAt)
+		r.NextEscalationAt = norm(r.NextEscalationAt)
 		out = r
 		return nil
 	}()
