@@ -313,8 +313,8 @@ func (s *Store) ClaimEscalations(ctx context.Context, c requests.EscalationClaim
 			if n, err := res.RowsAffected(); err != nil || n != 1 {
 				return fmt.Errorf("raise level of request %d: %d rows, %v", st.ID, n, err)
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO events (tenant_id, request_id, at, actor, kind, level, note)
-				VALUES (?, ?, ?, ?, ?, ?, ?)`, c.Tenant, st.ID, micros(c.Now), esc.Actor, string(requests.EventEscalated),
+			if _, err := tx.ExecContext(ctx, `INSERT INTO events (tenant_id, request_id, at, actor, kind, from_status, to_status, level, note)
+				VALUES (?, ?, ?, ?, ?, '', '', ?, ?)`, c.Tenant, st.ID, micros(c.Now), esc.Actor, string(requests.EventEscalated),
 				esc.Level, esc.Notify); err != nil {
 				return err
 			}
