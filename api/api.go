@@ -72,6 +72,9 @@ type Config struct {
 	Assets AssetAPI
 	// Tiles serves /tiles/... (see mountTiles); nil: no tiles.
 	Tiles *tiles.Tiler
+	// Queue serves the department queue /api/v1/queue (queue.go); nil:
+	// no such route.
+	Queue requests.QueueStore
 }
 
 type handler struct {
@@ -182,6 +185,7 @@ func New(cfg Config) http.Handler {
 		r.Get("/api/v1/requests/{id}/events", h.requestEvents)
 		r.Get("/api/v1/requests/{id}/reporter", h.requestReporter)
 		r.Get("/api/v1/reports/{by}.{format}", h.report)
+		h.mountQueue(r, cfg.Queue)
 		if h.workOrders != nil {
 			r.Get("/api/v1/workorders", h.listWorkOrders)
 			r.Post("/api/v1/workorders/{id}/retry", h.retryWorkOrder)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/pinward/pinward/api"
 	"github.com/pinward/pinward/data"
+	"github.com/pinward/pinward/escalate"
 	"github.com/pinward/pinward/live"
 	"github.com/pinward/pinward/requests"
 	"github.com/pinward/pinward/store/postgis"
@@ -35,10 +36,11 @@ Serves pinward over HTTP:
   /api/v1/clusters...         staff cluster map API: list, merge, split, close (staff key)
   /api/v1/requests/{id}/...   a request's events and reporter details (staff key)
   /api/v1/reports/...         council reports, JSON or CSV (staff key)
+  /api/v1/queue               department queue with SLA state (staff key)
   /api/v1/assets/...          asset sync and change feed (integrator key)
   /api/v1/workorders...       work-order status back (integrator key), dead letters (staff key)
   /tiles/...                  vector tiles and TileJSON: wards, assets, requests, clusters
-  /, /r/{id}, /staff, /staff/reports, /static/...
+  /, /r/{id}, /staff, /staff/reports, /staff/queue, /static/...
                               the resident, status, staff map and reports pages (not with --no-web)
   /healthz, /metrics          store health, Prometheus metrics
 README.md's "Who may call what" lists which key each route needs.
@@ -138,10 +140,13 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	// it: the asset index first, then the tiles, which read it.
 	stream.Register("assets", assetView, requests.ChangeAsset)
 	stream.Register("tiles", live.NewTiles(st, *tenant, tl, ix), requests.ChangeRequest, requests.ChangeAsset)
+	esc := escalate.Config{Store: st, Catalog: catalog, Tenant: *tenant, Log: log}
+	stream.Register("escalation", escalate.NewView(esc), requests.ChangeRequest)
 	if err := stream.Start(ctx); err != nil {
 		return err
 	}
 	defer stream.Stop() // before the store closes
+	defer escalate.Start(ctx, esc)() // the escalation sweeper; stopped before the store closes
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -153,6 +158,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		Web:        pages,
 		Tiles:      tl,
 		Assets:     assetAPI,
+		Queue:      st,
 	})
 	srv := &http.Server{
 		Handler:           h,
