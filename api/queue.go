@@ -61,6 +61,14 @@ type queueItem struct {
 type queuePage struct {
 	Requests   []queueItem `json:"requests"`
 	NextCursor string      `json:"next_cursor,omitempty"`
+	// Departments are the catalog's, for the page's choice.
+	Departments []queueDepartment `json:"departments"`
+}
+
+type queueDepartment struct {
+	Code   string `json:"code"`
+	NameEn string `json:"name_en"`
+	NameFr string `json:"name_fr"`
 }
 
 func (h *handler) queue(w http.ResponseWriter, r *http.Request, qs requests.QueueStore) {
@@ -84,6 +92,9 @@ func (h *handler) queue(w http.ResponseWriter, r *http.Request, qs requests.Queu
 		page.NextCursor = q.CursorAfter(rows[len(rows)-1]).Encode()
 	}
 	cat := h.svc.Catalog()
+	for _, d := range cat.Departments() {
+		page.Departments = append(page.Departments, queueDepartment{d.Code, d.Name.En, d.Name.Fr})
+	}
 	loc := cat.Location()
 	for _, row := range rows {
 		rq := row.Request

@@ -76,6 +76,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	tenant := fs.String("tenant", "sample", "the municipality's tenant `id`, stored on every row")
 	jurisdiction := fs.String("jurisdiction", "", "Open311 jurisdiction_id this server answers to (default: the tenant)")
 	maxBody := fs.Int64("max-body", api.DefaultMaxBody, "request body limit in `bytes`")
+	escalateEvery := fs.Duration("escalation-every", escalate.DefaultEvery, "how often to look for escalation levels due (`duration`)")
 	var lf logFlags
 	lf.register(fs)
 	var wf webFlags
@@ -140,7 +141,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	// it: the asset index first, then the tiles, which read it.
 	stream.Register("assets", assetView, requests.ChangeAsset)
 	stream.Register("tiles", live.NewTiles(st, *tenant, tl, ix), requests.ChangeRequest, requests.ChangeAsset)
-	esc := escalate.Config{Store: st, Catalog: catalog, Tenant: *tenant, Log: log}
+	esc := escalate.Config{Store: st, Catalog: catalog, Tenant: *tenant, Every: *escalateEvery, Log: log}
 	stream.Register("escalation", escalate.NewView(esc), requests.ChangeRequest)
 	if err := stream.Start(ctx); err != nil {
 		return err
