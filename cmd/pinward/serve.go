@@ -140,14 +140,16 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	// The views every change of the store reaches, whichever server made
 	// it: the asset index first, then the tiles, which read it.
 	stream.Register("assets", assetView, requests.ChangeAsset)
-	stream.Register("tiles", live.NewTiles(st, *tenant, tl, ix), requests.ChangeRequest, requests.ChangeAsset)
+	tilesView := live.NewTiles(st, *tenant, tl, ix)
+	stream.Register("tiles", tilesView, requests.ChangeRequest, requests.ChangeAsset)
 	esc := escalate.Config{Store: st, Catalog: catalog, Tenant: *tenant, Every: *escalateEvery, Log: log}
 	stream.Register("escalation", escalate.NewView(esc), requests.ChangeRequest)
 	if err := stream.Start(ctx); err != nil {
 		return err
 	}
-	defer stream.Stop() // before the store closes
-	defer escalate.Start(ctx, esc)() // the escalation sweeper; stopped before the store closes
+	defer stream.Stop()                          // before the store closes
+	defer escalate.Start(ctx, esc)()             // the escalation sweeper; stopped before the store closes
+	defer tilesView.Watch(ctx, 30*time.Second)() // requests turn overdue on the map without a change
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
