@@ -36,14 +36,6 @@ claims of 100 that fire a level with its event and message, until none is
 due. The rows are removed afterwards.
 `
 
-func sizesFlag(s string) (int, error) {
-	n, err := strconv.Atoi(strings.TrimSpace(s))
-	if err != nil || n < 1 || n > 10_000_000 {
-		return 0, usageErrorf("sizes must be in [1, 10000000]: %q", s)
-	}
-	return n, nil
-}
-
 func benchQueue(ctx context.Context, env Env, args []string) error {
 	fs := newFlags(env, "bench queue", "bench queue [--requests 1000000] [--open 100000] [--pages 200] [--db URL]", benchQueueHelp)
 	total := fs.Int("requests", 1_000_000, "synthetic requests stored")
@@ -114,7 +106,7 @@ func seedQueue(ctx context.Context, env Env, pool *pgxpool.Pool, tenant string, 
 			if k < open { // spread by the random times, not by k
 				status = openStatuses[rng.IntN(len(openStatuses))]
 				level = int32(rng.IntN(3))
-				x := now.Add(time.Duration(1+rng.Int64N(int64(30*24*time.Hour)))).Truncate(time.Microsecond)
+				x := now.Add(time.Duration(1 + rng.Int64N(int64(30*24*time.Hour)))).Truncate(time.Microsecond)
 				if k < due {
 					x = now.Add(-time.Duration(1 + rng.Int64N(int64(time.Hour)))).Truncate(time.Microsecond)
 				}

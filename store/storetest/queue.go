@@ -82,7 +82,9 @@ func testQueue(t *testing.T, s Stores) {
 			func(r requests.Request) bool { return r.Department == "public_works" && r.WardID == "2" }},
 		{"service code", requests.QueueQuery{ServiceCode: "graffiti"}, func(r requests.Request) bool { return r.ServiceCode == "graffiti" }},
 		{"status", requests.QueueQuery{Statuses: []requests.Status{requests.Acknowledged, requests.InProgress}},
-			func(r requests.Request) bool { return r.Status == requests.Acknowledged || r.Status == requests.InProgress }},
+			func(r requests.Request) bool {
+				return r.Status == requests.Acknowledged || r.Status == requests.InProgress
+			}},
 		{"overdue", requests.QueueQuery{Overdue: true, Now: now},
 			func(r requests.Request) bool { return !r.DueAt.IsZero() && r.DueAt.Before(now) }},
 		{"channel api (the default)", requests.QueueQuery{Channel: "api"}, func(requests.Request) bool { return true }},
