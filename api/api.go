@@ -79,6 +79,9 @@ type Config struct {
 	// NoMetrics leaves /metrics unmounted: main serves it on a listener
 	// of its own (--metrics-addr).
 	NoMetrics bool
+	// Queue serves the department queue /api/v1/queue (queue.go); nil:
+	// no such route.
+	Queue requests.QueueStore
 }
 
 type handler struct {
@@ -194,6 +197,7 @@ func New(cfg Config) http.Handler {
 		r.Get("/api/v1/requests/{id}/reporter", h.requestReporter)
 		r.Get("/api/v1/reports/{by}.{format}", h.report)
 		h.mountStaffFlow(r)
+		h.mountQueue(r, cfg.Queue)
 		if h.workOrders != nil {
 			r.Get("/api/v1/workorders", h.listWorkOrders)
 			r.Post("/api/v1/workorders/{id}/retry", h.retryWorkOrder)

@@ -20,5 +20,6 @@ func (h *handler) mountWeb(r chi.Router, pages http.Handler) {
 	r.Get("/r/{id}", pages.ServeHTTP)
 	r.Get("/staff", pages.ServeHTTP)
 	r.Get("/staff/reports", pages.ServeHTTP)
+	r.Get("/staff/queue", pages.ServeHTTP)
 	r.Get("/static/*", pages.ServeHTTP)
 }

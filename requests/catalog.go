@@ -15,6 +15,9 @@ type Department struct {
 	// Connector sends the department's work orders out (nil: none); see
 	// Connector.
 	Connector *Connector `json:"connector,omitempty"`
+	// Contacts are who the department's escalations reach, by group
+	// ("department", "supervisor", "director"; see EscalationLevel).
+	Contacts map[string][]Contact `json:"contacts,omitempty"`
 }
 
 // Category is one service a resident can request (an Open311 "service").
@@ -43,6 +46,9 @@ type Category struct {
 	Attributes []AttributeDef `json:"attributes,omitempty"` // sorted by Order
 	// AutoClose: nil, the catalog's rule applies (see Catalog.AutoClose).
 	AutoClose *AutoCloseRule `json:"auto_close,omitempty"`
+	// Escalation lists the levels at which an open request is brought to
+	// its department's contacts, in the order they fall due.
+	Escalation []EscalationLevel `json:"escalation,omitempty"`
 }
 
 // DedupRule says when a new request is a duplicate of an open one.

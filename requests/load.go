@@ -26,7 +26,9 @@ import (
 //	  "holidays": "QC",
 //	  "closures": ["easter_monday", "2026-12-24", "2026-12-31"],
 //	  "departments": [
-//	    {"code": "public_works", "name": {"en": "Public Works", "fr": "Travaux publics"}}
+//	    {"code": "public_works", "name": {"en": "Public Works", "fr": "Travaux publics"},
+//	     "contacts": {"department": [{"email": "roads@example.ca", "lang": "fr"}],
+//	                  "supervisor": [{"email": "chief@example.ca", "lang": "en"}]}}
 //	  ],
 //	  "categories": [{
 //	    "code": "streetlight_out",
@@ -41,6 +43,8 @@ import (
 //	    "dedup": {"distance_m": 30, "window_hours": 720, "same_asset": true,
 //	              "equivalent": ["other_code"]},
 //	    "sla": {"hours": 40, "business_hours": true},
+//	    "escalation": [{"at": "75%", "notify": "department"},
+//	                   {"at": "100%+2bd", "notify": "supervisor"}],
 //	    "attributes": [{
 //	      "code": "pole_number", "datatype": "string", "required": false,
 //	      "description": {"en": "Number on the pole", "fr": "Numéro sur le poteau"},
@@ -85,7 +89,11 @@ import (
 // "reason" the close reason when that is "closed"; en and fr may use the
 // placeholders {service_request_id}, {ward_name}, {due_date},
 // {service_name} and {department}.
-// Unknown fields are refused, so a typo does not silently drop a setting.
+// escalation needs an SLA; each level's "at" is a share of the SLA ("75%")
+// or business days past one ("100%+2bd"), in the order they fall due, and
+// its "notify" a contacts group every department the category may be
+// routed to has (contacts: e-mail addresses with their language, en or
+// fr). Unknown fields are refused, so a typo does not silently drop a setting.
 func LoadCatalog(r io.Reader) (*Catalog, error) {
 	var f catalogFile
 	dec := json.NewDecoder(r)
@@ -192,6 +200,9 @@ func (f *catalogFile) build() (*Catalog, error) {
 		if err := checkConnector(field, d.Connector); err != nil {
 			return nil, err
 		}
+		if err := checkContacts(field, d); err != nil {
+			return nil, err
+		}
 		c.deptByCode[d.Code] = len(c.departments)
 		c.departments = append(c.departments, d)
 	}
@@ -272,6 +283,9 @@ func (c *Catalog) checkCategory(cat *Category) error {
 	}
 	if cat.SLA.Hours < 0 || cat.SLA.Hours > maxSLAHours {
 		return cfgErr(field+".sla.hours", msgRange, 0.0, float64(maxSLAHours))
+	}
+	if err := c.checkEscalation(field, cat); err != nil {
+		return err
 	}
 	return checkAttributeDefs(field+".attributes", cat)
 }

@@ -39,6 +39,12 @@ type Request struct {
 	UpdatedAt   time.Time
 	DueAt       time.Time // SLA due time; zero when the category has no SLA
 
+	// EscalationLevel counts the escalation levels fired;
+	// NextEscalationAt is when the next falls due (zero: none left, or
+	// the clock is stopped). See EscalationLevel.
+	EscalationLevel  int
+	NextEscalationAt time.Time
+
 	// Attributes are the Open311 attribute values by attribute code,
 	// normalised by Service (numbers and datetimes in canonical form,
 	// multivaluelist keys joined by ",").
@@ -57,10 +63,6 @@ type Request struct {
 	// PausedAt is when the SLA clock stopped (waiting on the resident);
 	// zero while it runs.
 	PausedAt time.Time
-	// EscalationLevel counts the escalation levels fired;
-	// NextEscalationAt is when the next falls due (zero: none, or paused).
-	EscalationLevel  int
-	NextEscalationAt time.Time
 }
 
 // Reporter is the personal information of whoever submitted a request. It

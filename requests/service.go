@@ -129,6 +129,9 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Request, error) {
 	req.RequestedAt, req.UpdatedAt = now, now
 	req.Department, _ = s.cfg.Catalog.Route(cat.Code, ward.ID)
 	req.DueAt = s.cfg.Catalog.DueAt(cat.Code, now).Truncate(time.Microsecond)
+	// The escalation clock starts with the request; the live escalation
+	// view keeps it current afterwards.
+	req.NextEscalationAt, _ = s.cfg.Catalog.LevelAt(cat.Code, now, nil, 1)
 	if len(cat.AssetLayers) > 0 && s.cfg.Assets != nil {
 		if a, d, ok := s.cfg.Assets.Nearest(p, cat.AssetRadiusM, cat.AssetLayers...); ok {
 			// Centimetres: what a float column round-trips and a person reads.

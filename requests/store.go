@@ -21,6 +21,7 @@ type Store interface {
 	ReporterPurger
 	ChangeFeed
 	OpsStatsStore
+	QueueStore
 }
 
 // RequestStore is the persistence the Service needs.

@@ -33,11 +33,13 @@
 //
 //   - requests: id (the service_request_id; also the MVT feature id when
 //     numeric), service_code, status, cluster_id, ward_id, requested_at
-//     (Unix seconds, UTC).
+//     (Unix seconds, UTC), overdue (past its SLA due time) and
+//     escalation_level (levels fired).
 //   - clusters: cluster_id, count (requests in the cluster), service_code
 //     and ward_id (of the cluster's earliest request), status (the least
 //     advanced among its requests: open < acknowledged < in_progress <
-//     closed), requested_at (its earliest request, Unix seconds). The point
+//     closed), requested_at (its earliest request, Unix seconds), overdue
+//     (any of its requests) and escalation_level (the highest). The point
 //     is the mean of its requests' points.
 //
 // Otherwise a tile is a 16 × 16 grid of cells (256 tile units, 32

@@ -19,7 +19,15 @@ type Request struct {
 	WardID      string
 	Point       orb.Point // lon/lat
 	RequestedAt time.Time
+	// Overdue: past its SLA due time; EscalationLevel: escalation levels
+	// fired. A cluster shows whether any member is overdue and its
+	// members' highest level.
+	Overdue         bool
+	EscalationLevel int
 }
+
+// maxLevel bounds the levels a cluster counts (higher ones count as it).
+const maxLevel = 15
 
 // statusRank orders statuses by progress; a cluster shows its least
 // advanced request's status. Unknown statuses sort last.
@@ -164,6 +172,8 @@ type clusterEntry struct {
 	// and the earliest member (recomputed only when it leaves).
 	su, sv   float64
 	byStatus [len(statusOrder) + 1]int32
+	overdue  int32               // members overdue
+	byLevel  [maxLevel + 1]int32 // members per escalation level
 	first    *reqEntry
 	placed   bool
 	it       item // what it added to the cluster pyramid when placed
@@ -177,13 +187,25 @@ func (cl *clusterEntry) setSlot(i int32) { cl.slot = i }
 
 // requestKeys and clusterKeys are the property names of individual
 // features, in the order of their vals.
-func requestKeys() [6]string {
-	return [6]string{"id", "service_code", "status", "cluster_id", "ward_id", "requested_at"}
+func requestKeys() [nvals]string {
+	return [nvals]string{"id", "service_code", "status", "cluster_id", "ward_id", "requested_at", "overdue", "escalation_level"}
 }
 
-func clusterKeys() [6]string {
-	return [6]string{"cluster_id", "count", "service_code", "status", "ward_id", "requested_at"}
+func clusterKeys() [nvals]string {
+	return [nvals]string{"cluster_id", "count", "service_code", "status", "ward_id", "requested_at", "overdue", "escalation_level"}
 }
+
+// nvals is the number of properties of an individual feature.
+const nvals = 8
+
+func boolVal(b bool) fval {
+	if b {
+		return fval{fBool, 1}
+	}
+	return fval{fBool, 0}
+}
+
+func levelOf(r Request) int { return min(max(r.EscalationLevel, 0), maxLevel) }
 
 // requestIndex is the requests and clusters layers' data. It is not safe
 // for concurrent use: Tiler guards it.
@@ -217,7 +239,7 @@ type spot struct {
 	m      merc
 	fid    uint64 // MVT feature id (hasFID): the numeric ID
 	hasFID bool
-	vals   [6]fval // in the order of requestKeys or clusterKeys
+	vals   [nvals]fval // in the order of requestKeys or clusterKeys
 }
 
 // bucket holds the spots of one bucketZoom cell and, in step, their
@@ -314,7 +336,7 @@ func (d *valueDict) str(s string) fval {
 func intVal(i int64) fval { return fval{fInt, uint64(i)} }
 
 // release drops the references of a spot's values.
-func (d *valueDict) release(vs [6]fval) {
+func (d *valueDict) release(vs [nvals]fval) {
 	for _, v := range vs {
 		if v[0] != fDictStr {
 			continue
@@ -346,8 +368,8 @@ func (ix *requestIndex) insert(r Request, bulk bool) {
 	e := &reqEntry{r: r, m: toMerc(r.Point)}
 	e.keys = [3]uint32{ix.ctrs.id(0, r.ServiceCode), ix.ctrs.id(1, r.Status), ix.ctrs.id(2, r.WardID)}
 	d := &ix.dict
-	sp := spot{m: e.m, vals: [6]fval{d.str(r.ID), d.str(r.ServiceCode), d.str(r.Status), d.str(r.ClusterID),
-		d.str(r.WardID), intVal(r.RequestedAt.Unix())}}
+	sp := spot{m: e.m, vals: [nvals]fval{d.str(r.ID), d.str(r.ServiceCode), d.str(r.Status), d.str(r.ClusterID),
+		d.str(r.WardID), intVal(r.RequestedAt.Unix()), boolVal(r.Overdue), intVal(int64(levelOf(r)))}}
 	sp.fid, sp.hasFID = featureID(r.ID)
 	e.bucket = cellKey(cellOf(e.m, bucketZoom))
 	ix.byID[r.ID] = e
@@ -367,6 +389,10 @@ func (ix *requestIndex) insert(r Request, bulk bool) {
 	cl.su += e.m.u
 	cl.sv += e.m.v
 	cl.byStatus[statusRank(r.Status)]++
+	cl.byLevel[levelOf(r)]++
+	if r.Overdue {
+		cl.overdue++
+	}
 	if cl.first == nil || earlier(e, cl.first) {
 		cl.first = e
 	}
@@ -402,6 +428,10 @@ func (ix *requestIndex) remove(id string) bool {
 	cl.su -= e.m.u
 	cl.sv -= e.m.v
 	cl.byStatus[statusRank(e.r.Status)]--
+	cl.byLevel[levelOf(e.r)]--
+	if e.r.Overdue {
+		cl.overdue--
+	}
 	if cl.first == e && len(cl.members) > 0 {
 		cl.first = slices.MinFunc(cl.members, func(a, b *reqEntry) int {
 			if earlier(a, b) {
@@ -463,8 +493,16 @@ func (ix *requestIndex) place(cl *clusterEntry) {
 		reqs: int32(len(cl.members)),
 	}
 	d := &ix.dict
-	sp := spot{m: cl.it.m, fid: cl.fid, hasFID: cl.hasFID, vals: [6]fval{d.str(cl.id), intVal(int64(len(cl.members))),
-		d.str(first.r.ServiceCode), d.str(least), d.str(first.r.WardID), intVal(first.r.RequestedAt.Unix())}}
+	level := 0
+	for l := maxLevel; l > 0; l-- {
+		if cl.byLevel[l] > 0 {
+			level = l
+			break
+		}
+	}
+	sp := spot{m: cl.it.m, fid: cl.fid, hasFID: cl.hasFID, vals: [nvals]fval{d.str(cl.id), intVal(int64(len(cl.members))),
+		d.str(first.r.ServiceCode), d.str(least), d.str(first.r.WardID), intVal(first.r.RequestedAt.Unix()),
+		boolVal(cl.overdue > 0), intVal(int64(level))}}
 	cl.bucket = cellKey(cellOf(cl.it.m, bucketZoom))
 	ix.cbuckets.add(cl.bucket, sp, cl)
 	ix.clPyr.add(cl.it, 1)
@@ -501,8 +539,8 @@ func (ix *requestIndex) detailClusters(w *pointWriter, t maptile.Tile) []byte {
 	return detail(ix, w, ix.cbuckets, clusterKeys(), t, LayerClusters)
 }
 
-func detail[T interface{ setSlot(int32) }](ix *requestIndex, w *pointWriter, g grid[T], names [6]string, t maptile.Tile, layer string) []byte {
-	var keys [6]uint32
+func detail[T interface{ setSlot(int32) }](ix *requestIndex, w *pointWriter, g grid[T], names [nvals]string, t maptile.Tile, layer string) []byte {
+	var keys [nvals]uint32
 	for i, k := range names {
 		keys[i] = w.key(k)
 	}

@@ -431,12 +431,14 @@ func round6(f float64) float64 { return math.Round(f*1e6) / 1e6 }
 // layerInfo describes a layer's features for TileJSON's vector_layers.
 func layerInfo(layer string, serviceCodes, statuses []string) (string, map[string]string) {
 	point := map[string]string{
-		"aggregate":    "Boolean: true on a grid cell (tiles below zoom 15, and dense tiles up to zoom 18)",
-		"service_code": "String: category (cell: the most common one)",
-		"status":       "String: open, acknowledged, in_progress or closed (cell: the most common one)",
-		"ward_id":      "String: ward (cell: the most common one)",
-		"requested_at": "Number: Unix seconds of the request (cluster: its earliest)",
-		"cluster_id":   "String: the cluster (its first request's service_request_id)",
+		"aggregate":        "Boolean: true on a grid cell (tiles below zoom 15, and dense tiles up to zoom 18)",
+		"service_code":     "String: category (cell: the most common one)",
+		"status":           "String: open, acknowledged, in_progress or closed (cell: the most common one)",
+		"ward_id":          "String: ward (cell: the most common one)",
+		"requested_at":     "Number: Unix seconds of the request (cluster: its earliest)",
+		"cluster_id":       "String: the cluster (its first request's service_request_id)",
+		"overdue":          "Boolean: past its SLA due time (cluster: any of its requests); individual features only",
+		"escalation_level": "Number: escalation levels fired (cluster: the highest of its requests); individual features only",
 	}
 	for _, code := range serviceCodes {
 		point["service_"+code] = "Number: cell only: count of category " + code + " (absent when zero)"

@@ -108,7 +108,8 @@ func TestRequestsDetailMatchIndex(t *testing.T) {
 	c := sampleCity(t)
 	reqs := cityRequests(c)
 	tl := newTiler(t, c, reqs)
-	want := map[string]bool{"id": true, "service_code": true, "status": true, "cluster_id": true, "ward_id": true, "requested_at": true}
+	want := map[string]bool{"id": true, "service_code": true, "status": true, "cluster_id": true, "ward_id": true, "requested_at": true,
+		"overdue": true, "escalation_level": true}
 	for _, z := range []maptile.Zoom{15, 16, 18} {
 		for _, tile := range someTiles(reqs, z, 97) {
 			b, err := tl.Render(tiles.LayerRequests, tile)

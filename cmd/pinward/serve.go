@@ -17,6 +17,7 @@ import (
 	_ "time/tzdata"
 
 	"github.com/pinward/pinward/api"
+	"github.com/pinward/pinward/escalate"
 	"github.com/pinward/pinward/live"
 	"github.com/pinward/pinward/opsmetrics"
 	"github.com/pinward/pinward/requests"
@@ -32,10 +33,11 @@ Serves pinward over HTTP:
   /api/v1/clusters...         staff cluster map API: list, merge, split, close (staff key)
   /api/v1/requests/{id}/...   a request's events and reporter details (staff key)
   /api/v1/reports/...         council reports, JSON or CSV (staff key)
+  /api/v1/queue               department queue with SLA state (staff key)
   /api/v1/assets/...          asset sync and change feed (integrator key)
   /api/v1/workorders...       work-order status back (integrator key), dead letters (staff key)
   /tiles/...                  vector tiles and TileJSON: wards, assets, requests, clusters
-  /, /r/{id}, /staff, /staff/reports, /static/...
+  /, /r/{id}, /staff, /staff/reports, /staff/queue, /static/...
                               the resident, status, staff map and reports pages (not with --no-web)
   /healthz, /metrics          store health, Prometheus metrics (/metrics on --metrics-addr alone when given)
 README.md's "Who may call what" lists which key each route needs.
@@ -72,6 +74,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	tenant := fs.String("tenant", "sample", "the municipality's tenant `id`, stored on every row")
 	jurisdiction := fs.String("jurisdiction", "", "Open311 jurisdiction_id this server answers to (default: the tenant)")
 	maxBody := fs.Int64("max-body", api.DefaultMaxBody, "request body limit in `bytes`")
+	escalateEvery := fs.Duration("escalation-every", escalate.DefaultEvery, "how often to look for escalation levels due (`duration`)")
 	var lf cli.LogFlags
 	lf.Register(fs)
 	var wf webFlags
@@ -141,12 +144,17 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	// The views every change of the store reaches, whichever server made
 	// it: the asset index first, then the tiles, which read it.
 	stream.Register("assets", assetView, requests.ChangeAsset)
-	stream.Register("tiles", live.NewTiles(st, *tenant, tl, ix), requests.ChangeRequest, requests.ChangeAsset)
+	tilesView := live.NewTiles(st, *tenant, tl, ix)
+	stream.Register("tiles", tilesView, requests.ChangeRequest, requests.ChangeAsset)
+	esc := escalate.Config{Store: st, Catalog: catalog, Tenant: *tenant, Every: *escalateEvery, Log: log}
+	stream.Register("escalation", escalate.NewView(esc), requests.ChangeRequest)
 	if err := stream.Start(ctx); err != nil {
 		return err
 	}
 	defer stream.Stop()                                  // before the store closes
 	defer svc.StartAutoClose(ctx, 10*time.Minute, log)() // requests waiting on residents too long close as no_response
+	defer escalate.Start(ctx, esc)()                     // the escalation sweeper; stopped before the store closes
+	defer tilesView.Watch(ctx, 30*time.Second)()         // requests turn overdue on the map without a change
 
 	reg.MustRegister(stream.Collectors()...)
 	h := api.New(api.Config{
@@ -158,6 +166,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		Assets:      assetAPI,
 		NoMetrics:   *metricsAddr != "",
 		PageOrigins: wf.origins(),
+		Queue:       st,
 	})
 	srv := &http.Server{
 		Handler:           h,

@@ -42,6 +42,8 @@ that both give the same answers. Modes:
   workorders  work-order delivery to a local webhook (work orders/s), for each store
   tiles     vector tiles (requests, clusters) against ST_AsMVT, zooms 12-16
   report    the council report by ward against one SQL GROUP BY
+  queue     department queue pages (1,000,000 requests) beside hand-written SQL
+  escalation  finding and firing due escalation levels among 1,000,000 open requests
 
 Each mode has its own flags: pinward bench MODE --help.
 `
@@ -56,6 +58,8 @@ func Run(ctx context.Context, env Env, args []string) error {
 		"workorders": benchWorkOrders,
 		"tiles":      benchTiles,
 		"report":     benchReport,
+		"queue":      benchQueue,
+		"escalation": benchEscalation,
 	}
 	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" {
 		fmt.Fprintf(env.Stdout, "Usage: pinward bench MODE [flags]\n%s", benchHelp)

@@ -261,16 +261,17 @@ const candidatesSQL = `SELECT q.i, c.* FROM unnest($1::int[], $2::text[], $3::te
 const insertGroupSQL = `WITH r AS (
 		INSERT INTO requests (id, tenant_id, service_code, description, status, status_notes,
 			geom, address, ward_id, asset_layer, asset_id, asset_distance_m, cluster_id, department,
-			requested_at, updated_at, due_at, attributes, media_url, token, lang, idempotency_key, fingerprint, channel)
+			requested_at, updated_at, due_at, attributes, media_url, token, lang, idempotency_key, fingerprint, channel,
+			next_escalation_at)
 		SELECT t.id, t.tenant, t.code, t.descr, t.status, t.notes, ST_SetSRID(ST_MakePoint(t.x, t.y), 4326),
 			t.addr, t.ward, t.alayer, t.aid, t.adist, t.cluster, t.dept, t.req_at, t.upd_at, t.due_at,
-			t.attrs::jsonb, t.media, t.token, t.lang, t.ikey, t.fp, t.channel
+			t.attrs::jsonb, t.media, t.token, t.lang, t.ikey, t.fp, t.channel, t.next_esc
 		FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
 			$7::float8[], $8::float8[], $9::text[], $10::text[], $11::text[], $12::text[], $13::float8[],
 			$14::text[], $15::text[], $16::timestamptz[], $17::timestamptz[], $18::timestamptz[], $19::text[],
-			$20::text[], $21::text[], $22::text[], $23::text[], $24::text[], $38::text[])
+			$20::text[], $21::text[], $22::text[], $23::text[], $24::text[], $38::text[], $39::timestamptz[])
 			AS t(id, tenant, code, descr, status, notes, x, y, addr, ward, alayer, aid, adist, cluster, dept,
-				req_at, upd_at, due_at, attrs, media, token, lang, ikey, fp, channel)
+				req_at, upd_at, due_at, attrs, media, token, lang, ikey, fp, channel, next_esc)
 		RETURNING 1),
 	e AS (
 		INSERT INTO events (tenant_id, request_id, at, actor, kind, from_status, to_status, note)
@@ -456,6 +457,7 @@ func assignGroup(ops []*createOp, ids []int64, cands [][]requests.Request) []req
 			r.ClusterID = r.ServiceRequestID
 		}
 		r.RequestedAt, r.UpdatedAt, r.DueAt = stored(r.RequestedAt), stored(r.UpdatedAt), stored(r.DueAt)
+		r.NextEscalationAt = stored(r.NextEscalationAt)
 		if len(r.Attributes) == 0 {
 			r.Attributes = nil
 		}
@@ -483,7 +485,7 @@ func groupInsert(ctx context.Context, c *pgx.Conn, ops []*createOp, rs []request
 		x, y, adist                            = make([]float64, n), make([]float64, n), make([]float64, n)
 		addr, ward, alayer, aid, cluster, dept = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		reqAt, updAt                           = make([]time.Time, n), make([]time.Time, n)
-		dueAt                                  = make([]*time.Time, n)
+		dueAt, nextEsc                         = make([]*time.Time, n), make([]*time.Time, n)
 		attrs, ikey                            = make([]*string, n), make([]*string, n)
 		media, token, lang, fp                 = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		channel                                = make([]string, n)
@@ -498,6 +500,7 @@ func groupInsert(ctx context.Context, c *pgx.Conn, ops []*createOp, rs []request
 		ids[i], tenant[i], code[i], descr[i], status[i], notes[i] = r.ID, r.TenantID, r.ServiceCode, r.Description, string(r.Status), r.StatusNotes
 		x[i], y[i], addr[i], ward[i], alayer[i], aid[i], adist[i] = r.Point[0], r.Point[1], r.Address, r.WardID, r.AssetLayer, r.AssetID, r.AssetDistanceM
 		cluster[i], dept[i], reqAt[i], updAt[i], dueAt[i] = r.ClusterID, r.Department, r.RequestedAt, r.UpdatedAt, nullTime(r.DueAt)
+		nextEsc[i] = nullTime(r.NextEscalationAt)
 		if len(r.Attributes) > 0 {
 			b, err := json.Marshal(r.Attributes)
 			if err != nil {
@@ -520,7 +523,7 @@ func groupInsert(ctx context.Context, c *pgx.Conn, ops []*createOp, rs []request
 	b.Queue(insertGroupSQL, ids, tenant, code, descr, status, notes, x, y, addr, ward, alayer, aid, adist,
 		cluster, dept, reqAt, updAt, dueAt, attrs, media, token, lang, ikey, fp,
 		evAt, evActor, evKind, evFrom, evTo, evNote,
-		pTenant, pID, pFirst, pLast, pEmail, pPhone, pDevice, channel)
+		pTenant, pID, pFirst, pLast, pEmail, pPhone, pDevice, channel, nextEsc)
 	b.Queue("COMMIT")
 	br := c.SendBatch(ctx, &b)
 	defer br.Close()

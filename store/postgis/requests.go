@@ -45,6 +45,9 @@ func scanRequest(row pgx.Row) (requests.Request, error) {
 			*t.dst = t.src.UTC()
 		}
 	}
+	if next != nil {
+		r.NextEscalationAt = next.UTC()
+	}
 	if len(attrs) > 0 {
 		r.Attributes = attrs
 	}
@@ -84,10 +87,11 @@ func insertRequestStmt(reporter bool) string {
 	sql := `WITH n AS (SELECT nextval(pg_get_serial_sequence('requests', 'id')::regclass) AS id),
 	ins AS (INSERT INTO requests (id, tenant_id, service_code, description, status, status_notes,
 			geom, address, ward_id, asset_layer, asset_id, asset_distance_m, cluster_id, department,
-			requested_at, updated_at, due_at, attributes, media_url, token, lang, idempotency_key, fingerprint, channel)
+			requested_at, updated_at, due_at, attributes, media_url, token, lang, idempotency_key, fingerprint, channel,
+			next_escalation_at)
 		SELECT n.id, $1, $2, $3, $4, $5, ST_SetSRID(ST_MakePoint($6, $7), 4326), $8, $9, $10, $11, $12,
 			COALESCE(NULLIF($13, ''), n.id::text), $14,
-			$15, $16, $17, $18, $19, $20, $21, $22, $23, $30
+			$15, $16, $17, $18, $19, $20, $21, $22, $23, $30, $31
 		FROM n
 		ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
 		RETURNING ` + requestColumns + `),
@@ -96,7 +100,7 @@ func insertRequestStmt(reporter bool) string {
 	if reporter {
 		sql += `,
 	rep AS (INSERT INTO reporters (tenant_id, request_id, first_name, last_name, email, phone, device_id)
-		SELECT ins.tenant_id, ins.id, $31, $32, $33, $34, $35 FROM ins)`
+		SELECT ins.tenant_id, ins.id, $32, $33, $34, $35, $36 FROM ins)`
 	}
 	return sql + `
 	SELECT * FROM ins`
@@ -115,6 +119,7 @@ func insertRequestArgs(nr requests.NewRequest, r requests.Request) (string, []an
 		r.ClusterID, r.Department, r.RequestedAt, r.UpdatedAt, nullTime(r.DueAt), attrs, r.MediaURL,
 		r.Token, string(r.Lang), nullString(nr.IdempotencyKey), nr.Fingerprint,
 		ev.At, ev.Actor, string(ev.Kind), string(ev.From), string(ev.To), ev.Note, string(r.Channel)}
+	args = append(args, nullTime(r.NextEscalationAt))
 	if rep := nr.Reporter; rep != nil && !rep.IsZero() {
 		return insertRequestSQL[1], append(args, rep.FirstName, rep.LastName, rep.Email, rep.Phone, rep.DeviceID)
 	}

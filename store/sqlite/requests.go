@@ -161,11 +161,12 @@ func createRequest(ctx context.Context, tx *sql.Tx, stmts cachedTx, nr requests.
 		}
 		res, err := stmts.ExecContext(ctx, `INSERT INTO requests (tenant_id, service_code, description, status, status_notes,
 			lon, lat, address, ward_id, asset_layer, asset_id, asset_distance_m, cluster_id, department,
-			requested_at, updated_at, due_at, attributes, media_url, token, lang, channel)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			requested_at, updated_at, due_at, attributes, media_url, token, lang, channel, next_escalation_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			r.TenantID, r.ServiceCode, r.Description, string(r.Status), r.StatusNotes,
 			r.Point[0], r.Point[1], r.Address, r.WardID, r.AssetLayer, r.AssetID, r.AssetDistanceM, r.ClusterID, r.Department,
-			micros(r.RequestedAt), micros(r.UpdatedAt), micros(r.DueAt), attrs, r.MediaURL, r.Token, string(r.Lang), string(r.Channel))
+			micros(r.RequestedAt), micros(r.UpdatedAt), micros(r.DueAt), attrs, r.MediaURL, r.Token, string(r.Lang), string(r.Channel),
+			micros(r.NextEscalationAt))
 		if err != nil {
 			return err
 		}
@@ -201,6 +202,7 @@ func createRequest(ctx context.Context, tx *sql.Tx, stmts cachedTx, nr requests.
 			return err
 		}
 		r.RequestedAt, r.UpdatedAt, r.DueAt = norm(r.RequestedAt), norm(r.UpdatedAt), norm(r.DueAt)
+		r.NextEscalationAt = norm(r.NextEscalationAt)
 		out = r
 		return nil
 	}()

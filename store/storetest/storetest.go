@@ -96,6 +96,7 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		{"OpsStats", testOpsStats},
 		{"Transitions", testTransitions}, {"TransitionDetails", testTransitionDetails}, {"WaitingSince", testWaitingSince}, {"ClusterTransition", testClusterTransition},
 		{"StoredText", testStoredText},
+		{"Queue", testQueue}, {"EscalationClaims", testEscalationClaims},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -8,6 +8,7 @@ import { staffSession, staffTexts } from "./staffkey.js";
 
 const T = {
   title: { en: "Issues by cluster", fr: "Problèmes par regroupement" },
+  toQueue: { en: "Queue", fr: "File" },
   toReports: { en: "Council reports", fr: "Rapports au conseil" },
   ...staffTexts,
   signIn: { en: "Open the map", fr: "Ouvrir la carte" },
@@ -107,7 +108,9 @@ async function start() {
         map.addLayer({ id: "cluster-tiles", type: "circle", source: "cluster-tiles", "source-layer": "clusters",
           filter: tileFilter(),
           paint: {
-            "circle-color": ["case", ["has", "aggregate"], "#6a4c93", ["==", ["get", "status"], "closed"], "#5f6b76", "#0b5394"],
+            // Overdue clusters in their own colour (the tiles say which).
+            "circle-color": ["case", ["has", "aggregate"], "#6a4c93", ["==", ["get", "overdue"], true], "#c2410c",
+              ["==", ["get", "status"], "closed"], "#5f6b76", "#0b5394"],
             "circle-radius": ["interpolate", ["linear"], ["coalesce", ["get", "count"], 1], 1, 7, 10, 13, 100, 22],
             "circle-opacity": 0.85, "circle-stroke-color": "#fff", "circle-stroke-width": 2,
           } });
