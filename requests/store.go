@@ -20,6 +20,7 @@ type Store interface {
 	OutboxStore
 	ReporterPurger
 	ChangeFeed
+	MailStore
 }
 
 // RequestStore is the persistence the Service needs.
