@@ -72,6 +72,9 @@ type Config struct {
 	Assets AssetAPI
 	// Tiles serves /tiles/... (see mountTiles); nil: no tiles.
 	Tiles *tiles.Tiler
+	// Mail, when set, mounts the mail outbox for admins and the
+	// unsubscribe links (api/mail.go).
+	Mail MailAPI
 }
 
 type handler struct {
@@ -84,6 +87,7 @@ type handler struct {
 	now          func() time.Time
 	m            *metrics
 	workOrders   requests.OutboxStore // nil: no work-order routes
+	mail         MailAPI
 }
 
 // New returns the HTTP handler of cfg. It panics when Service or Keys is
@@ -126,6 +130,7 @@ func New(cfg Config) http.Handler {
 	h.m = newMetrics(reg)
 
 	h.workOrders = cfg.WorkOrders
+	h.mail = cfg.Mail
 	var assetSync *assetAPI
 	if cfg.Assets.Store != nil {
 		if cfg.Assets.MaxBody <= 0 {
@@ -152,6 +157,7 @@ func New(cfg Config) http.Handler {
 	r.Get("/api/v1/locate", h.locate)
 	h.mountTiles(r, cfg.Tiles)
 	h.mountWeb(r, cfg.Web)
+	h.mountUnsubscribe(r)
 
 	// Keyed routes, in groups by the roles that may call them (auth.go).
 	r.Group(func(r chi.Router) {
@@ -189,6 +195,10 @@ func New(cfg Config) http.Handler {
 		if assetSync != nil {
 			r.Get("/api/v1/assets/retired-open", assetSync.retiredOpen)
 		}
+	})
+	r.Group(func(r chi.Router) {
+		r.Use(h.require(admins...))
+		h.mountMailAdmin(r)
 	})
 	// No route needs an admin key alone yet; admin keys pass every group.
 	return r
