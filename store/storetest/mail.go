@@ -83,7 +83,6 @@ func mailCluster(t *testing.T, s Stores, tenant string) []requests.Request {
 	return out
 }
 
-
 // testMailQueue: receipts to their own subscribed reporter; a cluster
 // close and a public note reach every subscribed reporter of the cluster
 // once; a status change without a public note reaches nobody; unsubscribe
