@@ -21,6 +21,7 @@ import (
 	"github.com/pinward/pinward/api"
 	"github.com/pinward/pinward/data"
 	"github.com/pinward/pinward/live"
+	"github.com/pinward/pinward/mailer"
 	"github.com/pinward/pinward/requests"
 	"github.com/pinward/pinward/store/postgis"
 	"github.com/pinward/pinward/store/sqlite"
@@ -80,6 +81,8 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	wf.register(fs)
 	var af assetFlags
 	af.register(fs)
+	var mf mailFlags
+	mf.register(fs)
 	given, err := parseEnvFlags(fs, env, args)
 	if err != nil {
 		return err
@@ -143,6 +146,10 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	}
 	defer stream.Stop() // before the store closes
 
+	links, err := mailer.LinkKeys(ctx, st, *tenant)
+	if err != nil {
+		return err
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(stream.Collectors()...)
@@ -153,6 +160,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		Web:        pages,
 		Tiles:      tl,
 		Assets:     assetAPI,
+		Mail:       api.MailAPI{Store: st, Links: links},
 	})
 	srv := &http.Server{
 		Handler:           h,
@@ -173,6 +181,12 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	log.InfoContext(ctx, "serving", "addr", ln.Addr().String(), "store", stf.describe(), "tenant", *tenant,
 		"hint", "POST requests needs an API key: pinward keys create --role integrator")
 
+	stopMail, err := mf.start(ctx, ln, st, catalog, links, *tenant, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer stopMail() // before the store closes
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
