@@ -42,6 +42,7 @@ that both give the same answers. Modes:
   workorders  work-order delivery to a local webhook (work orders/s), for each store
   tiles     vector tiles (requests, clusters) against ST_AsMVT, zooms 12-16
   report    the council report by ward against one SQL GROUP BY
+  mail      resident mail: close a cluster of 10,000 reports, send every message to mailpit (messages/s), for each store
 
 Each mode has its own flags: pinward bench MODE --help.
 `
@@ -56,6 +57,7 @@ func Run(ctx context.Context, env Env, args []string) error {
 		"workorders": benchWorkOrders,
 		"tiles":      benchTiles,
 		"report":     benchReport,
+		"mail":       benchMail,
 	}
 	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" {
 		fmt.Fprintf(env.Stdout, "Usage: pinward bench MODE [flags]\n%s", benchHelp)

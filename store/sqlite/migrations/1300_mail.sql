@@ -68,9 +68,14 @@ END;
 
 -- A public update goes to every subscribed reporter of the cluster, once:
 -- the later events of the same update (same cluster, kind and time) find
--- it queued and add nothing.
+-- it queued and add nothing. The check is in WHEN, evaluated once before
+-- the insert (inside the INSERT's SELECT it would see the rows being
+-- inserted and stop after the first).
 CREATE TRIGGER events_queue_update AFTER INSERT ON events
 WHEN NEW.kind = 'status' AND (NEW.to_status IN ('closed', 'reopened') OR NEW.public_note_en <> '' OR NEW.public_note_fr <> '')
+  AND NOT EXISTS (SELECT 1 FROM mail_outbox x JOIN requests q ON q.id = NEW.request_id
+                  WHERE x.tenant_id = NEW.tenant_id AND x.cluster_id = q.cluster_id AND x.event_at = NEW.at
+                    AND x.kind = CASE NEW.to_status WHEN 'closed' THEN 'closed' WHEN 'reopened' THEN 'reopened' ELSE 'updated' END)
 BEGIN
     INSERT OR IGNORE INTO mail_outbox (tenant_id, request_id, event_id, kind, cluster_id, event_at, next_attempt_at, created_at)
     SELECT NEW.tenant_id, rp.request_id, NEW.id, k.kind, q.cluster_id, NEW.at,
@@ -81,7 +86,5 @@ BEGIN
     JOIN requests m ON m.tenant_id = q.tenant_id AND m.cluster_id = q.cluster_id
     JOIN reporters rp ON rp.request_id = m.id
     WHERE rp.email <> '' AND rp.notify
-      AND NOT EXISTS (SELECT 1 FROM mail_outbox x WHERE x.tenant_id = NEW.tenant_id
-                      AND x.cluster_id = q.cluster_id AND x.kind = k.kind AND x.event_at = NEW.at)
       AND NOT EXISTS (SELECT 1 FROM mail_undeliverable u WHERE u.tenant_id = rp.tenant_id AND u.email = lower(rp.email));
 END;
