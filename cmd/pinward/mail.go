@@ -23,7 +23,10 @@ func (mf *mailFlags) register(fs *flag.FlagSet) {
 }
 
 // start starts the mail sender once the server listens on ln.
-func (mf *mailFlags) start(ctx context.Context, ln net.Listener, st requests.MailStore, cat *requests.Catalog, links *linktoken.Keyring, tenant string, log *slog.Logger) (func(), error) {
+func (mf *mailFlags) start(ctx context.Context, env Env, ln net.Listener, st requests.MailStore, cat *requests.Catalog, links *linktoken.Keyring, tenant string, log *slog.Logger) (func(), error) {
+	if mf.smtpURL == "" { // --smtp is also PINWARD_SMTP, the generic name
+		mf.smtpURL = env.Getenv("PINWARD_SMTP_URL")
+	}
 	pub := mf.publicURL
 	if pub == "" {
 		pub = "http://" + ln.Addr().String()
