@@ -253,7 +253,7 @@ func TestResidentsHearBack(t *testing.T) {
 		if clB != cluster || clC != cluster || clD != cluster {
 			t.Fatalf("setup: clusters %s %s %s %s", cluster, clB, clC, clD)
 		}
-		msgs := tw.waitMail(2)
+		tw.waitMail(2)
 
 		// The close is one update: one message each, not one per request.
 		status, body := tw.do("POST", "/api/v1/clusters/"+cluster+"/close", `{"note":"Filled on Tuesday","reason":"resolved"}`,
@@ -261,9 +261,10 @@ func TestResidentsHearBack(t *testing.T) {
 		if status != http.StatusOK {
 			t.Fatalf("close: %d %s", status, body)
 		}
-		msgs = tw.waitMail(4)
+		tw.waitMail(4)
 		time.Sleep(300 * time.Millisecond) // nothing more comes
-		if msgs = tw.waitMail(4); len(msgs) != 4 {
+		msgs := tw.waitMail(4)
+		if len(msgs) != 4 {
 			t.Fatalf("%d messages, want 4 (a receipt and a close each for two subscribers)", len(msgs))
 		}
 		byTo := map[string][]mailtest.Message{}
