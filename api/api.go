@@ -82,6 +82,9 @@ type Config struct {
 	// Queue serves the department queue /api/v1/queue (queue.go); nil:
 	// no such route.
 	Queue requests.QueueStore
+	// Mail, when set, mounts the mail outbox for admins and the
+	// unsubscribe links (api/mail.go).
+	Mail MailAPI
 }
 
 type handler struct {
@@ -96,6 +99,7 @@ type handler struct {
 	csp          string               // Content-Security-Policy of every answer
 	inFlight     inFlight             // Idempotency-Keys being processed
 	workOrders   requests.OutboxStore // nil: no work-order routes
+	mail         MailAPI
 }
 
 // New returns the HTTP handler of cfg. It panics when Service or Keys is
@@ -139,6 +143,7 @@ func New(cfg Config) http.Handler {
 	h.csp = pagePolicy(cfg.PageOrigins)
 
 	h.workOrders = cfg.WorkOrders
+	h.mail = cfg.Mail
 	var assetSync *assetAPI
 	if cfg.Assets.Store != nil {
 		if cfg.Assets.MaxBody <= 0 {
@@ -166,6 +171,7 @@ func New(cfg Config) http.Handler {
 	r.Get("/api/v1/requests/{ref}/history", h.requestHistory)
 	h.mountTiles(r, cfg.Tiles)
 	h.mountWeb(r, cfg.Web)
+	h.mountUnsubscribe(r)
 
 	// Keyed routes, in groups by the roles that may call them (auth.go).
 	r.Group(func(r chi.Router) {
@@ -205,6 +211,10 @@ func New(cfg Config) http.Handler {
 		if assetSync != nil {
 			r.Get("/api/v1/assets/retired-open", assetSync.retiredOpen)
 		}
+	})
+	r.Group(func(r chi.Router) {
+		r.Use(h.require(admins...))
+		h.mountMailAdmin(r)
 	})
 	// No route needs an admin key alone yet; admin keys pass every group.
 	return r

@@ -30,6 +30,9 @@ func (h *handler) readPost(next http.Handler) http.Handler {
 		}
 		limitBody(w, r, h.maxBody)
 		in, err := h.readSubmission(r)
+		if err == nil {
+			err = in.applyNotify()
+		}
 		if err != nil {
 			h.writeError(w, r, err)
 			return
@@ -55,7 +58,10 @@ func (h *handler) postRequest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sub := in.sub
-	sub.Lang = langOf(r)
+	// The resident's language, kept for their messages: the page's (its
+	// locale), else the locale or Accept-Language, else the catalog's
+	// default (the Service's, for "").
+	sub.Lang = statedLang(in.locale, r.Header.Get("Accept-Language"))
 	sub.IdempotencyKey = r.Header.Get("Idempotency-Key")
 	sub.APIKeyID = keyOf(r).ID
 	sub.Actor = actor(r)
@@ -94,6 +100,7 @@ type submission struct {
 	apiKey       string
 	jurisdiction string
 	locale       string
+	notify       string // "false" (or 0, no, off) opts out of messages
 }
 
 func (h *handler) readSubmission(r *http.Request) (submission, error) {
@@ -137,6 +144,7 @@ func formSubmission(form url.Values) (submission, error) {
 		apiKey:       form.Get("api_key"),
 		jurisdiction: form.Get("jurisdiction_id"),
 		locale:       form.Get("locale"),
+		notify:       form.Get("notify"),
 		sub: requests.Submission{
 			ServiceCode: form.Get("service_code"),
 			Address:     form.Get("address_string"),
@@ -222,6 +230,7 @@ type jsonBody struct {
 	Phone          string                     `json:"phone"`
 	MediaURL       string                     `json:"media_url"`
 	Channel        string                     `json:"channel"` // extension: how it came in (default api)
+	Notify         json.RawMessage            `json:"notify"` // true or false (or a string, as in a form)
 }
 
 func jsonSubmission(body io.Reader) (submission, error) {
@@ -238,7 +247,7 @@ func jsonSubmission(body io.Reader) (submission, error) {
 		return submission{}, jsonError(err)
 	}
 	s := submission{
-		apiKey: b.APIKey, jurisdiction: b.JurisdictionID, locale: b.Locale,
+		apiKey: b.APIKey, jurisdiction: b.JurisdictionID, locale: b.Locale, notify: strings.Trim(string(b.Notify), `"`),
 		sub: requests.Submission{
 			ServiceCode: b.ServiceCode,
 			Address:     b.AddressString,

@@ -17,6 +17,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/pinward/pinward/api"
 	"github.com/pinward/pinward/data"
+	"github.com/pinward/pinward/linktoken"
 	"github.com/pinward/pinward/requests"
 	"github.com/pinward/pinward/tiles"
 	"github.com/pinward/pinward/web"
@@ -110,9 +111,14 @@ func TestRoutesByRole(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		links, err := linktoken.New(bytes.Repeat([]byte("k"), linktoken.MinSecretLen))
+		if err != nil {
+			t.Fatal(err)
+		}
 		h := api.New(api.Config{
 			Service: svc, Keys: w.store, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 			WorkOrders: ob, Assets: api.AssetAPI{Store: as}, Tiles: tiles.New(tiles.Options{}), Web: pages, Queue: w.store,
+			Mail: api.MailAPI{Store: w.store, Links: links},
 		})
 		srv := httptest.NewServer(h)
 		t.Cleanup(srv.Close)

@@ -56,6 +56,9 @@ type reporterOut struct {
 	Email            string `json:"email"`
 	Phone            string `json:"phone"`
 	DeviceID         string `json:"device_id"`
+	// Mail: whether they get messages and, when a server refused their
+	// address for good, the refusal (api/mail.go).
+	Mail *reporterMail `json:"mail,omitempty"`
 }
 
 func (h *handler) requestReporter(w http.ResponseWriter, r *http.Request) {
@@ -65,8 +68,13 @@ func (h *handler) requestReporter(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
+	mail, err := h.reporterMailOf(r, id)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
 	// Personal information: never cached by a browser or a proxy.
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, reporterOut{ServiceRequestID: id, FirstName: rep.FirstName, LastName: rep.LastName,
-		Email: rep.Email, Phone: rep.Phone, DeviceID: rep.DeviceID})
+		Email: rep.Email, Phone: rep.Phone, DeviceID: rep.DeviceID, Mail: mail})
 }

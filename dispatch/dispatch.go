@@ -133,10 +133,7 @@ func (d *Dispatcher) now() time.Time { return d.cfg.Now().UTC().Truncate(time.Mi
 // end) plus its bookkeeping, so another server never takes a message this
 // one is still sending or has sent but not yet recorded. It is also how
 // long a crashed server's claims wait before they are sent again.
-func (d *Dispatcher) lease() time.Duration {
-	rounds := (d.cfg.Batch + d.cfg.Workers - 1) / d.cfg.Workers
-	return time.Duration(rounds)*d.cfg.Timeout + max(d.cfg.Timeout/2, time.Second)
-}
+func (d *Dispatcher) lease() time.Duration { return Lease(d.cfg.Batch, d.cfg.Workers, d.cfg.Timeout) }
 
 // Run delivers until ctx is done. Store failures are logged and retried at
 // the next poll; an attempt cut short by ctx records nothing (its lease
@@ -273,18 +270,36 @@ func storedReason(err error) string {
 	return r
 }
 
-// Backoff is the wait after failed attempt n (1-based): BaseDelay doubled
-// per attempt, capped at MaxDelay, then "equal jitter" (half fixed, half
-// random) so receivers coming back up are not hit by every sender at once.
-func (d *Dispatcher) Backoff(n int) time.Duration {
-	delay := d.cfg.BaseDelay
-	for i := 1; i < n && delay < d.cfg.MaxDelay; i++ {
+// Backoff is the wait after failed attempt n (1-based) with the
+// Dispatcher's delays; see Backoff.
+func (d *Dispatcher) Backoff(n int) time.Duration { return Backoff(d.cfg.BaseDelay, d.cfg.MaxDelay, n) }
+
+// Backoff is the retry policy of every outbox (work orders here, resident
+// mail in package mailer): the wait after failed attempt n (1-based) is
+// base doubled per attempt, capped at maxDelay, then "equal jitter" (half
+// fixed, half random) so receivers coming back up are not hit by every
+// sender at once.
+func Backoff(base, maxDelay time.Duration, n int) time.Duration {
+	delay := base
+	for i := 1; i < n && delay < maxDelay; i++ {
 		delay *= 2
 	}
-	delay = min(delay, d.cfg.MaxDelay)
+	delay = min(delay, maxDelay)
 	half := delay / 2
 	return half + rand.N(half+1)
 }
+
+// Lease is how long a claim of batch messages, sent by workers at a time
+// each within timeout and recorded together at the end, must hold; see
+// Dispatcher.lease.
+func Lease(batch, workers int, timeout time.Duration) time.Duration {
+	rounds := (batch + workers - 1) / workers
+	return time.Duration(rounds)*timeout + max(timeout/2, time.Second)
+}
+
+// StoredReason is err's message as an outbox's last_error keeps it: at
+// most 500 bytes of valid UTF-8 without NUL.
+func StoredReason(err error) string { return storedReason(err) }
 
 func (d *Dispatcher) hasPoller() bool {
 	for _, c := range d.cfg.Connectors {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/pinward/pinward/dedup"
 	"github.com/pinward/pinward/i18n"
+	"github.com/pinward/pinward/notify"
 )
 
 // Department is a unit of the municipality that works requests.
@@ -135,6 +136,8 @@ type Catalog struct {
 	equivalents map[string][]string // code → itself and its equivalents, sorted
 	templates   []Template
 	autoClose   *AutoCloseRule
+	mail        notify.Config       // catalogmail.go
+	lang        i18n.Lang           // catalogmail.go
 }
 
 // Category returns the category with the given code.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pinward/pinward/i18n"
+	"github.com/pinward/pinward/notify"
 )
 
 // LoadCatalog reads a municipality's category config, checks all of it, and
@@ -117,6 +118,8 @@ type catalogFile struct {
 	Categories    []categoryFile  `json:"categories"`
 	Templates     []Template      `json:"templates"`
 	AutoClose     *AutoCloseRule  `json:"auto_close"`
+	Mail          *notify.Config  `json:"mail,omitempty"`             // catalogmail.go
+	Language      string          `json:"default_language,omitempty"` // catalogmail.go
 }
 
 type hoursFile struct {
@@ -179,6 +182,9 @@ func (f *catalogFile) build() (*Catalog, error) {
 		return nil, err
 	}
 	if c.days, err = f.daysOff(); err != nil {
+		return nil, err
+	}
+	if err := f.buildMail(c); err != nil {
 		return nil, err
 	}
 

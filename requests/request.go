@@ -74,10 +74,13 @@ type Reporter struct {
 	Email     string
 	Phone     string
 	DeviceID  string
+	// OptOut: the reporter asked not to be told of progress (notify=false
+	// at intake, or an unsubscribe link); stored as reporters.notify.
+	OptOut bool
 }
 
 // IsZero reports whether r holds no information at all (an anonymous report).
-func (r Reporter) IsZero() bool { return r == Reporter{} }
+func (r Reporter) IsZero() bool { r.OptOut = false; return r == Reporter{} }
 
 func (r Reporter) trimmed() Reporter {
 	return Reporter{
@@ -86,6 +89,7 @@ func (r Reporter) trimmed() Reporter {
 		Email:     strings.TrimSpace(r.Email),
 		Phone:     strings.TrimSpace(r.Phone),
 		DeviceID:  strings.TrimSpace(r.DeviceID),
+		OptOut:    r.OptOut,
 	}
 }
 

@@ -197,7 +197,7 @@ func (s *Service) check(sub Submission) (Category, Request, error) {
 	}
 	switch req.Lang {
 	case "":
-		req.Lang = i18n.En
+		req.Lang = s.cfg.Catalog.DefaultLang()
 	case i18n.En, i18n.Fr:
 	default:
 		return cat, req, invalid("locale", i18n.T("%q is not a language pinward speaks (en, fr)", "%q n'est pas une langue de pinward (en, fr)"), clip(string(req.Lang)))

@@ -22,6 +22,7 @@ type Store interface {
 	ChangeFeed
 	OpsStatsStore
 	QueueStore
+	MailStore
 }
 
 // RequestStore is the persistence the Service needs.

@@ -19,6 +19,7 @@ import (
 	"github.com/pinward/pinward/api"
 	"github.com/pinward/pinward/escalate"
 	"github.com/pinward/pinward/live"
+	"github.com/pinward/pinward/mailer"
 	"github.com/pinward/pinward/opsmetrics"
 	"github.com/pinward/pinward/requests"
 	"github.com/prometheus/client_golang/prometheus"
@@ -81,6 +82,8 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	wf.register(fs)
 	var af assetFlags
 	af.register(fs)
+	var mf mailFlags
+	mf.register(fs)
 	given, err := cli.ParseEnvFlags(fs, env, args)
 	if err != nil {
 		return err
@@ -156,6 +159,10 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	defer escalate.Start(ctx, esc)()                     // the escalation sweeper; stopped before the store closes
 	defer tilesView.Watch(ctx, 30*time.Second)()         // requests turn overdue on the map without a change
 
+	links, err := mailer.LinkKeys(ctx, st, *tenant)
+	if err != nil {
+		return err
+	}
 	reg.MustRegister(stream.Collectors()...)
 	h := api.New(api.Config{
 		Service: svc, Keys: st, Jurisdiction: *jurisdiction,
@@ -167,6 +174,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		NoMetrics:   *metricsAddr != "",
 		PageOrigins: wf.origins(),
 		Queue:       st,
+		Mail:        api.MailAPI{Store: st, Links: links},
 	})
 	srv := &http.Server{
 		Handler:           h,
@@ -187,6 +195,12 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	log.InfoContext(ctx, "serving", "addr", ln.Addr().String(), "store", stf.Describe(), "tenant", *tenant,
 		"hint", "POST requests needs an API key: pinward keys create --role integrator")
 
+	stopMail, err := mf.start(ctx, env, ln, st, catalog, links, *tenant, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer stopMail() // before the store closes
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	if *metricsAddr != "" {

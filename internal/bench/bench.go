@@ -44,6 +44,7 @@ that both give the same answers. Modes:
   report    the council report by ward against one SQL GROUP BY
   queue     department queue pages (1,000,000 requests) beside hand-written SQL
   escalation  finding and firing due escalation levels among 1,000,000 open requests
+  mail      resident mail: close a cluster of 10,000 reports, send every message to mailpit (messages/s), for each store
 
 Each mode has its own flags: pinward bench MODE --help.
 `
@@ -60,6 +61,7 @@ func Run(ctx context.Context, env Env, args []string) error {
 		"report":     benchReport,
 		"queue":      benchQueue,
 		"escalation": benchEscalation,
+		"mail":       benchMail,
 	}
 	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" {
 		fmt.Fprintf(env.Stdout, "Usage: pinward bench MODE [flags]\n%s", benchHelp)

@@ -279,9 +279,9 @@ const insertGroupSQL = `WITH r AS (
 			$28::text[], $29::text[], $30::text[])
 		RETURNING 1),
 	p AS (
-		INSERT INTO reporters (tenant_id, request_id, first_name, last_name, email, phone, device_id)
+		INSERT INTO reporters (tenant_id, request_id, first_name, last_name, email, phone, device_id, notify)
 		SELECT * FROM unnest($31::text[], $32::bigint[], $33::text[], $34::text[], $35::text[], $36::text[],
-			$37::text[])
+			$37::text[], $40::bool[])
 		RETURNING 1)
 	SELECT (SELECT count(*) FROM r), (SELECT count(*) FROM e), (SELECT count(*) FROM p)`
 
@@ -494,6 +494,7 @@ func groupInsert(ctx context.Context, c *pgx.Conn, ops []*createOp, rs []request
 		pTenant                                []string
 		pID                                    []int64
 		pFirst, pLast, pEmail, pPhone, pDevice []string
+		pNotify                                []bool
 	)
 	for i, op := range ops {
 		r, nr := rs[i], op.nr
@@ -517,13 +518,14 @@ func groupInsert(ctx context.Context, c *pgx.Conn, ops []*createOp, rs []request
 			pTenant, pID = append(pTenant, r.TenantID), append(pID, r.ID)
 			pFirst, pLast, pEmail = append(pFirst, p.FirstName), append(pLast, p.LastName), append(pEmail, p.Email)
 			pPhone, pDevice = append(pPhone, p.Phone), append(pDevice, p.DeviceID)
+			pNotify = append(pNotify, !p.OptOut)
 		}
 	}
 	var b pgx.Batch
 	b.Queue(insertGroupSQL, ids, tenant, code, descr, status, notes, x, y, addr, ward, alayer, aid, adist,
 		cluster, dept, reqAt, updAt, dueAt, attrs, media, token, lang, ikey, fp,
 		evAt, evActor, evKind, evFrom, evTo, evNote,
-		pTenant, pID, pFirst, pLast, pEmail, pPhone, pDevice, channel, nextEsc)
+		pTenant, pID, pFirst, pLast, pEmail, pPhone, pDevice, channel, nextEsc, pNotify)
 	b.Queue("COMMIT")
 	br := c.SendBatch(ctx, &b)
 	defer br.Close()

@@ -99,8 +99,8 @@ func insertRequestStmt(reporter bool) string {
 		SELECT ins.tenant_id, ins.id, $24, $25, $26, $27, $28, $29 FROM ins)`
 	if reporter {
 		sql += `,
-	rep AS (INSERT INTO reporters (tenant_id, request_id, first_name, last_name, email, phone, device_id)
-		SELECT ins.tenant_id, ins.id, $32, $33, $34, $35, $36 FROM ins)`
+	rep AS (INSERT INTO reporters (tenant_id, request_id, first_name, last_name, email, phone, device_id, notify)
+		SELECT ins.tenant_id, ins.id, $32, $33, $34, $35, $36, $37 FROM ins)`
 	}
 	return sql + `
 	SELECT * FROM ins`
@@ -121,7 +121,7 @@ func insertRequestArgs(nr requests.NewRequest, r requests.Request) (string, []an
 		ev.At, ev.Actor, string(ev.Kind), string(ev.From), string(ev.To), ev.Note, string(r.Channel)}
 	args = append(args, nullTime(r.NextEscalationAt))
 	if rep := nr.Reporter; rep != nil && !rep.IsZero() {
-		return insertRequestSQL[1], append(args, rep.FirstName, rep.LastName, rep.Email, rep.Phone, rep.DeviceID)
+		return insertRequestSQL[1], append(args, rep.FirstName, rep.LastName, rep.Email, rep.Phone, rep.DeviceID, !rep.OptOut)
 	}
 	return insertRequestSQL[0], args
 }

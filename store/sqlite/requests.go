@@ -182,8 +182,8 @@ func createRequest(ctx context.Context, tx *sql.Tx, stmts cachedTx, nr requests.
 			}
 		}
 		if p := nr.Reporter; p != nil && !p.IsZero() {
-			if _, err := stmts.ExecContext(ctx, `INSERT INTO reporters (request_id, tenant_id, first_name, last_name, email, phone, device_id)
-				VALUES (?, ?, ?, ?, ?, ?, ?)`, r.ID, r.TenantID, p.FirstName, p.LastName, p.Email, p.Phone, p.DeviceID); err != nil {
+			if _, err := stmts.ExecContext(ctx, `INSERT INTO reporters (request_id, tenant_id, first_name, last_name, email, phone, device_id, notify)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, r.TenantID, p.FirstName, p.LastName, p.Email, p.Phone, p.DeviceID, !p.OptOut); err != nil {
 				return err
 			}
 		}
