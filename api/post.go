@@ -230,7 +230,7 @@ type jsonBody struct {
 	Phone          string                     `json:"phone"`
 	MediaURL       string                     `json:"media_url"`
 	Channel        string                     `json:"channel"` // extension: how it came in (default api)
-	Notify         json.RawMessage            `json:"notify"` // true or false (or a string, as in a form)
+	Notify         json.RawMessage            `json:"notify"`  // true or false (or a string, as in a form)
 }
 
 func jsonSubmission(body io.Reader) (submission, error) {

@@ -136,8 +136,8 @@ type Catalog struct {
 	equivalents map[string][]string // code → itself and its equivalents, sorted
 	templates   []Template
 	autoClose   *AutoCloseRule
-	mail        notify.Config       // catalogmail.go
-	lang        i18n.Lang           // catalogmail.go
+	mail        notify.Config // catalogmail.go
+	lang        i18n.Lang     // catalogmail.go
 }
 
 // Category returns the category with the given code.
