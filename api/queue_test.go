@@ -130,7 +130,7 @@ func TestQueueAPI(t *testing.T) {
 			for i, r := range doc.Requests {
 				// Same SLA, received a minute apart: the due order is the order received.
 				if r.ID != ids[i] || r.ServiceCode != "pothole" || r.ServiceNameFr != "Nid-de-poule" || r.Status != "open" ||
-					r.DetailedStatus != "open" || r.Channel != "api" || r.DueAt == nil || r.Overdue || r.EscalationLevel != 0 {
+					r.DetailedStatus != "new" || r.Channel != "api" || r.DueAt == nil || r.Overdue || r.EscalationLevel != 0 {
 					t.Errorf("request %d: %+v", i, r)
 				}
 				// 40 business hours, 2 h of them gone, less the minutes
