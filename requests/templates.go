@@ -182,7 +182,8 @@ func (c *Catalog) checkTemplates(ts []Template) error {
 		if !bilingual(i18n.T(t.En, t.Fr)) {
 			return cfgErr(field, msgBilingual)
 		}
-		for lang, s := range map[string]string{"en": t.En, "fr": t.Fr} {
+		for _, x := range [][2]string{{"en", t.En}, {"fr", t.Fr}} { // in order: the error names the first at fault
+			lang, s := x[0], x[1]
 			if err := checkText(field+"."+lang, s, MaxNoteLen, true); err != nil {
 				return err
 			}
