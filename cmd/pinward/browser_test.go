@@ -219,8 +219,8 @@ func TestBrowserResidentAndStaff(t *testing.T) {
 
 	// The status page, in French.
 	b.do("status page", chromedp.Navigate(base+"/r/"+number+"?locale=fr"), chromedp.WaitVisible("#request-status"))
-	if status := b.text("#request-status"); status != "Ouverte" {
-		t.Errorf("status page shows %q, want Ouverte", status)
+	if status := b.text("#request-status"); status != "Nouvelle" {
+		t.Errorf("status page shows %q, want Nouvelle", status)
 	}
 	b.do("status page ward", chromedp.Poll[chromedp.Void](`document.getElementById("request-ward").textContent !== "`+got[0]["ward_id"]+`"`,
 		chromedp.WithPollingTimeout(5*time.Second)))
