@@ -125,7 +125,9 @@ func New(cfg Config) http.Handler {
 	}
 	h.m = newMetrics(reg)
 
-	h.workOrders = cfg.WorkOrders
+	if cfg.WorkOrders != nil {
+		h.workOrders = requests.ScopedWorkOrders(cfg.WorkOrders)
+	}
 	var assetSync *assetAPI
 	if cfg.Assets.Store != nil {
 		if cfg.Assets.MaxBody <= 0 {

@@ -50,6 +50,7 @@ type ClusterFilter struct {
 	ServiceCode string
 	WardID      string
 	Status      Status // Open, Closed or ""
+	Scope       Scope  // the caller's (Service sets it): on the anchor's department and ward
 	// Limit (MaxListLimit when zero or more) and Offset page the clusters,
 	// newest first (anchor RequestedAt, then ID, descending).
 	Limit, Offset int
@@ -219,7 +220,7 @@ func (s *Service) ClusterLockKeys() []string {
 // ListClusters returns the clusters f selects, newest first; the tenant is
 // the Service's.
 func (s *Service) ListClusters(ctx context.Context, f ClusterFilter) ([]Cluster, error) {
-	f.Tenant = s.cfg.Tenant
+	f.Tenant, f.Scope = s.cfg.Tenant, ScopeFrom(ctx)
 	if f.ServiceCode != "" {
 		if _, ok := s.cfg.Catalog.Category(f.ServiceCode); !ok {
 			return nil, invalid("category", i18n.T("there is no service %q", "il n'existe aucun service %q"), clip(f.ServiceCode))
@@ -246,7 +247,11 @@ func (s *Service) Cluster(ctx context.Context, id string) (Cluster, []Request, e
 	if _, ok := ParseServiceRequestID(id); !ok {
 		return Cluster{}, nil, ClusterNotFoundError("cluster_id", id)
 	}
-	return s.cfg.Store.GetCluster(ctx, s.cfg.Tenant, id)
+	c, rs, err := s.cfg.Store.GetCluster(ctx, s.cfg.Tenant, id)
+	if err == nil && !ScopeFrom(ctx).Allows(c.Department, c.WardID) {
+		return Cluster{}, nil, ClusterNotFoundError("cluster_id", id)
+	}
+	return c, rs, err
 }
 
 // MergeClusters moves every request of cluster from into cluster into, on
@@ -269,6 +274,12 @@ func (s *Service) MergeClusters(ctx context.Context, from, into, note, actor str
 		return ClusterResult{}, invalid("into", i18n.T("a cluster cannot be merged into itself", "un regroupement ne peut pas être fusionné avec lui-même"))
 	}
 	if err := checkText("note", note, MaxTextLen, true); err != nil {
+		return ClusterResult{}, err
+	}
+	if err := s.clusterInScope(ctx, "cluster_id", from); err != nil {
+		return ClusterResult{}, err
+	}
+	if err := s.clusterInScope(ctx, "into", into); err != nil {
 		return ClusterResult{}, err
 	}
 	return s.cfg.Store.MergeClusters(ctx, ClusterMerge{
@@ -307,6 +318,9 @@ func (s *Service) SplitCluster(ctx context.Context, id string, ids []string, act
 	if slices.Contains(sorted, id) {
 		return ClusterResult{}, AnchorSplitError(id)
 	}
+	if err := s.clusterInScope(ctx, "cluster_id", id); err != nil {
+		return ClusterResult{}, err
+	}
 	return s.cfg.Store.SplitCluster(ctx, ClusterSplit{
 		Tenant: s.cfg.Tenant, ClusterID: id, Requests: sorted, Actor: actor, At: s.now(), Locks: s.ClusterLockKeys(),
 	})
@@ -334,6 +348,9 @@ func (s *Service) CloseCluster(ctx context.Context, id, note string, reason Clos
 	}
 	if _, ok := ParseServiceRequestID(id); !ok {
 		return ClusterResult{}, ClusterNotFoundError("cluster_id", id)
+	}
+	if err := s.clusterInScope(ctx, "cluster_id", id); err != nil {
+		return ClusterResult{}, err
 	}
 	return s.cfg.Store.CloseCluster(ctx, ClusterClose{
 		Tenant: s.cfg.Tenant, ClusterID: id, Note: note, Reason: reason, Actor: actor, At: s.now(), Locks: s.ClusterLockKeys(),

@@ -257,7 +257,11 @@ func (s *Service) Get(ctx context.Context, serviceRequestID string) (Request, er
 	if _, ok := ParseServiceRequestID(serviceRequestID); !ok {
 		return Request{}, RequestNotFoundError(clip(serviceRequestID))
 	}
-	return s.cfg.Store.GetRequest(ctx, s.cfg.Tenant, serviceRequestID)
+	r, err := s.cfg.Store.GetRequest(ctx, s.cfg.Tenant, serviceRequestID)
+	if err != nil {
+		return r, err
+	}
+	return r, inScope(ctx, r)
 }
 
 // GetByToken returns a request by its Open311 token.
@@ -271,7 +275,7 @@ func (s *Service) GetByToken(ctx context.Context, token string) (Request, error)
 // List returns the requests f selects, newest first. The tenant is the
 // Service's; a Limit of zero or more than MaxListLimit means MaxListLimit.
 func (s *Service) List(ctx context.Context, f Filter) ([]Request, error) {
-	f.Tenant = s.cfg.Tenant
+	f.Tenant, f.Scope = s.cfg.Tenant, ScopeFrom(ctx)
 	for _, st := range f.Statuses {
 		if !st.Valid() {
 			return nil, invalid("status", i18n.T("%q is not a status (open, acknowledged, in_progress, closed)",
@@ -314,8 +318,8 @@ func (s *Service) UpdateStatus(ctx context.Context, u StatusUpdate) (Request, er
 	if err := checkText("status_notes", u.Note, MaxTextLen, true); err != nil {
 		return Request{}, err
 	}
-	if _, ok := ParseServiceRequestID(u.ServiceRequestID); !ok {
-		return Request{}, RequestNotFoundError(clip(u.ServiceRequestID))
+	if _, err := s.Get(ctx, u.ServiceRequestID); err != nil { // unknown or out of the caller's scope
+		return Request{}, err
 	}
 	return s.cfg.Store.UpdateStatus(ctx, StatusChange{
 		Tenant: s.cfg.Tenant, ServiceRequestID: u.ServiceRequestID,
@@ -325,8 +329,8 @@ func (s *Service) UpdateStatus(ctx context.Context, u StatusUpdate) (Request, er
 
 // Events returns a request's audit trail, oldest first.
 func (s *Service) Events(ctx context.Context, serviceRequestID string) ([]Event, error) {
-	if _, ok := ParseServiceRequestID(serviceRequestID); !ok {
-		return nil, RequestNotFoundError(clip(serviceRequestID))
+	if _, err := s.Get(ctx, serviceRequestID); err != nil { // unknown or out of the caller's scope
+		return nil, err
 	}
 	return s.cfg.Store.ListEvents(ctx, s.cfg.Tenant, serviceRequestID)
 }
@@ -337,8 +341,8 @@ func (s *Service) ReporterFor(ctx context.Context, serviceRequestID, actor strin
 	if actor == "" {
 		return Reporter{}, invalid("actor", msgRequired)
 	}
-	if _, ok := ParseServiceRequestID(serviceRequestID); !ok {
-		return Reporter{}, RequestNotFoundError(clip(serviceRequestID))
+	if _, err := s.Get(ctx, serviceRequestID); err != nil { // unknown or out of the caller's scope
+		return Reporter{}, err
 	}
 	return s.cfg.Store.GetReporter(ctx, ReporterAccess{
 		Tenant: s.cfg.Tenant, ServiceRequestID: serviceRequestID, Actor: actor, At: s.now(),

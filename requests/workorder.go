@@ -140,6 +140,8 @@ type WorkOrderFilter struct {
 	// those an Open311 connector asks the receiving system about.
 	Polling bool
 	Limit   int // MaxListLimit when zero or more
+	// Scope keeps a scoped caller's work orders (see ScopedWorkOrders).
+	Scope Scope
 }
 
 // WorkOrderStatusChange is the integrator's word on a work order, moving

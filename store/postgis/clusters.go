@@ -111,6 +111,9 @@ func (s *Store) ListClusters(ctx context.Context, f requests.ClusterFilter) ([]r
 	if f.WardID != "" {
 		sql += ` AND a.ward_id = ` + arg(f.WardID)
 	}
+	if c := f.Scope.Where("a.department", "a.ward_id", arg); c != "" {
+		sql += ` AND ` + c
+	}
 	if b := f.BBox; b != nil {
 		// && narrows by the GiST index (float4 boxes rounded outward);
 		// the exact test keeps the edges and drops the rest.

@@ -420,6 +420,9 @@ func (s *Store) ListRequests(ctx context.Context, f requests.Filter) ([]requests
 	if f.ClusterID != "" {
 		where = append(where, "cluster_id = "+arg(f.ClusterID))
 	}
+	if c := f.Scope.Where("department", "ward_id", arg); c != "" {
+		where = append(where, c)
+	}
 	if !f.Start.IsZero() {
 		where = append(where, "requested_at >= "+arg(f.Start))
 	}

@@ -305,6 +305,9 @@ func (s *Store) ListRequests(ctx context.Context, f requests.Filter) ([]requests
 		where = append(where, `cluster_id = ?`)
 		args = append(args, f.ClusterID)
 	}
+	if c := f.Scope.Where("department", "ward_id", func(v any) string { args = append(args, v); return "?" }); c != "" {
+		where = append(where, c)
+	}
 	if !f.Start.IsZero() {
 		// Microseconds are what is stored; rounding Start up keeps the
 		// bound exact for sub-microsecond filter times.
