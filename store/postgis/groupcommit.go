@@ -68,7 +68,7 @@ func (s *Store) analyzeYoung() {
 	err := s.pool.QueryRow(ctx, `SELECT last_analyze IS NULL AND last_autoanalyze IS NULL
 		FROM pg_stat_user_tables WHERE relid = 'requests'::regclass`).Scan(&young)
 	if err == nil && young {
-		s.pool.Exec(ctx, "ANALYZE requests, events, reporters") //nolint:errcheck // see above
+		s.pool.Exec(ctx, "ANALYZE requests, events, pinward_private.reporters") //nolint:errcheck // see above
 	}
 }
 
@@ -278,7 +278,7 @@ const insertGroupSQL = `WITH r AS (
 			$28::text[], $29::text[], $30::text[])
 		RETURNING 1),
 	p AS (
-		INSERT INTO reporters (tenant_id, request_id, first_name, last_name, email, phone, device_id)
+		INSERT INTO pinward_private.reporters (tenant_id, request_id, first_name, last_name, email, phone, device_id)
 		SELECT * FROM unnest($31::text[], $32::bigint[], $33::text[], $34::text[], $35::text[], $36::text[],
 			$37::text[])
 		RETURNING 1)

@@ -88,7 +88,7 @@ func insertRequestStmt(reporter bool) string {
 		SELECT ins.tenant_id, ins.id, $24, $25, $26, $27, $28, $29 FROM ins)`
 	if reporter {
 		sql += `,
-	rep AS (INSERT INTO reporters (tenant_id, request_id, first_name, last_name, email, phone, device_id)
+	rep AS (INSERT INTO pinward_private.reporters (tenant_id, request_id, first_name, last_name, email, phone, device_id)
 		SELECT ins.tenant_id, ins.id, $30, $31, $32, $33, $34 FROM ins)`
 	}
 	return sql + `
@@ -549,7 +549,7 @@ func (s *Store) GetReporter(ctx context.Context, a requests.ReporterAccess) (req
 			return err
 		}
 		err = tx.QueryRow(ctx, `SELECT first_name, last_name, email, phone, device_id
-			FROM reporters WHERE tenant_id = $1 AND request_id = $2`, a.Tenant, id).
+			FROM pinward_private.reporters WHERE tenant_id = $1 AND request_id = $2`, a.Tenant, id).
 			Scan(&rep.FirstName, &rep.LastName, &rep.Email, &rep.Phone, &rep.DeviceID)
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) { // no row: an anonymous report
 			return fmt.Errorf("read reporter: %w", err)
