@@ -20,6 +20,7 @@ type Store interface {
 	OutboxStore
 	ReporterPurger
 	ChangeFeed
+	IncidentStore
 }
 
 // RequestStore is the persistence the Service needs.
