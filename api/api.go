@@ -72,6 +72,9 @@ type Config struct {
 	Assets AssetAPI
 	// Tiles serves /tiles/... (see mountTiles); nil: no tiles.
 	Tiles *tiles.Tiler
+	// Incidents keeps the confidentiality-incident register
+	// (/api/v1/incidents, admin only); nil: no such routes.
+	Incidents requests.IncidentStore
 }
 
 type handler struct {
@@ -192,7 +195,10 @@ func New(cfg Config) http.Handler {
 			r.Get("/api/v1/assets/retired-open", assetSync.retiredOpen)
 		}
 	})
-	// No route needs an admin key alone yet; admin keys pass every group.
+	r.Group(func(r chi.Router) {
+		r.Use(h.require(admins...)) // admin keys also pass every group above
+		h.mountIncidents(r, cfg.Incidents)
+	})
 	return r
 }
 

@@ -112,7 +112,7 @@ func TestRoutesByRole(t *testing.T) {
 		}
 		h := api.New(api.Config{
 			Service: svc, Keys: w.store, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-			WorkOrders: ob, Assets: api.AssetAPI{Store: as}, Tiles: tiles.New(tiles.Options{}), Web: pages,
+			WorkOrders: ob, Assets: api.AssetAPI{Store: as}, Tiles: tiles.New(tiles.Options{}), Web: pages, Incidents: w.store,
 		})
 		srv := httptest.NewServer(h)
 		t.Cleanup(srv.Close)

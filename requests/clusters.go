@@ -270,16 +270,16 @@ func (s *Service) MergeClusters(ctx context.Context, from, into, note, actor str
 	if _, ok := ParseServiceRequestID(into); !ok {
 		return ClusterResult{}, ClusterNotFoundError("into", into)
 	}
-	if from == into {
-		return ClusterResult{}, invalid("into", i18n.T("a cluster cannot be merged into itself", "un regroupement ne peut pas être fusionné avec lui-même"))
-	}
-	if err := checkText("note", note, MaxTextLen, true); err != nil {
-		return ClusterResult{}, err
-	}
 	if err := s.clusterInScope(ctx, "cluster_id", from); err != nil {
 		return ClusterResult{}, err
 	}
 	if err := s.clusterInScope(ctx, "into", into); err != nil {
+		return ClusterResult{}, err
+	}
+	if from == into {
+		return ClusterResult{}, invalid("into", i18n.T("a cluster cannot be merged into itself", "un regroupement ne peut pas être fusionné avec lui-même"))
+	}
+	if err := checkText("note", note, MaxTextLen, true); err != nil {
 		return ClusterResult{}, err
 	}
 	return s.cfg.Store.MergeClusters(ctx, ClusterMerge{
@@ -294,6 +294,10 @@ func (s *Service) SplitCluster(ctx context.Context, id string, ids []string, act
 	}
 	if _, ok := ParseServiceRequestID(id); !ok {
 		return ClusterResult{}, ClusterNotFoundError("cluster_id", id)
+	}
+	// Out of scope is not found, before anything about the body is said.
+	if err := s.clusterInScope(ctx, "cluster_id", id); err != nil {
+		return ClusterResult{}, err
 	}
 	if len(ids) == 0 {
 		return ClusterResult{}, invalid("requests", i18n.T("name at least one request to split out", "nommez au moins une demande à séparer"))
@@ -317,9 +321,6 @@ func (s *Service) SplitCluster(ctx context.Context, id string, ids []string, act
 	}
 	if slices.Contains(sorted, id) {
 		return ClusterResult{}, AnchorSplitError(id)
-	}
-	if err := s.clusterInScope(ctx, "cluster_id", id); err != nil {
-		return ClusterResult{}, err
 	}
 	return s.cfg.Store.SplitCluster(ctx, ClusterSplit{
 		Tenant: s.cfg.Tenant, ClusterID: id, Requests: sorted, Actor: actor, At: s.now(), Locks: s.ClusterLockKeys(),
