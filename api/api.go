@@ -155,6 +155,7 @@ func New(cfg Config) http.Handler {
 	r.Get("/open311/v2/requests/{id}.{format}", h.getRequest)
 	r.Get("/open311/v2/tokens/{token}.{format}", h.getToken)
 	r.Get("/api/v1/locate", h.locate)
+	h.mountNotice(r)
 	h.mountTiles(r, cfg.Tiles)
 	h.mountWeb(r, cfg.Web)
 

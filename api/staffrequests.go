@@ -49,6 +49,7 @@ type reporterOut struct {
 	Email            string `json:"email"`
 	Phone            string `json:"phone"`
 	DeviceID         string `json:"device_id"`
+	NoticeVersion    string `json:"notice_version"` // the privacy notice they were shown
 }
 
 func (h *handler) requestReporter(w http.ResponseWriter, r *http.Request) {
@@ -61,5 +62,5 @@ func (h *handler) requestReporter(w http.ResponseWriter, r *http.Request) {
 	// Personal information: never cached by a browser or a proxy.
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, reporterOut{ServiceRequestID: id, FirstName: rep.FirstName, LastName: rep.LastName,
-		Email: rep.Email, Phone: rep.Phone, DeviceID: rep.DeviceID})
+		Email: rep.Email, Phone: rep.Phone, DeviceID: rep.DeviceID, NoticeVersion: rep.NoticeVersion})
 }

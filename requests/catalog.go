@@ -125,6 +125,7 @@ type Catalog struct {
 	categories  []Category
 	catByCode   map[string]int
 	equivalents map[string][]string // code → itself and its equivalents, sorted
+	notice      *PrivacyNotice      // nil: the catalog has none
 }
 
 // Category returns the category with the given code.

@@ -58,10 +58,15 @@ type Reporter struct {
 	Email     string
 	Phone     string
 	DeviceID  string
+	// NoticeVersion is the version of the privacy notice (Catalog's
+	// PrivacyNotice) in force when the resident gave these details: what
+	// they were told about the use and keeping of them (Law 25, s. 8).
+	NoticeVersion string
 }
 
-// IsZero reports whether r holds no information at all (an anonymous report).
-func (r Reporter) IsZero() bool { return r == Reporter{} }
+// IsZero reports whether r holds no contact information at all (an
+// anonymous report); a notice version alone is none.
+func (r Reporter) IsZero() bool { return r == Reporter{NoticeVersion: r.NoticeVersion} }
 
 func (r Reporter) trimmed() Reporter {
 	return Reporter{

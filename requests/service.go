@@ -147,6 +147,9 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Request, error) {
 	}
 	if !sub.Reporter.IsZero() {
 		r := sub.Reporter
+		if n, ok := s.cfg.Catalog.PrivacyNotice(); ok {
+			r.NoticeVersion = n.Version // what the page showed before the contact fields
+		}
 		nr.Reporter = &r
 	}
 	nr.WorkOrder = s.cfg.SendsWorkOrders != nil && s.cfg.SendsWorkOrders(req.Department)

@@ -278,9 +278,9 @@ const insertGroupSQL = `WITH r AS (
 			$28::text[], $29::text[], $30::text[])
 		RETURNING 1),
 	p AS (
-		INSERT INTO pinward_private.reporters (tenant_id, request_id, first_name, last_name, email, phone, device_id)
+		INSERT INTO pinward_private.reporters (tenant_id, request_id, first_name, last_name, email, phone, device_id, notice_version)
 		SELECT * FROM unnest($31::text[], $32::bigint[], $33::text[], $34::text[], $35::text[], $36::text[],
-			$37::text[])
+			$37::text[], $38::text[])
 		RETURNING 1)
 	SELECT (SELECT count(*) FROM r), (SELECT count(*) FROM e), (SELECT count(*) FROM p)`
 
@@ -490,7 +490,7 @@ func groupInsert(ctx context.Context, c *pgx.Conn, ops []*createOp, rs []request
 		evActor, evKind, evFrom, evTo, evNote  = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		pTenant                                []string
 		pID                                    []int64
-		pFirst, pLast, pEmail, pPhone, pDevice []string
+		pFirst, pLast, pEmail, pPhone, pDevice, pNotice []string
 	)
 	for i, op := range ops {
 		r, nr := rs[i], op.nr
@@ -511,14 +511,14 @@ func groupInsert(ctx context.Context, c *pgx.Conn, ops []*createOp, rs []request
 		if p := nr.Reporter; p != nil && !p.IsZero() {
 			pTenant, pID = append(pTenant, r.TenantID), append(pID, r.ID)
 			pFirst, pLast, pEmail = append(pFirst, p.FirstName), append(pLast, p.LastName), append(pEmail, p.Email)
-			pPhone, pDevice = append(pPhone, p.Phone), append(pDevice, p.DeviceID)
+			pPhone, pDevice, pNotice = append(pPhone, p.Phone), append(pDevice, p.DeviceID), append(pNotice, p.NoticeVersion)
 		}
 	}
 	var b pgx.Batch
 	b.Queue(insertGroupSQL, ids, tenant, code, descr, status, notes, x, y, addr, ward, alayer, aid, adist,
 		cluster, dept, reqAt, updAt, dueAt, attrs, media, token, lang, ikey, fp,
 		evAt, evActor, evKind, evFrom, evTo, evNote,
-		pTenant, pID, pFirst, pLast, pEmail, pPhone, pDevice)
+		pTenant, pID, pFirst, pLast, pEmail, pPhone, pDevice, pNotice)
 	b.Queue("COMMIT")
 	br := c.SendBatch(ctx, &b)
 	defer br.Close()

@@ -88,8 +88,8 @@ func insertRequestStmt(reporter bool) string {
 		SELECT ins.tenant_id, ins.id, $24, $25, $26, $27, $28, $29 FROM ins)`
 	if reporter {
 		sql += `,
-	rep AS (INSERT INTO pinward_private.reporters (tenant_id, request_id, first_name, last_name, email, phone, device_id)
-		SELECT ins.tenant_id, ins.id, $30, $31, $32, $33, $34 FROM ins)`
+	rep AS (INSERT INTO pinward_private.reporters (tenant_id, request_id, first_name, last_name, email, phone, device_id, notice_version)
+		SELECT ins.tenant_id, ins.id, $30, $31, $32, $33, $34, $35 FROM ins)`
 	}
 	return sql + `
 	SELECT * FROM ins`
@@ -109,7 +109,7 @@ func insertRequestArgs(nr requests.NewRequest, r requests.Request) (string, []an
 		r.Token, string(r.Lang), nullString(nr.IdempotencyKey), nr.Fingerprint,
 		ev.At, ev.Actor, string(ev.Kind), string(ev.From), string(ev.To), ev.Note}
 	if rep := nr.Reporter; rep != nil && !rep.IsZero() {
-		return insertRequestSQL[1], append(args, rep.FirstName, rep.LastName, rep.Email, rep.Phone, rep.DeviceID)
+		return insertRequestSQL[1], append(args, rep.FirstName, rep.LastName, rep.Email, rep.Phone, rep.DeviceID, rep.NoticeVersion)
 	}
 	return insertRequestSQL[0], args
 }
@@ -548,9 +548,9 @@ func (s *Store) GetReporter(ctx context.Context, a requests.ReporterAccess) (req
 		if err != nil {
 			return err
 		}
-		err = tx.QueryRow(ctx, `SELECT first_name, last_name, email, phone, device_id
+		err = tx.QueryRow(ctx, `SELECT first_name, last_name, email, phone, device_id, notice_version
 			FROM pinward_private.reporters WHERE tenant_id = $1 AND request_id = $2`, a.Tenant, id).
-			Scan(&rep.FirstName, &rep.LastName, &rep.Email, &rep.Phone, &rep.DeviceID)
+			Scan(&rep.FirstName, &rep.LastName, &rep.Email, &rep.Phone, &rep.DeviceID, &rep.NoticeVersion)
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) { // no row: an anonymous report
 			return fmt.Errorf("read reporter: %w", err)
 		}
