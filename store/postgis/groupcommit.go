@@ -478,18 +478,18 @@ func stored(t time.Time) time.Time {
 func groupInsert(ctx context.Context, c *pgx.Conn, ops []*createOp, rs []requests.Request) error {
 	n := len(ops)
 	var (
-		ids                                    = make([]int64, n)
-		tenant, code, descr, status, notes     = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		x, y, adist                            = make([]float64, n), make([]float64, n), make([]float64, n)
-		addr, ward, alayer, aid, cluster, dept = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		reqAt, updAt                           = make([]time.Time, n), make([]time.Time, n)
-		dueAt                                  = make([]*time.Time, n)
-		attrs, ikey                            = make([]*string, n), make([]*string, n)
-		media, token, lang, fp                 = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		evAt                                   = make([]time.Time, n)
-		evActor, evKind, evFrom, evTo, evNote  = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		pTenant                                []string
-		pID                                    []int64
+		ids                                             = make([]int64, n)
+		tenant, code, descr, status, notes              = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		x, y, adist                                     = make([]float64, n), make([]float64, n), make([]float64, n)
+		addr, ward, alayer, aid, cluster, dept          = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		reqAt, updAt                                    = make([]time.Time, n), make([]time.Time, n)
+		dueAt                                           = make([]*time.Time, n)
+		attrs, ikey                                     = make([]*string, n), make([]*string, n)
+		media, token, lang, fp                          = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		evAt                                            = make([]time.Time, n)
+		evActor, evKind, evFrom, evTo, evNote           = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		pTenant                                         []string
+		pID                                             []int64
 		pFirst, pLast, pEmail, pPhone, pDevice, pNotice []string
 	)
 	for i, op := range ops {
