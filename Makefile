@@ -6,7 +6,7 @@ BIN         := $(CURDIR)/bin
 STATICCHECK := $(BIN)/staticcheck
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: all run test bench lint web
+.PHONY: all run test bench lint web fuzz
 all: lint test
 
 run: web/dist/.stamp
@@ -26,6 +26,26 @@ web:
 
 test:
 	PINWARD_REQUIRE_BROWSER=1 scripts/with-postgis.sh $(GO) test -race -count=1 ./...
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME_TEST)
+
+# Fuzz targets, package:function: the Open311 form and JSON readers and the
+# API key, the GeoJSON and CSV readers, tile addresses, the catalog loader,
+# key scopes, webhook signatures, photos and client IPs. Each runs
+# FUZZTIME (make fuzz) or FUZZTIME_TEST (make test); the seed corpora are
+# in each package's testdata/fuzz/, and a failing input lands there too.
+FUZZTIME      ?= 30s
+FUZZTIME_TEST ?= 3s
+FUZZ_TARGETS := ./api:FuzzFormSubmission ./api:FuzzJSONSubmission ./api:FuzzAPIKey \
+	./geojsonio:FuzzReadDecode ./assets:FuzzLoadCSV ./dedup:FuzzReadCSV ./tiles:FuzzParseTile \
+	./requests:FuzzLoadCatalog ./requests:FuzzAPIKeyScope ./dispatch:FuzzVerify \
+	./photo:FuzzProcess ./ratelimit:FuzzClientIP
+
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t##*:}; \
+		echo "fuzz $$fn ($$pkg) for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	done
 
 bench:
 	scripts/with-postgis.sh $(GO) test -run '^$$' -bench . -benchmem ./...

@@ -85,6 +85,9 @@ type Config struct {
 	// Mail, when set, mounts the mail outbox for admins and the
 	// unsubscribe links (api/mail.go).
 	Mail MailAPI
+	// Incidents keeps the confidentiality-incident register
+	// (/api/v1/incidents, admin only); nil: no such routes.
+	Incidents requests.IncidentStore
 }
 
 type handler struct {
@@ -142,8 +145,10 @@ func New(cfg Config) http.Handler {
 	h.m = newMetrics(reg)
 	h.csp = pagePolicy(cfg.PageOrigins)
 
-	h.workOrders = cfg.WorkOrders
 	h.mail = cfg.Mail
+	if cfg.WorkOrders != nil {
+		h.workOrders = requests.ScopedWorkOrders(cfg.WorkOrders)
+	}
 	var assetSync *assetAPI
 	if cfg.Assets.Store != nil {
 		if cfg.Assets.MaxBody <= 0 {
@@ -169,6 +174,7 @@ func New(cfg Config) http.Handler {
 	r.Get("/open311/v2/tokens/{token}.{format}", h.getToken)
 	r.Get("/api/v1/locate", h.locate)
 	r.Get("/api/v1/requests/{ref}/history", h.requestHistory)
+	h.mountNotice(r)
 	h.mountTiles(r, cfg.Tiles)
 	h.mountWeb(r, cfg.Web)
 	h.mountUnsubscribe(r)
@@ -213,10 +219,10 @@ func New(cfg Config) http.Handler {
 		}
 	})
 	r.Group(func(r chi.Router) {
-		r.Use(h.require(admins...))
+		r.Use(h.require(admins...)) // admin keys also pass every group above
 		h.mountMailAdmin(r)
+		h.mountIncidents(r, cfg.Incidents)
 	})
-	// No route needs an admin key alone yet; admin keys pass every group.
 	return r
 }
 

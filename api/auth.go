@@ -32,8 +32,9 @@ var (
 
 type keyCtxKey struct{}
 
-// keyOf is the key require authenticated for this request; the zero Key on
-// a public route.
+// keyOf is the key require authenticated for this request (with its
+// Scope, which require also puts in the context for requests.Service); the
+// zero Key on a public route.
 func keyOf(r *http.Request) requests.Key {
 	k, _ := r.Context().Value(keyCtxKey{}).(requests.Key)
 	return k
@@ -57,7 +58,13 @@ func (h *handler) require(roles ...requests.Role) func(http.Handler) http.Handle
 				h.writeError(w, r, err)
 				return
 			}
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), keyCtxKey{}, k)))
+			ctx := context.WithValue(r.Context(), keyCtxKey{}, k)
+			if k.Role == requests.RoleStaff {
+				// The Service and the stores keep a scoped staff key to
+				// its departments and wards; admin keys see everything.
+				ctx = requests.WithScope(ctx, k.Scope)
+			}
+			next.ServeHTTP(w, r.WithContext(ctx))
 		})
 	}
 }

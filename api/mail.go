@@ -24,9 +24,6 @@ type MailAPI struct {
 	Links *linktoken.Keyring
 }
 
-// admins alone read the mail outbox (dead letters included).
-var admins = []requests.Role{requests.RoleAdmin}
-
 // mountMailAdmin mounts, behind the admin key:
 //
 //	GET /api/v1/outbox/mail?state=pending|dead|sent&after=ID&limit=N

@@ -59,6 +59,7 @@ type reporterOut struct {
 	// Mail: whether they get messages and, when a server refused their
 	// address for good, the refusal (api/mail.go).
 	Mail *reporterMail `json:"mail,omitempty"`
+	NoticeVersion    string `json:"notice_version"` // the privacy notice they were shown
 }
 
 func (h *handler) requestReporter(w http.ResponseWriter, r *http.Request) {
@@ -76,5 +77,5 @@ func (h *handler) requestReporter(w http.ResponseWriter, r *http.Request) {
 	// Personal information: never cached by a browser or a proxy.
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, reporterOut{ServiceRequestID: id, FirstName: rep.FirstName, LastName: rep.LastName,
-		Email: rep.Email, Phone: rep.Phone, DeviceID: rep.DeviceID, Mail: mail})
+		Email: rep.Email, Phone: rep.Phone, DeviceID: rep.DeviceID, Mail: mail, NoticeVersion: rep.NoticeVersion})
 }

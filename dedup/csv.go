@@ -28,7 +28,8 @@ type CSVOptions struct {
 	NoCategory bool // every report in one partition: category is not read
 	Window     bool // created_at is needed (else read when present)
 	SameAsset  bool // asset_id is needed and read
-	// Bad is called for each row that is skipped, with its line number.
+	// Bad is called for each row that is skipped, with its line number;
+	// nil skips them silently.
 	Bad func(line int, err error)
 	// Progress, when set, is called with the number of reports read.
 	Progress func(n int)
@@ -62,6 +63,9 @@ func ReadCSV(ctx context.Context, r io.Reader, opt CSVOptions) ([]Report, error)
 	cols, err := csvColumns(header, need)
 	if err != nil {
 		return nil, csvInputError{err}
+	}
+	if opt.Bad == nil { // skipped rows are then skipped silently (found by FuzzReadCSV: it panicked)
+		opt.Bad = func(int, error) {}
 	}
 	var (
 		reports []Report

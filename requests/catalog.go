@@ -138,6 +138,7 @@ type Catalog struct {
 	autoClose   *AutoCloseRule
 	mail        notify.Config // catalogmail.go
 	lang        i18n.Lang     // catalogmail.go
+	notice      *PrivacyNotice      // nil: the catalog has none
 }
 
 // Category returns the category with the given code.

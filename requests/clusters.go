@@ -50,6 +50,7 @@ type ClusterFilter struct {
 	ServiceCode string
 	WardID      string
 	Status      Status // ClusterOpen, Closed or ""
+	Scope       Scope  // the caller's (Service sets it): on the anchor's department and ward
 	// Limit (MaxListLimit when zero or more) and Offset page the clusters,
 	// newest first (anchor RequestedAt, then ID, descending).
 	Limit, Offset int
@@ -236,7 +237,7 @@ func (s *Service) ClusterLockKeys() []string {
 // ListClusters returns the clusters f selects, newest first; the tenant is
 // the Service's.
 func (s *Service) ListClusters(ctx context.Context, f ClusterFilter) ([]Cluster, error) {
-	f.Tenant = s.cfg.Tenant
+	f.Tenant, f.Scope = s.cfg.Tenant, ScopeFrom(ctx)
 	if f.ServiceCode != "" {
 		if _, ok := s.cfg.Catalog.Category(f.ServiceCode); !ok {
 			return nil, invalid("category", i18n.T("there is no service %q", "il n'existe aucun service %q"), clip(f.ServiceCode))
@@ -263,7 +264,11 @@ func (s *Service) Cluster(ctx context.Context, id string) (Cluster, []Request, e
 	if _, ok := ParseServiceRequestID(id); !ok {
 		return Cluster{}, nil, ClusterNotFoundError("cluster_id", id)
 	}
-	return s.cfg.Store.GetCluster(ctx, s.cfg.Tenant, id)
+	c, rs, err := s.cfg.Store.GetCluster(ctx, s.cfg.Tenant, id)
+	if err == nil && !ScopeFrom(ctx).Allows(c.Department, c.WardID) {
+		return Cluster{}, nil, ClusterNotFoundError("cluster_id", id)
+	}
+	return c, rs, err
 }
 
 // MergeClusters moves every request of cluster from into cluster into, on
@@ -281,6 +286,12 @@ func (s *Service) MergeClusters(ctx context.Context, from, into, note, actor str
 	}
 	if _, ok := ParseServiceRequestID(into); !ok {
 		return ClusterResult{}, ClusterNotFoundError("into", into)
+	}
+	if err := s.clusterInScope(ctx, "cluster_id", from); err != nil {
+		return ClusterResult{}, err
+	}
+	if err := s.clusterInScope(ctx, "into", into); err != nil {
+		return ClusterResult{}, err
 	}
 	if from == into {
 		return ClusterResult{}, invalid("into", i18n.T("a cluster cannot be merged into itself", "un regroupement ne peut pas être fusionné avec lui-même"))
@@ -300,6 +311,10 @@ func (s *Service) SplitCluster(ctx context.Context, id string, ids []string, act
 	}
 	if _, ok := ParseServiceRequestID(id); !ok {
 		return ClusterResult{}, ClusterNotFoundError("cluster_id", id)
+	}
+	// Out of scope is not found, before anything about the body is said.
+	if err := s.clusterInScope(ctx, "cluster_id", id); err != nil {
+		return ClusterResult{}, err
 	}
 	if len(ids) == 0 {
 		return ClusterResult{}, invalid("requests", i18n.T("name at least one request to split out", "nommez au moins une demande à séparer"))

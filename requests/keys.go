@@ -36,6 +36,9 @@ type Key struct {
 	Label     string // who holds it, for operators ("phone agents' app")
 	Hash      string // HashAPIKey of the key
 	CreatedAt time.Time
+	// Scope limits a staff key to departments and wards (zero: all);
+	// other roles have none.
+	Scope Scope
 }
 
 // keyPrefix makes a pinward key recognisable (secret scanners, logs).

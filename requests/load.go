@@ -26,6 +26,10 @@ import (
 //	                     "days": ["mon", "tue", "wed", "thu", "fri"]},
 //	  "holidays": "QC",
 //	  "closures": ["easter_monday", "2026-12-24", "2026-12-31"],
+//	  "privacy_notice": {"version": "2026-01",
+//	                     "purpose": {"en": "...", "fr": "..."},
+//	                     "retention": {"en": "...", "fr": "..."},
+//	                     "contact": {"en": "...", "fr": "..."}},
 //	  "departments": [
 //	    {"code": "public_works", "name": {"en": "Public Works", "fr": "Travaux publics"},
 //	     "contacts": {"department": [{"email": "roads@example.ca", "lang": "fr"}],
@@ -76,6 +80,9 @@ import (
 // or the ID of a holiday rule (easter_monday, civic_holiday, boxing_day,
 // christmas_eve, new_years_eve, ...: see holidays.Rules) for a closure every
 // year. The older form of holidays, a list of dates, is read as closures.
+// privacy_notice is what the resident page shows before the contact fields
+// (see PrivacyNotice): when present, a version (1–64 characters) and the
+// three texts in both languages are required.
 // A category without "dedup" gets
 // DefaultDedup (same_asset only when it has asset layers); one with it gets
 // exactly what it says. Equivalent categories form groups (the relation is
@@ -120,6 +127,7 @@ type catalogFile struct {
 	AutoClose     *AutoCloseRule  `json:"auto_close"`
 	Mail          *notify.Config  `json:"mail,omitempty"`             // catalogmail.go
 	Language      string          `json:"default_language,omitempty"` // catalogmail.go
+	PrivacyNotice *PrivacyNotice  `json:"privacy_notice"`
 }
 
 type hoursFile struct {
@@ -186,6 +194,12 @@ func (f *catalogFile) build() (*Catalog, error) {
 	}
 	if err := f.buildMail(c); err != nil {
 		return nil, err
+	}
+	if n := f.PrivacyNotice; n != nil {
+		if err := n.check(); err != nil {
+			return nil, err
+		}
+		c.notice = n
 	}
 
 	if len(f.Departments) == 0 {

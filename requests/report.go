@@ -43,6 +43,9 @@ type ReportQuery struct {
 	// AsOf is when open requests are judged overdue; Service.Report sets
 	// it to now.
 	AsOf time.Time
+	// Scope keeps the requests a scoped staff key may see (Service.Report
+	// sets it from the context).
+	Scope Scope
 }
 
 // ReportQuantiles are the quantiles of hours to close a report gives:
@@ -116,7 +119,7 @@ func (s *Service) Report(ctx context.Context, q ReportQuery) (Report, error) {
 	if !q.Start.IsZero() && !q.End.IsZero() && q.End.Before(q.Start) {
 		return Report{}, i18n.Errorf(i18n.Invalid, "end_date", i18n.T("is before start_date", "est antérieure à start_date"))
 	}
-	q.AsOf = s.now()
+	q.AsOf, q.Scope = s.now(), ScopeFrom(ctx)
 	rows, total, err := s.cfg.Store.ReportRows(ctx, s.cfg.Tenant, q)
 	if err != nil {
 		return Report{}, fmt.Errorf("report: %w", err)

@@ -77,10 +77,17 @@ type Reporter struct {
 	// OptOut: the reporter asked not to be told of progress (notify=false
 	// at intake, or an unsubscribe link); stored as reporters.notify.
 	OptOut bool
+	// NoticeVersion is the version of the privacy notice (Catalog's
+	// PrivacyNotice) in force when the resident gave these details: what
+	// they were told about the use and keeping of them (Law 25, s. 8).
+	NoticeVersion string
 }
 
-// IsZero reports whether r holds no information at all (an anonymous report).
-func (r Reporter) IsZero() bool { r.OptOut = false; return r == Reporter{} }
+// IsZero reports whether r holds no contact information at all (an
+// anonymous report); neither an opt-out nor a notice version alone is any.
+func (r Reporter) IsZero() bool {
+	return r == Reporter{OptOut: r.OptOut, NoticeVersion: r.NoticeVersion}
+}
 
 func (r Reporter) trimmed() Reporter {
 	return Reporter{

@@ -152,6 +152,9 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Request, error) {
 	}
 	if !sub.Reporter.IsZero() {
 		r := sub.Reporter
+		if n, ok := s.cfg.Catalog.PrivacyNotice(); ok {
+			r.NoticeVersion = n.Version // what the page showed before the contact fields
+		}
 		nr.Reporter = &r
 	}
 	nr.WorkOrder = s.cfg.SendsWorkOrders != nil && s.cfg.SendsWorkOrders(req.Department)
@@ -271,7 +274,11 @@ func (s *Service) Get(ctx context.Context, serviceRequestID string) (Request, er
 	if _, ok := ParseServiceRequestID(serviceRequestID); !ok {
 		return Request{}, RequestNotFoundError(clip(serviceRequestID))
 	}
-	return s.cfg.Store.GetRequest(ctx, s.cfg.Tenant, serviceRequestID)
+	r, err := s.cfg.Store.GetRequest(ctx, s.cfg.Tenant, serviceRequestID)
+	if err != nil {
+		return r, err
+	}
+	return r, inScope(ctx, r)
 }
 
 // GetByToken returns a request by its Open311 token.
@@ -285,7 +292,7 @@ func (s *Service) GetByToken(ctx context.Context, token string) (Request, error)
 // List returns the requests f selects, newest first. The tenant is the
 // Service's; a Limit of zero or more than MaxListLimit means MaxListLimit.
 func (s *Service) List(ctx context.Context, f Filter) ([]Request, error) {
-	f.Tenant = s.cfg.Tenant
+	f.Tenant, f.Scope = s.cfg.Tenant, ScopeFrom(ctx)
 	for _, st := range f.Statuses {
 		if !st.Valid() {
 			return nil, invalid("status", i18n.T("%q is not a status (%s)", "%q n'est pas un état (%s)"), clip(string(st)), StatusList())
@@ -322,13 +329,16 @@ func (s *Service) UpdateStatus(ctx context.Context, u StatusUpdate) (Request, er
 	if u.To == Closed && u.Reason == "" {
 		u.Reason = ReasonFixed
 	}
+	if _, err := s.Get(ctx, u.ServiceRequestID); err != nil { // unknown or out of the caller's scope
+		return Request{}, err
+	}
 	return s.Transition(ctx, u.ServiceRequestID, TransitionInput{To: u.To, PublicNoteEn: u.Note, Reason: string(u.Reason), Actor: u.Actor})
 }
 
 // Events returns a request's audit trail, oldest first.
 func (s *Service) Events(ctx context.Context, serviceRequestID string) ([]Event, error) {
-	if _, ok := ParseServiceRequestID(serviceRequestID); !ok {
-		return nil, RequestNotFoundError(clip(serviceRequestID))
+	if _, err := s.Get(ctx, serviceRequestID); err != nil { // unknown or out of the caller's scope
+		return nil, err
 	}
 	return s.cfg.Store.ListEvents(ctx, s.cfg.Tenant, serviceRequestID)
 }
@@ -339,8 +349,8 @@ func (s *Service) ReporterFor(ctx context.Context, serviceRequestID, actor strin
 	if actor == "" {
 		return Reporter{}, invalid("actor", msgRequired)
 	}
-	if _, ok := ParseServiceRequestID(serviceRequestID); !ok {
-		return Reporter{}, RequestNotFoundError(clip(serviceRequestID))
+	if _, err := s.Get(ctx, serviceRequestID); err != nil { // unknown or out of the caller's scope
+		return Reporter{}, err
 	}
 	return s.cfg.Store.GetReporter(ctx, ReporterAccess{
 		Tenant: s.cfg.Tenant, ServiceRequestID: serviceRequestID, Actor: actor, At: s.now(),

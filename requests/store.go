@@ -23,6 +23,7 @@ type Store interface {
 	OpsStatsStore
 	QueueStore
 	MailStore
+	IncidentStore
 }
 
 // RequestStore is the persistence the Service needs.
@@ -168,6 +169,9 @@ type Filter struct {
 	// changes too, as the tiles do.)
 	ByID    bool
 	AfterID int64
+	// Scope keeps only the requests a scoped staff key may see (Service
+	// sets it from the context; stores apply Scope.Where).
+	Scope Scope
 	// Limit, Offset page in the list's order (Open311's page); Offset
 	// costs as much as reading the rows it skips.
 	Limit, Offset int

@@ -143,6 +143,8 @@ type WorkOrderFilter struct {
 	// AfterID pages: only work orders with a greater ID (the list is in
 	// ID order); 0 from the start.
 	AfterID int64
+	// Scope keeps a scoped caller's work orders (see ScopedWorkOrders).
+	Scope Scope
 }
 
 // WorkOrderStatusChange is the integrator's word on a work order, moving

@@ -23,20 +23,27 @@ publishes), integrator (submit requests, push assets, report work-order
 status: any Open311 client, the phone agents' app, the asset-management
 system), staff (also manage clusters, read reporters, logged, and work
 orders), admin (everything, including keys).
+
+A staff key may be limited with --departments (department codes of the
+catalog, comma-separated) and --wards (ward IDs): it then reads, changes
+and reports only the requests, clusters and work orders of those
+departments and wards; anything else answers 404 as if it did not exist.
 `
 
 func runKeys(ctx context.Context, env Env, args []string) error {
 	if len(args) == 0 || args[0] != "create" {
 		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h" || args[0] == "-help") {
-			fmt.Fprintf(env.Stdout, "Usage: pinward keys create --role reporter|integrator|staff|admin [--label L] [--tenant T] [--data-dir D | --db URL]\n%s", keysHelp)
+			fmt.Fprintf(env.Stdout, "Usage: pinward keys create --role reporter|integrator|staff|admin [--label L] [--departments D,D] [--wards W,W] [--tenant T] [--data-dir D | --db URL]\n%s", keysHelp)
 			return nil
 		}
 		return usageErrorf("usage: pinward keys create --role reporter|integrator|staff|admin [flags] (pinward keys create --help)")
 	}
-	fs := newFlags(env, "keys create", "keys create --role reporter|integrator|staff|admin [--label L] [--tenant T] [--data-dir D | --db URL]", keysHelp)
+	fs := newFlags(env, "keys create", "keys create --role reporter|integrator|staff|admin [--label L] [--departments D,D] [--wards W,W] [--tenant T] [--data-dir D | --db URL]", keysHelp)
 	role := fs.String("role", "", "what the key may do: reporter, `integrator`, staff or admin (required)")
 	label := fs.String("label", "", "who holds the key, for operators (e.g. \"phone agents' app\")")
 	tenant := fs.String("tenant", "sample", "the municipality's tenant `id`")
+	depts := fs.String("departments", "", "staff only: limit the key to these department `codes` (comma-separated)")
+	wards := fs.String("wards", "", "staff only: limit the key to these ward `IDs` (comma-separated)")
 	var stf storeflags.Flags
 	stf.Register(fs)
 	given, err := cli.ParseEnvFlags(fs, env, args[1:])
@@ -53,6 +60,13 @@ func runKeys(ctx context.Context, env Env, args []string) error {
 	if *tenant == "" {
 		return usageErrorf("--tenant is empty")
 	}
+	scope, err := requests.NewScope(*depts, *wards)
+	if err != nil {
+		return usageErrorf("%v", err)
+	}
+	if !scope.IsZero() && r != requests.RoleStaff {
+		return usageErrorf("--departments and --wards limit staff keys only, not %s keys", r)
+	}
 	st, closeStore, err := stf.Open(ctx)
 	if err != nil {
 		return err
@@ -61,12 +75,16 @@ func runKeys(ctx context.Context, env Env, args []string) error {
 	key, hash := requests.NewAPIKey()
 	k, err := st.CreateAPIKey(ctx, requests.Key{
 		TenantID: *tenant, Role: r, Label: *label, Hash: hash,
-		CreatedAt: time.Now().UTC().Truncate(time.Microsecond),
+		CreatedAt: time.Now().UTC().Truncate(time.Microsecond), Scope: scope,
 	})
 	if err != nil {
 		return fmt.Errorf("storing the key: %w", err)
 	}
 	fmt.Fprintln(env.Stdout, key)
-	fmt.Fprintf(env.Stderr, "pinward keys: created %s key %d for tenant %q in %s; it is shown only this once\n", r, k.ID, *tenant, stf.Describe())
+	limited := ""
+	if !scope.IsZero() {
+		limited = " limited to " + scope.String()
+	}
+	fmt.Fprintf(env.Stderr, "pinward keys: created %s key %d%s for tenant %q in %s; it is shown only this once\n", r, k.ID, limited, *tenant, stf.Describe())
 	return nil
 }

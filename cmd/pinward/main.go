@@ -40,6 +40,7 @@ func commands() []command {
 		{"purge", "delete reporters' personal information past its retention", runPurge},
 		{"report", "write a council report (CSV): volumes, response times, SLA compliance by ward, department or category", runReport},
 		{"keys", "create API keys (keys create --role ...)", runKeys},
+		{"incidents", "keep the confidentiality-incident register (incidents list|add|export)", runIncidents},
 		{"geocode", "locate points (CSV) in their ward and at their nearest asset", runGeocode},
 		{"assets", "import asset layers into the store (assets import --layer L FILE)", runAssets},
 		{"cluster", "group duplicate requests (CSV) into clusters", runCluster},

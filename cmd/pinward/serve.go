@@ -168,6 +168,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		Service: svc, Keys: st, Jurisdiction: *jurisdiction,
 		Logger: log, Metrics: reg, MaxBody: *maxBody,
 		WorkOrders:  st,
+		Incidents:   st,
 		Web:         pages,
 		Tiles:       tl,
 		Assets:      assetAPI,

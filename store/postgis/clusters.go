@@ -32,7 +32,7 @@ const clusterCounts = ` SELECT a.id, a.tenant_id, a.service_code, a.ward_id, a.d
 	COALESCE((SELECT w.id FROM work_orders w WHERE w.tenant_id = a.tenant_id AND w.cluster_id = a.cluster_id), 0)
 	FROM page a
 	JOIN requests m ON m.tenant_id = a.tenant_id AND m.cluster_id = a.cluster_id
-	LEFT JOIN reporters p ON p.tenant_id = m.tenant_id AND p.request_id = m.id
+	LEFT JOIN pinward_private.reporters p ON p.tenant_id = m.tenant_id AND p.request_id = m.id
 	GROUP BY a.tenant_id, a.id, a.cluster_id, a.service_code, a.ward_id, a.department, a.lon, a.lat, a.asset_layer, a.asset_id, a.requested_at
 	ORDER BY a.requested_at DESC, a.id DESC`
 
@@ -110,6 +110,9 @@ func (s *Store) ListClusters(ctx context.Context, f requests.ClusterFilter) ([]r
 	}
 	if f.WardID != "" {
 		sql += ` AND a.ward_id = ` + arg(f.WardID)
+	}
+	if c := f.Scope.Where("a.department", "a.ward_id", arg); c != "" {
+		sql += ` AND ` + c
 	}
 	if b := f.BBox; b != nil {
 		// && narrows by the GiST index (float4 boxes rounded outward);

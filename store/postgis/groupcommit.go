@@ -68,7 +68,7 @@ func (s *Store) analyzeYoung() {
 	err := s.pool.QueryRow(ctx, `SELECT last_analyze IS NULL AND last_autoanalyze IS NULL
 		FROM pg_stat_user_tables WHERE relid = 'requests'::regclass`).Scan(&young)
 	if err == nil && young {
-		s.pool.Exec(ctx, "ANALYZE requests, events, reporters") //nolint:errcheck // see above
+		s.pool.Exec(ctx, "ANALYZE requests, events, pinward_private.reporters") //nolint:errcheck // see above
 	}
 }
 
@@ -279,9 +279,9 @@ const insertGroupSQL = `WITH r AS (
 			$28::text[], $29::text[], $30::text[])
 		RETURNING 1),
 	p AS (
-		INSERT INTO reporters (tenant_id, request_id, first_name, last_name, email, phone, device_id, notify)
+		INSERT INTO pinward_private.reporters (tenant_id, request_id, first_name, last_name, email, phone, device_id, notify, notice_version)
 		SELECT * FROM unnest($31::text[], $32::bigint[], $33::text[], $34::text[], $35::text[], $36::text[],
-			$37::text[], $40::bool[])
+			$37::text[], $40::bool[], $41::text[])
 		RETURNING 1)
 	SELECT (SELECT count(*) FROM r), (SELECT count(*) FROM e), (SELECT count(*) FROM p)`
 
@@ -480,21 +480,21 @@ func stored(t time.Time) time.Time {
 func groupInsert(ctx context.Context, c *pgx.Conn, ops []*createOp, rs []requests.Request) error {
 	n := len(ops)
 	var (
-		ids                                    = make([]int64, n)
-		tenant, code, descr, status, notes     = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		x, y, adist                            = make([]float64, n), make([]float64, n), make([]float64, n)
-		addr, ward, alayer, aid, cluster, dept = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		reqAt, updAt                           = make([]time.Time, n), make([]time.Time, n)
-		dueAt, nextEsc                         = make([]*time.Time, n), make([]*time.Time, n)
-		attrs, ikey                            = make([]*string, n), make([]*string, n)
-		media, token, lang, fp                 = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		channel                                = make([]string, n)
-		evAt                                   = make([]time.Time, n)
-		evActor, evKind, evFrom, evTo, evNote  = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		pTenant                                []string
-		pID                                    []int64
-		pFirst, pLast, pEmail, pPhone, pDevice []string
-		pNotify                                []bool
+		ids                                             = make([]int64, n)
+		tenant, code, descr, status, notes              = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		x, y, adist                                     = make([]float64, n), make([]float64, n), make([]float64, n)
+		addr, ward, alayer, aid, cluster, dept          = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		reqAt, updAt                                    = make([]time.Time, n), make([]time.Time, n)
+		dueAt, nextEsc                                  = make([]*time.Time, n), make([]*time.Time, n)
+		attrs, ikey                                     = make([]*string, n), make([]*string, n)
+		media, token, lang, fp                          = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		channel                                         = make([]string, n)
+		evAt                                            = make([]time.Time, n)
+		evActor, evKind, evFrom, evTo, evNote           = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		pTenant                                         []string
+		pID                                             []int64
+		pFirst, pLast, pEmail, pPhone, pDevice, pNotice []string
+		pNotify                                         []bool
 	)
 	for i, op := range ops {
 		r, nr := rs[i], op.nr
@@ -517,7 +517,7 @@ func groupInsert(ctx context.Context, c *pgx.Conn, ops []*createOp, rs []request
 		if p := nr.Reporter; p != nil && !p.IsZero() {
 			pTenant, pID = append(pTenant, r.TenantID), append(pID, r.ID)
 			pFirst, pLast, pEmail = append(pFirst, p.FirstName), append(pLast, p.LastName), append(pEmail, p.Email)
-			pPhone, pDevice = append(pPhone, p.Phone), append(pDevice, p.DeviceID)
+			pPhone, pDevice, pNotice = append(pPhone, p.Phone), append(pDevice, p.DeviceID), append(pNotice, p.NoticeVersion)
 			pNotify = append(pNotify, !p.OptOut)
 		}
 	}
@@ -525,7 +525,7 @@ func groupInsert(ctx context.Context, c *pgx.Conn, ops []*createOp, rs []request
 	b.Queue(insertGroupSQL, ids, tenant, code, descr, status, notes, x, y, addr, ward, alayer, aid, adist,
 		cluster, dept, reqAt, updAt, dueAt, attrs, media, token, lang, ikey, fp,
 		evAt, evActor, evKind, evFrom, evTo, evNote,
-		pTenant, pID, pFirst, pLast, pEmail, pPhone, pDevice, channel, nextEsc, pNotify)
+		pTenant, pID, pFirst, pLast, pEmail, pPhone, pDevice, channel, nextEsc, pNotify, pNotice)
 	b.Queue("COMMIT")
 	br := c.SendBatch(ctx, &b)
 	defer br.Close()

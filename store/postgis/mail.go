@@ -45,7 +45,7 @@ func (s *Store) ClaimMail(ctx context.Context, tenant string, now time.Time, lea
 		// A message whose reporter opted out or whose address was refused
 		// since it was queued goes dead, with the reason.
 		if _, err := tx.Exec(ctx, `WITH c AS (
-				SELECT o.id FROM mail_outbox o JOIN reporters rp ON rp.tenant_id = o.tenant_id AND rp.request_id = o.request_id
+				SELECT o.id FROM mail_outbox o JOIN pinward_private.reporters rp ON rp.tenant_id = o.tenant_id AND rp.request_id = o.request_id
 				WHERE o.tenant_id = $1 AND o.state = 'pending' AND o.next_attempt_at <= $2
 				  AND (NOT rp.notify OR rp.email = '' OR EXISTS (SELECT 1 FROM mail_undeliverable u
 				       WHERE u.tenant_id = rp.tenant_id AND u.email = lower(rp.email)))
@@ -64,7 +64,7 @@ func (s *Store) ClaimMail(ctx context.Context, tenant string, now time.Time, lea
 			SELECT `+mailCols+`, rp.email, q.lang, q.service_code, q.due_at,
 				e.to_status, e.note, e.public_note_en, e.public_note_fr, e.reason
 			FROM u o
-			JOIN reporters rp ON rp.tenant_id = o.tenant_id AND rp.request_id = o.request_id
+			JOIN pinward_private.reporters rp ON rp.tenant_id = o.tenant_id AND rp.request_id = o.request_id
 			JOIN requests q ON q.tenant_id = o.tenant_id AND q.id = o.request_id
 			JOIN events e ON e.tenant_id = o.tenant_id AND e.id = o.event_id
 			ORDER BY o.id`, tenant, now, limit, now.Add(lease))
@@ -114,14 +114,14 @@ func (s *Store) RecordMailAttempts(ctx context.Context, tenant string, rs []requ
 			// The address, then every pending message to it.
 			b.Queue(`INSERT INTO mail_undeliverable (tenant_id, email, code, detail, at)
 				SELECT o.tenant_id, lower(rp.email), $3, $4, $5 FROM mail_outbox o
-				JOIN reporters rp ON rp.tenant_id = o.tenant_id AND rp.request_id = o.request_id
+				JOIN pinward_private.reporters rp ON rp.tenant_id = o.tenant_id AND rp.request_id = o.request_id
 				WHERE o.tenant_id = $1 AND o.id = $2 AND rp.email <> ''
 				ON CONFLICT DO NOTHING`, tenant, r.MessageID, r.Code, r.Error, r.At)
 			b.Queue(`UPDATE mail_outbox o SET state = 'dead', last_error = $3
-				FROM reporters rp WHERE o.tenant_id = $1 AND o.state = 'pending'
+				FROM pinward_private.reporters rp WHERE o.tenant_id = $1 AND o.state = 'pending'
 				  AND rp.tenant_id = o.tenant_id AND rp.request_id = o.request_id
 				  AND lower(rp.email) = (SELECT lower(r2.email) FROM mail_outbox o2
-				      JOIN reporters r2 ON r2.tenant_id = o2.tenant_id AND r2.request_id = o2.request_id
+				      JOIN pinward_private.reporters r2 ON r2.tenant_id = o2.tenant_id AND r2.request_id = o2.request_id
 				      WHERE o2.tenant_id = $1 AND o2.id = $2)`, tenant, r.MessageID, r.Error)
 		default:
 			state := requests.OutboxPending
@@ -167,7 +167,7 @@ func (s *Store) Unsubscribe(ctx context.Context, tenant, serviceRequestID string
 		return requests.UnsubscribeNotFoundError()
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE reporters SET notify = false WHERE tenant_id = $1 AND request_id = $2 AND email <> ''`, tenant, id)
+		tag, err := tx.Exec(ctx, `UPDATE pinward_private.reporters SET notify = false WHERE tenant_id = $1 AND request_id = $2 AND email <> ''`, tenant, id)
 		if err != nil {
 			return err
 		}
@@ -193,7 +193,7 @@ func (s *Store) ReporterMail(ctx context.Context, tenant, serviceRequestID strin
 		detail *string
 		at     *time.Time
 	)
-	err := s.pool.QueryRow(ctx, `SELECT rp.notify, rp.email, u.code, u.detail, u.at FROM reporters rp
+	err := s.pool.QueryRow(ctx, `SELECT rp.notify, rp.email, u.code, u.detail, u.at FROM pinward_private.reporters rp
 		LEFT JOIN mail_undeliverable u ON u.tenant_id = rp.tenant_id AND u.email = lower(rp.email) AND rp.email <> ''
 		WHERE rp.tenant_id = $1 AND rp.request_id = $2`, tenant, id).Scan(&notify, &email, &code, &detail, &at)
 	if errors.Is(err, pgx.ErrNoRows) {

@@ -132,10 +132,18 @@ func (s *Store) ListWorkOrders(ctx context.Context, f requests.WorkOrderFilter) 
 	if err := requests.CheckStoredText("department", f.Department); err != nil {
 		return nil, err
 	}
+	args := []any{f.Tenant, string(f.Delivery), f.Department, f.Polling, limit, f.AfterID}
+	scope := f.Scope.Where("w.department", "w.payload->>'ward_id'", func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	})
+	if scope != "" {
+		scope = " AND " + scope
+	}
 	rows, err := s.pool.Query(ctx, `SELECT `+workOrderCols+` WHERE w.tenant_id = $1
 		AND ($2 = '' OR o.state = $2) AND ($3 = '' OR w.department = $3)
-		AND (NOT $4 OR (w.external_id <> '' AND w.status <> 'closed')) AND w.id > $6
-		ORDER BY w.id LIMIT $5`, f.Tenant, string(f.Delivery), f.Department, f.Polling, limit, f.AfterID)
+		AND (NOT $4 OR (w.external_id <> '' AND w.status <> 'closed')) AND w.id > $6`+scope+`
+		ORDER BY w.id LIMIT $5`, args...)
 	if err != nil {
 		return nil, wrapCtx(ctx, "list work orders", err)
 	}

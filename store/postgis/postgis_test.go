@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"reflect"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -462,7 +463,7 @@ func TestAPIKeys(t *testing.T) {
 		t.Fatalf("create: %+v %v", k, err)
 	}
 	got, err := s.LookupAPIKey(ctx, hash)
-	if err != nil || got != k {
+	if err != nil || !reflect.DeepEqual(got, k) {
 		t.Errorf("lookup %+v (err %v), want %+v", got, err, k)
 	}
 	_, err = s.CreateAPIKey(ctx, requests.Key{TenantID: "b", Role: requests.RoleAdmin, Hash: hash, CreatedAt: t0})

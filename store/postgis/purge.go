@@ -12,13 +12,13 @@ import (
 // $2 and writes a reporter_purged event for each, in one statement.
 const purgeReportersSQL = `
 WITH doomed AS (
-	SELECT r.request_id FROM reporters r
+	SELECT r.request_id FROM pinward_private.reporters r
 	JOIN requests q ON q.tenant_id = r.tenant_id AND q.id = r.request_id
 	WHERE r.tenant_id = $1 AND q.status = $7 AND q.updated_at < $2
 	ORDER BY r.request_id LIMIT $3
 	FOR UPDATE OF r SKIP LOCKED
 ), gone AS (
-	DELETE FROM reporters r USING doomed d
+	DELETE FROM pinward_private.reporters r USING doomed d
 	WHERE r.tenant_id = $1 AND r.request_id = d.request_id
 	RETURNING r.request_id
 )

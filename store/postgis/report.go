@@ -41,6 +41,13 @@ func (s *Store) ReportRows(ctx context.Context, tenant string, q requests.Report
 		args = append(args, q.End)
 		where = append(where, "requested_at <= $"+strconv.Itoa(len(args)))
 	}
+	scope := q.Scope.Where("department", "ward_id", func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	})
+	if scope != "" {
+		where = append(where, scope)
+	}
 	sql := strings.NewReplacer("%[1]s", q.By.Column(), "%[2]s", strings.Join(where, " AND ")).Replace(reportSelect)
 	rows, err := s.pool.Query(ctx, sql, args...)
 	if err != nil {

@@ -99,8 +99,8 @@ func insertRequestStmt(reporter bool) string {
 		SELECT ins.tenant_id, ins.id, $24, $25, $26, $27, $28, $29 FROM ins)`
 	if reporter {
 		sql += `,
-	rep AS (INSERT INTO reporters (tenant_id, request_id, first_name, last_name, email, phone, device_id, notify)
-		SELECT ins.tenant_id, ins.id, $32, $33, $34, $35, $36, $37 FROM ins)`
+	rep AS (INSERT INTO pinward_private.reporters (tenant_id, request_id, first_name, last_name, email, phone, device_id, notify, notice_version)
+		SELECT ins.tenant_id, ins.id, $32, $33, $34, $35, $36, $37, $38 FROM ins)`
 	}
 	return sql + `
 	SELECT * FROM ins`
@@ -121,7 +121,7 @@ func insertRequestArgs(nr requests.NewRequest, r requests.Request) (string, []an
 		ev.At, ev.Actor, string(ev.Kind), string(ev.From), string(ev.To), ev.Note, string(r.Channel)}
 	args = append(args, nullTime(r.NextEscalationAt))
 	if rep := nr.Reporter; rep != nil && !rep.IsZero() {
-		return insertRequestSQL[1], append(args, rep.FirstName, rep.LastName, rep.Email, rep.Phone, rep.DeviceID, !rep.OptOut)
+		return insertRequestSQL[1], append(args, rep.FirstName, rep.LastName, rep.Email, rep.Phone, rep.DeviceID, !rep.OptOut, rep.NoticeVersion)
 	}
 	return insertRequestSQL[0], args
 }
@@ -438,6 +438,9 @@ func (s *Store) ListRequests(ctx context.Context, f requests.Filter) ([]requests
 	if f.ClusterID != "" {
 		where = append(where, "cluster_id = "+arg(f.ClusterID))
 	}
+	if c := f.Scope.Where("department", "ward_id", arg); c != "" {
+		where = append(where, c)
+	}
 	if !f.Start.IsZero() {
 		where = append(where, "requested_at >= "+arg(f.Start))
 	}
@@ -531,9 +534,9 @@ func (s *Store) GetReporter(ctx context.Context, a requests.ReporterAccess) (req
 		if err != nil {
 			return err
 		}
-		err = tx.QueryRow(ctx, `SELECT first_name, last_name, email, phone, device_id
-			FROM reporters WHERE tenant_id = $1 AND request_id = $2`, a.Tenant, id).
-			Scan(&rep.FirstName, &rep.LastName, &rep.Email, &rep.Phone, &rep.DeviceID)
+		err = tx.QueryRow(ctx, `SELECT first_name, last_name, email, phone, device_id, notice_version
+			FROM pinward_private.reporters WHERE tenant_id = $1 AND request_id = $2`, a.Tenant, id).
+			Scan(&rep.FirstName, &rep.LastName, &rep.Email, &rep.Phone, &rep.DeviceID, &rep.NoticeVersion)
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) { // no row: an anonymous report
 			return fmt.Errorf("read reporter: %w", err)
 		}

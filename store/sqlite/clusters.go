@@ -90,6 +90,9 @@ func (s *Store) ListClusters(ctx context.Context, f requests.ClusterFilter) ([]r
 		q += ` AND a.ward_id = ?`
 		args = append(args, f.WardID)
 	}
+	if c := f.Scope.Where("a.department", "a.ward_id", func(v any) string { args = append(args, v); return "?" }); c != "" {
+		q += ` AND ` + c
+	}
 	if b := f.BBox; b != nil {
 		q += ` AND a.id IN (SELECT id FROM requests_rtree WHERE max_lon >= ? AND min_lon <= ? AND max_lat >= ? AND min_lat <= ?)
 			AND a.lon BETWEEN ? AND ? AND a.lat BETWEEN ? AND ?`

@@ -24,8 +24,9 @@ func (s *Store) CreateAPIKey(ctx context.Context, k requests.Key) (requests.Key,
 		if n > 0 {
 			return requests.APIKeyConflictError()
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO api_keys (tenant_id, role, label, hash, created_at) VALUES (?, ?, ?, ?, ?)`,
-			k.TenantID, string(k.Role), k.Label, k.Hash, micros(k.CreatedAt))
+		depts, wards := requests.JoinScope(k.Scope)
+		res, err := tx.ExecContext(ctx, `INSERT INTO api_keys (tenant_id, role, label, hash, created_at, departments, wards) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			k.TenantID, string(k.Role), k.Label, k.Hash, micros(k.CreatedAt), depts, wards)
 		if err != nil {
 			return err
 		}
@@ -41,18 +42,19 @@ func (s *Store) CreateAPIKey(ctx context.Context, k requests.Key) (requests.Key,
 // LookupAPIKey implements requests.KeyStore.
 func (s *Store) LookupAPIKey(ctx context.Context, hash string) (requests.Key, error) {
 	var (
-		k       requests.Key
-		role    string
-		created sql.NullInt64
+		k            requests.Key
+		role         string
+		created      sql.NullInt64
+		depts, wards string
 	)
-	err := s.read.QueryRowContext(ctx, `SELECT id, tenant_id, role, label, hash, created_at FROM api_keys WHERE hash = ?`, hash).
-		Scan(&k.ID, &k.TenantID, &role, &k.Label, &k.Hash, &created)
+	err := s.read.QueryRowContext(ctx, `SELECT id, tenant_id, role, label, hash, created_at, departments, wards FROM api_keys WHERE hash = ?`, hash).
+		Scan(&k.ID, &k.TenantID, &role, &k.Label, &k.Hash, &created, &depts, &wards)
 	if errors.Is(err, sql.ErrNoRows) {
 		return requests.Key{}, requests.APIKeyNotFoundError()
 	}
 	if err != nil {
 		return requests.Key{}, wrap(ctx, "look up API key", err)
 	}
-	k.Role, k.CreatedAt = requests.Role(role), fromMicros(created)
+	k.Role, k.CreatedAt, k.Scope = requests.Role(role), fromMicros(created), requests.SplitScope(depts, wards)
 	return k, nil
 }

@@ -149,6 +149,9 @@ func (s *Store) ListWorkOrders(ctx context.Context, f requests.WorkOrderFilter) 
 	if f.Polling {
 		q += ` AND w.external_id <> '' AND w.status <> 'closed'`
 	}
+	if c := f.Scope.Where("w.department", "json_extract(w.payload, '$.ward_id')", func(v any) string { args = append(args, v); return "?" }); c != "" {
+		q += ` AND ` + c
+	}
 	limit := f.Limit
 	if limit <= 0 || limit > requests.MaxListLimit {
 		limit = requests.MaxListLimit

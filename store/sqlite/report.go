@@ -37,6 +37,9 @@ func (s *Store) ReportRows(ctx context.Context, tenant string, q requests.Report
 	if !q.End.IsZero() {
 		where, args = append(where, "requested_at <= ?"), append(args, q.End.UnixMicro())
 	}
+	if c := q.Scope.Where("department", "ward_id", func(v any) string { args = append(args, v); return "?" }); c != "" {
+		where = append(where, c)
+	}
 	sub := strings.NewReplacer("%[1]s", q.By.Column(), "%[2]s", strings.Join(where, " AND "))
 
 	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})

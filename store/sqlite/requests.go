@@ -182,8 +182,8 @@ func createRequest(ctx context.Context, tx *sql.Tx, stmts cachedTx, nr requests.
 			}
 		}
 		if p := nr.Reporter; p != nil && !p.IsZero() {
-			if _, err := stmts.ExecContext(ctx, `INSERT INTO reporters (request_id, tenant_id, first_name, last_name, email, phone, device_id, notify)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, r.TenantID, p.FirstName, p.LastName, p.Email, p.Phone, p.DeviceID, !p.OptOut); err != nil {
+			if _, err := stmts.ExecContext(ctx, `INSERT INTO reporters (request_id, tenant_id, first_name, last_name, email, phone, device_id, notify, notice_version)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, r.TenantID, p.FirstName, p.LastName, p.Email, p.Phone, p.DeviceID, !p.OptOut, p.NoticeVersion); err != nil {
 				return err
 			}
 		}
@@ -327,6 +327,9 @@ func (s *Store) ListRequests(ctx context.Context, f requests.Filter) ([]requests
 		where = append(where, `cluster_id = ?`)
 		args = append(args, f.ClusterID)
 	}
+	if c := f.Scope.Where("department", "ward_id", func(v any) string { args = append(args, v); return "?" }); c != "" {
+		where = append(where, c)
+	}
 	if !f.Start.IsZero() {
 		// Microseconds are what is stored; rounding Start up keeps the
 		// bound exact for sub-microsecond filter times.
@@ -400,8 +403,8 @@ func (s *Store) GetReporter(ctx context.Context, a requests.ReporterAccess) (req
 		if err != nil {
 			return err
 		}
-		err = tx.QueryRowContext(ctx, `SELECT first_name, last_name, email, phone, device_id FROM reporters
-			WHERE tenant_id = ? AND request_id = ?`, a.Tenant, id).Scan(&out.FirstName, &out.LastName, &out.Email, &out.Phone, &out.DeviceID)
+		err = tx.QueryRowContext(ctx, `SELECT first_name, last_name, email, phone, device_id, notice_version FROM reporters
+			WHERE tenant_id = ? AND request_id = ?`, a.Tenant, id).Scan(&out.FirstName, &out.LastName, &out.Email, &out.Phone, &out.DeviceID, &out.NoticeVersion)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}

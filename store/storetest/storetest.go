@@ -74,6 +74,8 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		{"NotFound", testNotFound},
 		{"Reporter", testReporter},
 		{"PurgeReporters", testPurgeReporters},
+		{"Incidents", testIncidents},
+		{"KeyScope", testKeyScope},
 		{"Idempotency", testIdempotency},
 		{"IdempotencyConcurrent", testIdempotencyConcurrent},
 		{"Cluster", testCluster},

@@ -20,6 +20,8 @@ const T = {
   descriptionHint: { en: "What do you see? Anything that helps the crew find it.", fr: "Que voyez-vous? Tout ce qui aide l'équipe à le trouver." },
   contact: { en: "Contact details (optional)", fr: "Coordonnées (facultatif)" },
   contactHint: { en: "Only municipal staff see these, to follow up with you.", fr: "Seul le personnel municipal les voit, pour faire un suivi." },
+  privacyTitle: { en: "Your privacy", fr: "Protection de vos renseignements personnels" },
+  noticeVersion: { en: "Privacy notice, version", fr: "Avis de confidentialité, version" },
   firstName: { en: "First name", fr: "Prénom" },
   lastName: { en: "Last name", fr: "Nom" },
   email: { en: "Email", fr: "Courriel" },
@@ -284,12 +286,34 @@ function done(r) {
   box.focus();
 }
 
+// The municipality's privacy notice (from its catalog), shown before the
+// contact fields in the page's language; the server records its version
+// with any contact details given.
+let notice = null;
+async function loadNotice() {
+  try { notice = await api("/api/v1/privacy-notice"); } catch { notice = null; }
+  renderNotice();
+}
+function renderNotice() {
+  const box = $("privacy-notice");
+  if (!notice) { box.hidden = true; return; }
+  const l = state.lang;
+  $("privacy-body").replaceChildren(
+    el("p", {}, notice.purpose[l]),
+    el("p", {}, notice.retention[l]),
+    el("p", {}, notice.contact[l]),
+    el("p", { class: "hint", id: "privacy-version" }, `${tr("noticeVersion")} ${notice.version}`));
+  box.hidden = false;
+}
+
 function setLang(lang) {
   state.lang = lang;
   localStorage.setItem("pinward-lang", lang);
   applyLang(T, lang);
+  renderNotice();
   loadServices().then(() => { if (state.code) chooseCat(state.code); }).catch((e) => showError(e.message));
   if (state.point) locate();
 }
 for (const b of document.querySelectorAll("[data-lang-button]")) b.addEventListener("click", () => setLang(b.dataset.langButton));
 setLang(state.lang);
+loadNotice();

@@ -1,0 +1,297 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/paulmach/orb"
+	"github.com/pinward/pinward/api"
+	"github.com/pinward/pinward/assets"
+	"github.com/pinward/pinward/data"
+	"github.com/pinward/pinward/requests"
+	"github.com/pinward/pinward/tiles"
+)
+
+// TestStaffScope calls every staff route of the README's "Who may call
+// what" table with a staff key limited to another department (and one
+// limited to the right department but another ward): whatever names a
+// request, cluster or work order of public_works or transportation is a
+// bilingual 404, as if it did not exist, and lists and reports leave them
+// out. The same call with a key scoped to those departments (and an admin
+// key) finds them, so each check can fail. A staff route added to the
+// table without a case here fails the test.
+func TestStaffScope(t *testing.T) {
+	table := readRoleTable(t)
+	forEachStore(t, func(t *testing.T, w *world) {
+		ctx := context.Background()
+		cat, err := requests.LoadCatalog(bytes.NewReader(data.SampleCategoriesJSON()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		set, err := data.SampleWards()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ix, err := data.SampleAssets()
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc, err := requests.NewService(requests.ServiceConfig{Tenant: tenant, Catalog: cat, Wards: set, Assets: ix, Store: w.store,
+			SendsWorkOrders: func(string) bool { return true }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := api.New(api.Config{
+			Service: svc, Keys: w.store, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			WorkOrders: w.store, Assets: api.AssetAPI{Store: w.store}, Tiles: tiles.New(tiles.Options{}), Incidents: w.store,
+		})
+		srv := httptest.NewServer(h)
+		t.Cleanup(srv.Close)
+
+		submit := func(code string, p orb.Point, attrs map[string][]string) requests.Request {
+			t.Helper()
+			r, err := svc.Submit(ctx, requests.Submission{ServiceCode: code, Point: &p, Description: "scope test " + code,
+				Attributes: attrs, Reporter: requests.Reporter{Email: "resident@example.org"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}
+		size := map[string][]string{"size": {"large"}}
+		// Potholes 110 m or more apart (potholes cluster within 30 m),
+		// north of the streetlight, each in a ward.
+		var spots []orb.Point
+		for i := 1; len(spots) < 3 && i < 200; i++ {
+			p := orb.Point{w.inside[0], w.inside[1] + float64(i)*0.001}
+			if _, ok := set.Locate(p, time.Now()); ok {
+				spots = append(spots, p)
+			}
+		}
+		if len(spots) < 3 {
+			t.Fatal("no room for three potholes north of the streetlight")
+		}
+		hole := submit("pothole", spots[0], size)                                             // public_works: the object read
+		merged := submit("pothole", spots[1], size)                                           // merged by the own key
+		closed := submit("pothole", spots[2], size)                                           // closed by the own key
+		light := submit("streetlight_out", w.inside, map[string][]string{"problem": {"out"}}) // transportation, on a streetlight
+		if light.AssetID == "" {
+			t.Fatal("the streetlight report names no asset")
+		}
+		a, ok := ix.Get(light.AssetLayer, light.AssetID)
+		if !ok {
+			t.Fatalf("asset %s not in the index", light.AssetID)
+		}
+		a.Version = 1
+		if _, err := w.store.UpsertAssets(ctx, requests.AssetUpsert{Tenant: tenant, Assets: []assets.Asset{a}, At: time.Now().UTC()}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.store.RetireAsset(ctx, requests.AssetRetire{Tenant: tenant, Layer: light.AssetLayer, ID: light.AssetID,
+			Actor: "test", At: time.Now().UTC()}); err != nil {
+			t.Fatal(err)
+		}
+		otherWard := ""
+		for _, wd := range set.Current(time.Now()).Wards {
+			if wd.ID != hole.WardID {
+				otherWard = wd.ID
+				break
+			}
+		}
+		wo, err := w.store.ListWorkOrders(ctx, requests.WorkOrderFilter{Tenant: tenant})
+		if err != nil {
+			t.Fatal(err)
+		}
+		woOf := map[string]string{}
+		for _, o := range wo {
+			woOf[o.ClusterID] = requests.FormatServiceRequestID(o.ID)
+		}
+		if woOf[hole.ClusterID] == "" {
+			t.Fatalf("no work order for cluster %s", hole.ClusterID)
+		}
+
+		key := func(role requests.Role, scope requests.Scope) string {
+			k, hash := requests.NewAPIKey()
+			if _, err := w.store.CreateAPIKey(ctx, requests.Key{TenantID: tenant, Role: role, Label: "scope test", Hash: hash,
+				CreatedAt: time.Now().UTC(), Scope: scope}); err != nil {
+				t.Fatal(err)
+			}
+			return k
+		}
+		parks := key(requests.RoleStaff, requests.Scope{Departments: []string{"parks"}})
+		elsewhere := key(requests.RoleStaff, requests.Scope{Departments: []string{"public_works", "transportation"}, Wards: []string{otherWard}})
+		own := key(requests.RoleStaff, requests.Scope{Departments: []string{"public_works", "transportation"}})
+		admin := key(requests.RoleAdmin, requests.Scope{})
+
+		call := func(method, path, key, body string) response {
+			t.Helper()
+			var rd io.Reader
+			if body != "" {
+				rd = strings.NewReader(body)
+			}
+			req, err := http.NewRequest(method, srv.URL+path, rd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("X-Api-Key", key)
+			if body != "" {
+				req.Header.Set("Content-Type", "application/json")
+			}
+			res, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			b, err := io.ReadAll(res.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return response{res.StatusCode, res.Header, b}
+		}
+		notFound := func(method, path, body string) {
+			t.Helper()
+			for name, k := range map[string]string{"parks": parks, "another ward": elsewhere} {
+				res := call(method, path, k, body)
+				if res.status != http.StatusNotFound {
+					t.Errorf("%s %s with a %s key: %d %s, want 404", method, path, name, res.status, clipBody(res.body))
+					continue
+				}
+				checkError(t, res, http.StatusNotFound)
+			}
+		}
+		found := func(method, path, key, body string, want int) []byte {
+			t.Helper()
+			res := call(method, path, key, body)
+			if res.status != want {
+				t.Errorf("%s %s in scope: %d %s, want %d", method, path, res.status, clipBody(res.body), want)
+			}
+			return res.body
+		}
+		// lists says whether a list answer (at the JSON path, "" for the
+		// top) names id under field.
+		lists := func(body []byte, path, field, id string) bool {
+			var v any
+			if err := json.Unmarshal(body, &v); err != nil {
+				t.Fatalf("%v: %s", err, clipBody(body))
+			}
+			if path != "" {
+				v = v.(map[string]any)[path]
+			}
+			for _, it := range v.([]any) {
+				if it.(map[string]any)[field] == id {
+					return true
+				}
+			}
+			return false
+		}
+		absentFromList := func(path, jsonPath, field, id string) {
+			t.Helper()
+			for name, k := range map[string]string{"parks": parks, "another ward": elsewhere} {
+				if lists(found(http.MethodGet, path, k, "", http.StatusOK), jsonPath, field, id) {
+					t.Errorf("GET %s with a %s key lists %s", path, name, id)
+				}
+			}
+			if !lists(found(http.MethodGet, path, own, "", http.StatusOK), jsonPath, field, id) {
+				t.Errorf("GET %s in scope does not list %s", path, id)
+			}
+		}
+		id, cl, woID := hole.ServiceRequestID, hole.ClusterID, woOf[hole.ClusterID]
+
+		cases := map[string]func(){
+			"POST /api/v1/workorders/{id}/status": func() {
+				notFound(http.MethodPost, "/api/v1/workorders/"+woID+"/status", `{"status": "acknowledged"}`)
+				found(http.MethodPost, "/api/v1/workorders/"+woID+"/status", own, `{"status": "acknowledged"}`, http.StatusOK)
+			},
+			"GET /api/v1/workorders": func() { absentFromList("/api/v1/workorders", "", "work_order_id", woID) },
+			"POST /api/v1/workorders/{id}/retry": func() {
+				notFound(http.MethodPost, "/api/v1/workorders/"+woID+"/retry", "")
+				found(http.MethodPost, "/api/v1/workorders/"+woID+"/retry", own, "", http.StatusConflict) // found; none dead
+			},
+			"GET /api/v1/assets/retired-open": func() {
+				absentFromList("/api/v1/assets/retired-open", "requests", "service_request_id", light.ServiceRequestID)
+			},
+			"GET /api/v1/clusters": func() { absentFromList("/api/v1/clusters", "", "cluster_id", cl) },
+			"GET /api/v1/clusters/{id}": func() {
+				notFound(http.MethodGet, "/api/v1/clusters/"+cl, "")
+				found(http.MethodGet, "/api/v1/clusters/"+cl, own, "", http.StatusOK)
+			},
+			"POST /api/v1/clusters/{id}/merge": func() {
+				body := `{"into": "` + cl + `", "note": "same hole"}`
+				notFound(http.MethodPost, "/api/v1/clusters/"+merged.ClusterID+"/merge", body)
+				found(http.MethodPost, "/api/v1/clusters/"+merged.ClusterID+"/merge", own, body, http.StatusOK)
+			},
+			"POST /api/v1/clusters/{id}/split": func() { // after merge (sorted order): merged is in cl
+				body := `{"requests": ["` + merged.ServiceRequestID + `"]}`
+				notFound(http.MethodPost, "/api/v1/clusters/"+cl+"/split", body)
+				notFound(http.MethodPost, "/api/v1/clusters/"+cl+"/split", `{"requests": ["`+id+`"]}`) // even the anchor: 404 first
+				found(http.MethodPost, "/api/v1/clusters/"+cl+"/split", own, body, http.StatusCreated)
+			},
+			"POST /api/v1/clusters/{id}/close": func() {
+				body := `{"note": "fixed", "reason": "resolved"}`
+				notFound(http.MethodPost, "/api/v1/clusters/"+closed.ClusterID+"/close", body)
+				found(http.MethodPost, "/api/v1/clusters/"+closed.ClusterID+"/close", own, body, http.StatusOK)
+			},
+			"GET /api/v1/requests/{id}/events": func() {
+				notFound(http.MethodGet, "/api/v1/requests/"+id+"/events", "")
+				found(http.MethodGet, "/api/v1/requests/"+id+"/events", own, "", http.StatusOK)
+			},
+			"GET /api/v1/requests/{id}/reporter": func() {
+				notFound(http.MethodGet, "/api/v1/requests/"+id+"/reporter", "")
+				// The refused reads were not reads: no event records them.
+				if b := found(http.MethodGet, "/api/v1/requests/"+id+"/events", admin, "", http.StatusOK); lists(b, "", "kind", "reporter_read") {
+					t.Errorf("a refused reporter read left an event: %s", b)
+				}
+				if b := found(http.MethodGet, "/api/v1/requests/"+id+"/reporter", own, "", http.StatusOK); !bytes.Contains(b, []byte("resident@example.org")) {
+					t.Errorf("reporter in scope: %s", b)
+				}
+			},
+			"GET /api/v1/reports/{by}.{format}": func() {
+				received := func(key string) float64 {
+					var rep struct {
+						Total struct {
+							Received float64 `json:"received"`
+						} `json:"total"`
+					}
+					if err := json.Unmarshal(found(http.MethodGet, "/api/v1/reports/department.json", key, "", http.StatusOK), &rep); err != nil {
+						t.Fatal(err)
+					}
+					return rep.Total.Received
+				}
+				if n := received(parks); n != 0 {
+					t.Errorf("a parks key's report counts %v requests, want 0", n)
+				}
+				if n := received(elsewhere); n != 0 {
+					t.Errorf("another ward's report counts %v requests, want 0", n)
+				}
+				if n, all := received(own), received(admin); n != 4 || all != 4 {
+					t.Errorf("report in scope counts %v, admin %v; want 4", n, all)
+				}
+			},
+		}
+		order := []string{}
+		for rt, cells := range table {
+			if cells[1] == "403" && cells[3] == "yes" { // a staff route (not a resident's submission)
+				order = append(order, rt)
+			}
+		}
+		slices.Sort(order)
+		for _, rt := range order {
+			c, ok := cases[rt]
+			if !ok {
+				t.Errorf("staff route %s has no scope case in TestStaffScope", rt)
+				continue
+			}
+			c()
+		}
+		if len(order) != len(cases) {
+			t.Errorf("%d staff routes in the README, %d scope cases", len(order), len(cases))
+		}
+	})
+}
