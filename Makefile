@@ -24,7 +24,11 @@ web/dist/.stamp: $(WEB_SRC)
 web:
 	cd web && npm ci --no-audit --no-fund && npm run build
 
-test:
+# The browser tests check the pages with axe-core from web/node_modules.
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+
+test: web/node_modules/.package-lock.json
 	PINWARD_REQUIRE_BROWSER=1 scripts/with-postgis.sh $(GO) test -race -count=1 ./...
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME_TEST)
 
@@ -57,6 +61,9 @@ bench:
 	scripts/with-postgis.sh $(BIN)/pinward bench workorders
 	scripts/with-postgis.sh $(BIN)/pinward bench tiles
 	scripts/with-postgis.sh $(BIN)/pinward bench report
+	scripts/with-postgis.sh $(BIN)/pinward bench queue
+	scripts/with-postgis.sh $(BIN)/pinward bench escalation
+	scripts/with-postgis.sh $(BIN)/pinward bench mail
 
 lint: $(STATICCHECK)
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
