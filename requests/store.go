@@ -20,6 +20,7 @@ type Store interface {
 	OutboxStore
 	ReporterPurger
 	ChangeFeed
+	MediaStore
 }
 
 // RequestStore is the persistence the Service needs.
@@ -135,6 +136,7 @@ type NewRequest struct {
 	// WorkOrder: when the request starts its cluster, also create the
 	// cluster's work order and its outbox message (see OutboxStore).
 	WorkOrder bool
+	Media     []NewMedia // photos stored with the request (see MediaStore)
 }
 
 // MaxListLimit is the most requests one ListRequests call returns (and the

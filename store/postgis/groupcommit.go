@@ -87,7 +87,7 @@ var errClosed = errors.New("postgis: store closed")
 // cannot be packed into one text value (no real catalog has them) take the
 // single path.
 func groupable(nr requests.NewRequest) bool {
-	if nr.WorkOrder {
+	if nr.WorkOrder || len(nr.Media) > 0 {
 		return false
 	}
 	if q := nr.Cluster; q != nil {

@@ -137,7 +137,7 @@ func (s *Store) createSingle(ctx context.Context, nr requests.NewRequest) (reque
 		out requests.Request
 		err error
 	)
-	if nr.WorkOrder {
+	if nr.WorkOrder || len(nr.Media) > 0 {
 		err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 			out, err = createRequest(ctx, tx, nr)
 			return err
@@ -238,6 +238,9 @@ func createRequest(ctx context.Context, tx pgx.Tx, nr requests.NewRequest) (requ
 		return r, fmt.Errorf("insert request: %w", err)
 	}
 	if err := createWorkOrder(ctx, tx, nr, stored); err != nil {
+		return r, err
+	}
+	if err := insertMedia(ctx, tx, stored, nr.Media); err != nil {
 		return r, err
 	}
 	return stored, nil

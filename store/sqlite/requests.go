@@ -177,6 +177,9 @@ func createRequest(ctx context.Context, tx *sql.Tx, stmts cachedTx, nr requests.
 				return err
 			}
 		}
+		if err := insertMedia(ctx, tx, r, nr.Media); err != nil {
+			return err
+		}
 		ev := nr.Event
 		ev.RequestID, ev.TenantID = r.ID, r.TenantID
 		if err := insertEvent(ctx, tx, ev); err != nil {

@@ -93,6 +93,7 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		{"OpenRequestsNear", testOpenRequestsNear},
 		{"Changes", testChanges},
 		{"ChangesConcurrent", testChangesConcurrent},
+		{"Media", testMedia},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
