@@ -29,11 +29,14 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/pinward/pinward/i18n"
+	"github.com/pinward/pinward/photo"
 	"github.com/pinward/pinward/requests"
 	"github.com/pinward/pinward/tiles"
 	"github.com/prometheus/client_golang/prometheus"
@@ -72,6 +75,12 @@ type Config struct {
 	Assets AssetAPI
 	// Tiles serves /tiles/... (see mountTiles); nil: no tiles.
 	Tiles *tiles.Tiler
+	// Photos bounds uploaded photos; zero: photo.DefaultLimits().
+	Photos photo.Limits
+	// PublicURL is the scheme and host residents reach pinward at
+	// (https://311.example.ca), for the absolute media_url of photos;
+	// empty: the request's own host.
+	PublicURL string
 }
 
 type handler struct {
@@ -84,6 +93,9 @@ type handler struct {
 	now          func() time.Time
 	m            *metrics
 	workOrders   requests.OutboxStore // nil: no work-order routes
+	photos       photo.Limits
+	decoding     chan struct{} // photos being decoded now (see processPhotos)
+	publicURL    string
 }
 
 // New returns the HTTP handler of cfg. It panics when Service or Keys is
@@ -100,6 +112,12 @@ func New(cfg Config) http.Handler {
 		maxBody:      cfg.MaxBody,
 		health:       cfg.Health,
 		now:          cfg.Now,
+		photos:       cfg.Photos,
+		decoding:     make(chan struct{}, max(2, runtime.NumCPU())),
+		publicURL:    strings.TrimSuffix(cfg.PublicURL, "/"),
+	}
+	if h.photos == (photo.Limits{}) {
+		h.photos = photo.DefaultLimits()
 	}
 	if h.jurisdiction == "" {
 		h.jurisdiction = cfg.Service.Tenant()
@@ -172,6 +190,8 @@ func New(cfg Config) http.Handler {
 			r.Post("/api/v1/workorders/{id}/status", h.workOrderStatus)
 		}
 	})
+	staff := r.Group(func(r chi.Router) { r.Use(h.require(staffers...)) })
+	h.mountMedia(r, staff)
 	r.Group(func(r chi.Router) {
 		r.Use(h.require(staffers...))
 		r.Get("/api/v1/clusters", h.listClusters)

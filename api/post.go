@@ -27,7 +27,7 @@ func (h *handler) readPost(next http.Handler) http.Handler {
 		if !h.start(w, r) {
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, h.maxBody)
+		r.Body = http.MaxBytesReader(w, r.Body, h.bodyLimit(r))
 		in, err := h.readSubmission(r)
 		if err != nil {
 			h.writeError(w, r, err)
@@ -57,6 +57,12 @@ func (h *handler) postRequest(w http.ResponseWriter, r *http.Request) {
 	sub.Lang = langOf(r)
 	sub.IdempotencyKey = r.Header.Get("Idempotency-Key")
 	sub.Actor = actor(r)
+	photos, err := h.processPhotos(r, in.photos)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	sub.Photos = photos
 	req, err := h.svc.Submit(r.Context(), sub)
 	if err != nil {
 		h.writeError(w, r, err)
@@ -83,6 +89,7 @@ type submission struct {
 	apiKey       string
 	jurisdiction string
 	locale       string
+	photos       [][]byte // raw uploads of the multipart field "media"
 }
 
 func (h *handler) readSubmission(r *http.Request) (submission, error) {
@@ -98,15 +105,14 @@ func (h *handler) readSubmission(r *http.Request) (submission, error) {
 		}
 		return formSubmission(r.Form)
 	case "multipart/form-data":
-		// Uploaded files are not kept (media_url names media); the body
-		// limit bounds what is read.
-		if err := r.ParseMultipartForm(h.maxBody); err != nil {
-			return submission{}, errMalformed("form", err)
+		// Photos come as files of the field "media" (see media.go).
+		form, photos, err := h.readMultipart(r)
+		if err != nil {
+			return submission{}, err
 		}
-		if r.MultipartForm != nil {
-			defer r.MultipartForm.RemoveAll()
-		}
-		return formSubmission(r.Form)
+		s, err := formSubmission(form)
+		s.photos = photos
+		return s, err
 	case "application/json":
 		return jsonSubmission(r.Body)
 	}
