@@ -80,11 +80,16 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	wf.register(fs)
 	var af assetFlags
 	af.register(fs)
+	var pf publicFlags
+	pf.register(fs)
 	given, err := parseEnvFlags(fs, env, args)
 	if err != nil {
 		return err
 	}
 	if err := stf.check(given); err != nil {
+		return err
+	}
+	if err := pf.check(); err != nil {
 		return err
 	}
 	log, err := lf.logger(env)
@@ -130,7 +135,8 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer stopPurge() // before the store closes
-	svc, err := requests.NewService(requests.ServiceConfig{Tenant: *tenant, Catalog: catalog, Wards: set, Assets: ix, Store: st, SendsWorkOrders: wo.sends})
+	svc, err := requests.NewService(requests.ServiceConfig{Tenant: *tenant, Catalog: catalog, Wards: set, Assets: ix, Store: st, SendsWorkOrders: wo.sends,
+		PhotosPublic: pf.photosPublic()})
 	if err != nil {
 		return usageError{err}
 	}
@@ -153,6 +159,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		Web:        pages,
 		Tiles:      tl,
 		Assets:     assetAPI,
+		PublicURL:  pf.publicURL,
 	})
 	srv := &http.Server{
 		Handler:           h,
