@@ -37,6 +37,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/pinward/pinward/i18n"
 	"github.com/pinward/pinward/photo"
+	"github.com/pinward/pinward/ratelimit"
 	"github.com/pinward/pinward/requests"
 	"github.com/pinward/pinward/tiles"
 	"github.com/prometheus/client_golang/prometheus"
@@ -75,6 +76,9 @@ type Config struct {
 	Assets AssetAPI
 	// Tiles serves /tiles/... (see mountTiles); nil: no tiles.
 	Tiles *tiles.Tiler
+	// Limiter limits submissions, locate and tiles per client IP, API key
+	// and device (see limits.go); nil: no limits.
+	Limiter *ratelimit.Limiter
 	// Photos bounds uploaded photos; zero: photo.DefaultLimits().
 	Photos photo.Limits
 	// PublicURL is the scheme and host residents reach pinward at
@@ -96,6 +100,7 @@ type handler struct {
 	photos       photo.Limits
 	decoding     chan struct{} // photos being decoded now (see processPhotos)
 	publicURL    string
+	limiter      *ratelimit.Limiter // nil: no limits
 }
 
 // New returns the HTTP handler of cfg. It panics when Service or Keys is
@@ -115,6 +120,7 @@ func New(cfg Config) http.Handler {
 		photos:       cfg.Photos,
 		decoding:     make(chan struct{}, max(2, runtime.NumCPU())),
 		publicURL:    strings.TrimSuffix(cfg.PublicURL, "/"),
+		limiter:      cfg.Limiter,
 	}
 	if h.photos == (photo.Limits{}) {
 		h.photos = photo.DefaultLimits()
@@ -167,13 +173,13 @@ func New(cfg Config) http.Handler {
 	r.Get("/open311/v2/requests.{format}", h.listRequests)
 	r.Get("/open311/v2/requests/{id}.{format}", h.getRequest)
 	r.Get("/open311/v2/tokens/{token}.{format}", h.getToken)
-	r.Get("/api/v1/locate", h.locate)
-	h.mountTiles(r, cfg.Tiles)
+	r.With(h.limit(ratelimit.Locate)).Get("/api/v1/locate", h.locate)
+	h.mountTiles(r.With(h.limit(ratelimit.Tiles)), cfg.Tiles)
 	h.mountWeb(r, cfg.Web)
 
 	// Keyed routes, in groups by the roles that may call them (auth.go).
 	r.Group(func(r chi.Router) {
-		r.Use(h.readPost, h.require(submitters...)) // Open311 puts the key in the body
+		r.Use(h.readPost, h.require(submitters...), h.limitSubmitter) // Open311 puts the key in the body
 		r.Post("/open311/v2/requests.{format}", h.postRequest)
 	})
 	r.Group(func(r chi.Router) {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/pinward/pinward/i18n"
+	"github.com/pinward/pinward/ratelimit"
 	"github.com/pinward/pinward/text"
 )
 
@@ -30,6 +31,8 @@ func Status(k i18n.Kind) int {
 		return http.StatusForbidden
 	case i18n.TooLarge:
 		return http.StatusRequestEntityTooLarge
+	case ratelimit.KindTooMany:
+		return http.StatusTooManyRequests
 	case kindUnsupportedMedia:
 		return http.StatusUnsupportedMediaType
 	case kindMethod:

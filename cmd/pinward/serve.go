@@ -152,6 +152,10 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(stream.Collectors()...)
+	limiter, err := pf.limiter(reg)
+	if err != nil {
+		return err
+	}
 	h := api.New(api.Config{
 		Service: svc, Keys: st, Jurisdiction: *jurisdiction,
 		Logger: log, Metrics: reg, MaxBody: *maxBody,
@@ -160,6 +164,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		Tiles:      tl,
 		Assets:     assetAPI,
 		PublicURL:  pf.publicURL,
+		Limiter:    limiter,
 	})
 	srv := &http.Server{
 		Handler:           h,
