@@ -36,6 +36,8 @@ type Key struct {
 	Label     string // who holds it, for operators ("phone agents' app")
 	Hash      string // HashAPIKey of the key
 	CreatedAt time.Time
+	RevokedAt time.Time // zero: not revoked (see KeyAdmin)
+	ExpiresAt time.Time // zero: never expires
 }
 
 // keyPrefix makes a pinward key recognisable (secret scanners, logs).

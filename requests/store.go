@@ -21,6 +21,7 @@ type Store interface {
 	ReporterPurger
 	ChangeFeed
 	MediaStore
+	KeyAdmin
 }
 
 // RequestStore is the persistence the Service needs.

@@ -23,6 +23,11 @@ orders), admin (everything, including keys).
 `
 
 func runKeys(ctx context.Context, env Env, args []string) error {
+	if len(args) > 0 {
+		if sub, ok := keySubcommands[args[0]]; ok {
+			return sub(ctx, env, args[1:])
+		}
+	}
 	if len(args) == 0 || args[0] != "create" {
 		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h" || args[0] == "-help") {
 			fmt.Fprintf(env.Stdout, "Usage: pinward keys create --role reporter|integrator|staff|admin [--label L] [--tenant T] [--data-dir D | --db URL]\n%s", keysHelp)
@@ -34,6 +39,7 @@ func runKeys(ctx context.Context, env Env, args []string) error {
 	role := fs.String("role", "", "what the key may do: reporter, `integrator`, staff or admin (required)")
 	label := fs.String("label", "", "who holds the key, for operators (e.g. \"phone agents' app\")")
 	tenant := fs.String("tenant", "sample", "the municipality's tenant `id`")
+	expires := fs.String("expires", "", "the key stops working on this `date` (2027-01-01, midnight UTC) or time (RFC 3339); default: never")
 	var stf storeFlags
 	stf.register(fs)
 	given, err := parseEnvFlags(fs, env, args[1:])
@@ -50,6 +56,10 @@ func runKeys(ctx context.Context, env Env, args []string) error {
 	if *tenant == "" {
 		return usageErrorf("--tenant is empty")
 	}
+	expiry, err := parseExpiry(*expires)
+	if err != nil {
+		return err
+	}
 	st, closeStore, err := stf.open(ctx)
 	if err != nil {
 		return err
@@ -62,6 +72,11 @@ func runKeys(ctx context.Context, env Env, args []string) error {
 	})
 	if err != nil {
 		return fmt.Errorf("storing the key: %w", err)
+	}
+	if !expiry.IsZero() {
+		if err := st.SetAPIKeyExpiry(ctx, *tenant, k.ID, expiry); err != nil {
+			return fmt.Errorf("storing the key's expiry: %w", err)
+		}
 	}
 	fmt.Fprintln(env.Stdout, key)
 	fmt.Fprintf(env.Stderr, "pinward keys: created %s key %d for tenant %q in %s; it is shown only this once\n", r, k.ID, *tenant, stf.describe())

@@ -36,5 +36,5 @@ func (s *Store) LookupAPIKey(ctx context.Context, hash string) (requests.Key, er
 		return requests.Key{}, internal("look up API key", err)
 	}
 	k.CreatedAt = k.CreatedAt.UTC()
-	return k, nil
+	return k, s.keyState(ctx, &k)
 }

@@ -94,6 +94,7 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		{"Changes", testChanges},
 		{"ChangesConcurrent", testChangesConcurrent},
 		{"Media", testMedia},
+		{"KeyAdmin", testKeyAdmin},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
