@@ -131,7 +131,9 @@ func runKeysRevoke(ctx context.Context, env Env, args []string) error {
 func runKeysRotate(ctx context.Context, env Env, args []string) error {
 	var role *string
 	st, tenant, _, closeStore, err := openKeys(ctx, env, "keys rotate", "keys rotate --role reporter [--tenant T] [--data-dir D | --db URL]", args,
-		func(fs *flag.FlagSet) { role = fs.String("role", "", "the key to rotate: `reporter` (the resident page's)") })
+		func(fs *flag.FlagSet) {
+			role = fs.String("role", "", "the key to rotate: `reporter` (the resident page's)")
+		})
 	if err != nil {
 		return err
 	}
