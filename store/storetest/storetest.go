@@ -95,6 +95,7 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		{"ChangesConcurrent", testChangesConcurrent},
 		{"Media", testMedia},
 		{"KeyAdmin", testKeyAdmin},
+		{"Hotspot", testHotspot},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
