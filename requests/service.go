@@ -45,6 +45,9 @@ type ServiceConfig struct {
 	// Media keeps photos; nil: the Store's, when it keeps them (a
 	// submission with photos is refused when none does).
 	Media MediaStore
+	// Moderation keeps flags and hidden descriptions; nil: the Store's,
+	// when it keeps them.
+	Moderation ModerationStore
 	// PhotosPublic publishes photos as they arrive (--photos-public
 	// immediately) instead of after a staff member approves each.
 	PhotosPublic bool
@@ -73,6 +76,9 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 	}
 	if ms, ok := cfg.Store.(MediaStore); ok && cfg.Media == nil {
 		cfg.Media = ms
+	}
+	if ms, ok := cfg.Store.(ModerationStore); ok && cfg.Moderation == nil {
+		cfg.Moderation = ms
 	}
 	return &Service{cfg: cfg}, nil
 }

@@ -22,6 +22,7 @@ type Store interface {
 	ChangeFeed
 	MediaStore
 	KeyAdmin
+	ModerationStore
 }
 
 // RequestStore is the persistence the Service needs.

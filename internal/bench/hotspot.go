@@ -25,6 +25,8 @@ A busy spot (issue 15): a flooded street or a viral pothole, where everyone
 reports at once. For each store, on loopback (the same api handler, Service
 and store as pinward serve, without rate limits):
 
+  serial    --serial POSTs one at a time at the point, empty (p50, p99):
+            the cost of one report, whatever else the host is doing;
   empty     --rate POSTs per second at one point for --baseline, on an
             empty store: the cost of a report with nothing near it;
   preload   --preload reports stored at that point (closed loop, not
@@ -48,6 +50,7 @@ func benchHotspot(ctx context.Context, env Env, args []string) error {
 	rate := fs.Int("rate", 300, "POSTs per second to the point")
 	duration := fs.Duration("duration", 60*time.Second, "length of the hotspot phase")
 	baseline := fs.Duration("baseline", 10*time.Second, "length of the empty phase (0 skips it)")
+	serialN := fs.Int("serial", 200, "POSTs sent one at a time, before the empty phase and before the hotspot phase (0 skips them)")
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
 	}
@@ -107,6 +110,15 @@ func benchHotspot(ctx context.Context, env Env, args []string) error {
 			form: func(uint64) string { return "service_code=pothole&attribute%5Bsize%5D=medium" },
 		}
 		fmt.Fprintf(env.Stdout, "%-8s %s\n", name, bs.settings(ctx))
+		// One client, one POST at a time: what one report costs, whatever
+		// else the host is doing.
+		serial := func(label string) {
+			r := l.closed(ctx, 1, time.Minute, *serialN)
+			fmt.Fprintf(env.Stdout, "%-8s %-7s one at a time: %s\n", name, label, r)
+		}
+		if *serialN > 0 {
+			serial("empty")
+		}
 		if *baseline > 0 {
 			r := l.open(ctx, *rate, *baseline, 1_000_000)
 			fmt.Fprintf(env.Stdout, "%-8s empty   rate %d for %s: %s\n", name, *rate, *baseline, r)
@@ -128,6 +140,9 @@ func benchHotspot(ctx context.Context, env Env, args []string) error {
 			clusters[r.ClusterID] = true
 		}
 		fmt.Fprintf(env.Stdout, "%-8s %d open reports at the point, in %d cluster(s)\n", name, len(open), len(clusters))
+		if *serialN > 0 {
+			serial("hotspot")
+		}
 		r := l.open(ctx, *rate, *duration, 1_000_000)
 		fmt.Fprintf(env.Stdout, "%-8s hotspot rate %d for %s: %s\n", name, *rate, *duration, r)
 		return ctx.Err()
