@@ -142,13 +142,7 @@ func multipartBody(t *testing.T, form url.Values, files ...[]byte) (io.Reader, s
 	return &buf, mw.FormDataContentType()
 }
 
-type httpResult struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-func call(t *testing.T, method, u string, body io.Reader, header map[string]string) httpResult {
+func call(t *testing.T, method, u string, body io.Reader, header map[string]string) response {
 	t.Helper()
 	req, err := http.NewRequest(method, u, body)
 	if err != nil {
@@ -166,7 +160,7 @@ func call(t *testing.T, method, u string, body io.Reader, header map[string]stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	return httpResult{res.StatusCode, res.Header, b}
+	return response{res.StatusCode, res.Header, b}
 }
 
 func staffKey(t *testing.T, st requests.KeyStore) string {
@@ -231,7 +225,7 @@ func TestPhotoUpload(t *testing.T) {
 			if r := call(t, "GET", srv.URL+u, nil, nil); r.status != http.StatusNotFound {
 				t.Errorf("public GET %s before approval: %d, want 404", u, r.status)
 			} else {
-				checkError(t, response{r.status, r.header, r.body}, http.StatusNotFound)
+				checkError(t, r, http.StatusNotFound)
 			}
 			if r := call(t, "GET", srv.URL+u, nil, map[string]string{"X-Api-Key": w.key}); r.status != http.StatusNotFound {
 				t.Errorf("GET %s with an integrator key before approval: %d, want 404", u, r.status)
@@ -407,7 +401,7 @@ func TestPhotoLimits(t *testing.T) {
 				before := w.count()
 				body, ct := multipartBody(t, w.pothole(), tc.files...)
 				r := call(t, "POST", srv.URL+"/open311/v2/requests.json", body, map[string]string{"Content-Type": ct, "Accept-Language": "fr"})
-				e := checkError(t, response{r.status, r.header, r.body}, tc.want)
+				e := checkError(t, r, tc.want)
 				if e.Field != "media" {
 					t.Errorf("error names field %q, want media: %+v", e.Field, e)
 				}

@@ -20,7 +20,7 @@ func TestModeration(t *testing.T) {
 			}
 		}
 		r := call(t, "POST", w.srv.URL+"/api/v1/requests/999999/flag", nil, nil)
-		checkError(t, response{r.status, r.header, r.body}, http.StatusNotFound)
+		checkError(t, r, http.StatusNotFound)
 		sk := map[string]string{"X-Api-Key": staff, "Content-Type": "application/json"}
 		r = call(t, "GET", w.srv.URL+"/api/v1/flags", nil, sk)
 		var flags []struct {
@@ -44,7 +44,7 @@ func TestModeration(t *testing.T) {
 			t.Fatal("no description to hide")
 		}
 		r = call(t, "POST", w.srv.URL+"/api/v1/requests/"+id+"/description/hide", strings.NewReader(`{}`), sk)
-		checkError(t, response{r.status, r.header, r.body}, http.StatusBadRequest) // a reason is required
+		checkError(t, r, http.StatusBadRequest) // a reason is required
 		r = call(t, "POST", w.srv.URL+"/api/v1/requests/"+id+"/description/hide", strings.NewReader(`{"reason":"personal attack"}`), sk)
 		if r.status != 200 {
 			t.Fatalf("hide: %d %s", r.status, r.body)
@@ -53,7 +53,7 @@ func TestModeration(t *testing.T) {
 			t.Errorf("public description after hiding: %q", d)
 		}
 		r = call(t, "POST", w.srv.URL+"/api/v1/requests/"+id+"/description/hide", strings.NewReader(`{"reason":"again"}`), sk)
-		checkError(t, response{r.status, r.header, r.body}, http.StatusConflict)
+		checkError(t, r, http.StatusConflict)
 		r = call(t, "GET", w.srv.URL+"/api/v1/requests/"+id+"/moderation", nil, sk)
 		if !strings.Contains(string(r.body), "Deep hole in the right lane") || !strings.Contains(string(r.body), `"flags":2`) {
 			t.Errorf("moderation for staff: %s", r.body)

@@ -48,7 +48,7 @@ func TestRevokedKeyRefusedOnEveryServer(t *testing.T) {
 		stores, srvs = append(stores, st), append(srvs, srv)
 	}
 	key := staffKey(t, stores[0])
-	get := func(srv *httptest.Server) httpResult {
+	get := func(srv *httptest.Server) response {
 		return call(t, "GET", srv.URL+"/api/v1/clusters", nil, map[string]string{"X-Api-Key": key})
 	}
 	for i, srv := range srvs {
@@ -68,7 +68,7 @@ func TestRevokedKeyRefusedOnEveryServer(t *testing.T) {
 		for {
 			r := get(srv)
 			if r.status == http.StatusForbidden {
-				checkError(t, response{r.status, r.header, r.body}, http.StatusForbidden)
+				checkError(t, r, http.StatusForbidden)
 				t.Logf("server %d refuses the revoked key after %v", i, time.Since(revoked).Round(time.Millisecond))
 				break
 			}
