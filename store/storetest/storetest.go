@@ -96,6 +96,7 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		{"Media", testMedia},
 		{"KeyAdmin", testKeyAdmin},
 		{"Hotspot", testHotspot},
+		{"Moderation", testModeration},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
