@@ -38,6 +38,8 @@ Serves pinward over HTTP:
   /api/v1/assets/...          asset sync and change feed (integrator key)
   /api/v1/workorders...       work-order status back (integrator key), dead letters (staff key)
   /tiles/...                  vector tiles and TileJSON: wards, assets, requests, clusters
+  /media/{id}.jpg             residents' photos, public once staff approve them (/api/v1/media/{id}/approve)
+  /api/v1/requests/{id}/flag  a resident's "report this"; staff moderate under /api/v1/flags and .../description
   /, /r/{id}, /staff, /staff/reports, /static/...
                               the resident, status, staff map and reports pages (not with --no-web)
   /healthz, /metrics          store health, Prometheus metrics
