@@ -29,11 +29,15 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/pinward/pinward/i18n"
+	"github.com/pinward/pinward/photo"
+	"github.com/pinward/pinward/ratelimit"
 	"github.com/pinward/pinward/requests"
 	"github.com/pinward/pinward/tiles"
 	"github.com/prometheus/client_golang/prometheus"
@@ -88,6 +92,15 @@ type Config struct {
 	// Incidents keeps the confidentiality-incident register
 	// (/api/v1/incidents, admin only); nil: no such routes.
 	Incidents requests.IncidentStore
+	// Limiter limits submissions, locate and tiles per client IP, API key
+	// and device (see limits.go); nil: no limits.
+	Limiter *ratelimit.Limiter
+	// Photos bounds uploaded photos; zero: photo.DefaultLimits().
+	Photos photo.Limits
+	// PublicURL is the scheme and host residents reach pinward at
+	// (https://311.example.ca), for the absolute media_url of photos;
+	// empty: the request's own host.
+	PublicURL string
 }
 
 type handler struct {
@@ -103,6 +116,10 @@ type handler struct {
 	inFlight     inFlight             // Idempotency-Keys being processed
 	workOrders   requests.OutboxStore // nil: no work-order routes
 	mail         MailAPI
+	photos       photo.Limits
+	decoding     chan struct{} // photos being decoded now (see processPhotos)
+	publicURL    string
+	limiter      *ratelimit.Limiter // nil: no limits
 }
 
 // New returns the HTTP handler of cfg. It panics when Service or Keys is
@@ -119,6 +136,13 @@ func New(cfg Config) http.Handler {
 		maxBody:      cfg.MaxBody,
 		health:       cfg.Health,
 		now:          cfg.Now,
+		photos:       cfg.Photos,
+		decoding:     make(chan struct{}, max(2, runtime.NumCPU())),
+		publicURL:    strings.TrimSuffix(cfg.PublicURL, "/"),
+		limiter:      cfg.Limiter,
+	}
+	if h.photos == (photo.Limits{}) {
+		h.photos = photo.DefaultLimits()
 	}
 	if h.jurisdiction == "" {
 		h.jurisdiction = cfg.Service.Tenant()
@@ -172,16 +196,16 @@ func New(cfg Config) http.Handler {
 	r.Get("/open311/v2/requests.{format}", h.listRequests)
 	r.Get("/open311/v2/requests/{id}.{format}", h.getRequest)
 	r.Get("/open311/v2/tokens/{token}.{format}", h.getToken)
-	r.Get("/api/v1/locate", h.locate)
+	r.With(h.limit(ratelimit.Locate)).Get("/api/v1/locate", h.locate)
 	r.Get("/api/v1/requests/{ref}/history", h.requestHistory)
 	h.mountNotice(r)
-	h.mountTiles(r, cfg.Tiles)
+	h.mountTiles(r.With(h.limit(ratelimit.Tiles)), cfg.Tiles)
 	h.mountWeb(r, cfg.Web)
 	h.mountUnsubscribe(r)
 
 	// Keyed routes, in groups by the roles that may call them (auth.go).
 	r.Group(func(r chi.Router) {
-		r.Use(h.readPost, h.require(submitters...)) // Open311 puts the key in the body
+		r.Use(h.readPost, h.require(submitters...), h.limitSubmitter) // Open311 puts the key in the body
 		r.Post("/open311/v2/requests.{format}", h.postRequest)
 	})
 	r.Group(func(r chi.Router) {
@@ -198,6 +222,9 @@ func New(cfg Config) http.Handler {
 			r.Post("/api/v1/workorders/{id}/status", h.workOrderStatus)
 		}
 	})
+	staff := r.Group(func(r chi.Router) { r.Use(h.require(staffers...)) })
+	h.mountMedia(r, staff)
+	h.mountModeration(r, staff)
 	r.Group(func(r chi.Router) {
 		r.Use(h.require(staffers...))
 		r.Get("/api/v1/clusters", h.listClusters)

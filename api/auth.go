@@ -94,6 +94,8 @@ func (h *handler) authenticate(r *http.Request) (requests.Key, error) {
 		return k, err
 	case k.TenantID != h.svc.Tenant() || !k.Role.Valid():
 		return k, errAPIKeyInvalid()
+	case !k.Usable(h.now()):
+		return k, errAPIKeyRevoked()
 	}
 	return k, nil
 }

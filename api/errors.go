@@ -9,6 +9,7 @@ import (
 
 	"github.com/pinward/pinward/i18n"
 	"github.com/pinward/pinward/requests"
+	"github.com/pinward/pinward/ratelimit"
 	"github.com/pinward/pinward/text"
 )
 
@@ -34,6 +35,8 @@ func Status(k i18n.Kind) int {
 		return http.StatusForbidden
 	case i18n.TooLarge:
 		return http.StatusRequestEntityTooLarge
+	case ratelimit.KindTooMany:
+		return http.StatusTooManyRequests
 	case kindUnsupportedMedia:
 		return http.StatusUnsupportedMediaType
 	case kindMethod:

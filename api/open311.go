@@ -194,7 +194,9 @@ func (h *handler) getRequest(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	writeRecords(w, r, http.StatusOK, []serviceRequest{h.record(req, langOf(r))})
+	rec := h.record(req, langOf(r))
+	rec.MediaURL = h.absURL(r, rec.MediaURL)
+	writeRecords(w, r, http.StatusOK, []serviceRequest{rec})
 }
 
 func (h *handler) getToken(w http.ResponseWriter, r *http.Request) {
@@ -231,6 +233,7 @@ func (h *handler) listRequests(w http.ResponseWriter, r *http.Request) {
 	recs := make([]serviceRequest, len(list))
 	for i, req := range list {
 		recs[i] = h.record(req, lang)
+		recs[i].MediaURL = h.absURL(r, recs[i].MediaURL)
 	}
 	writeRecords(w, r, http.StatusOK, recs)
 }

@@ -28,7 +28,7 @@ func (h *handler) readPost(next http.Handler) http.Handler {
 		if !h.start(w, r) {
 			return
 		}
-		limitBody(w, r, h.maxBody)
+		limitBody(w, r, h.bodyLimit(r))
 		in, err := h.readSubmission(r)
 		if err == nil {
 			err = in.applyNotify()
@@ -74,6 +74,12 @@ func (h *handler) postRequest(w http.ResponseWriter, r *http.Request) {
 		}
 		defer h.inFlight.end(scoped)
 	}
+	photos, err := h.processPhotos(r, in.photos)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	sub.Photos = photos
 	req, err := h.svc.Submit(r.Context(), sub)
 	if err != nil {
 		h.writeError(w, r, err)
@@ -101,6 +107,7 @@ type submission struct {
 	jurisdiction string
 	locale       string
 	notify       string // "false" (or 0, no, off) opts out of messages
+	photos       [][]byte // raw uploads of the multipart field "media"
 }
 
 func (h *handler) readSubmission(r *http.Request) (submission, error) {
@@ -119,18 +126,17 @@ func (h *handler) readSubmission(r *http.Request) (submission, error) {
 		}
 		return formSubmission(r.Form)
 	case "multipart/form-data":
-		// Uploaded files are not kept (media_url names media); the body
-		// limit bounds what is read.
-		if err := r.ParseMultipartForm(h.maxBody); err != nil {
-			return submission{}, errMalformed("form", err)
-		}
-		if r.MultipartForm != nil {
-			defer r.MultipartForm.RemoveAll()
-		}
-		if err := checkForm(r.Form); err != nil {
+		// Photos come as files of the field "media" (see media.go).
+		form, photos, err := h.readMultipart(r)
+		if err != nil {
 			return submission{}, err
 		}
-		return formSubmission(r.Form)
+		if err := checkForm(form); err != nil {
+			return submission{}, err
+		}
+		s, err := formSubmission(form)
+		s.photos = photos
+		return s, err
 	case "application/json":
 		return jsonSubmission(r.Body)
 	}

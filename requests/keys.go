@@ -39,6 +39,8 @@ type Key struct {
 	// Scope limits a staff key to departments and wards (zero: all);
 	// other roles have none.
 	Scope Scope
+	RevokedAt time.Time // zero: not revoked (see KeyAdmin)
+	ExpiresAt time.Time // zero: never expires
 }
 
 // keyPrefix makes a pinward key recognisable (secret scanners, logs).

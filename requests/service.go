@@ -42,6 +42,15 @@ type ServiceConfig struct {
 	// work order (it has a connector); nil: none does. The work order is
 	// created in the request's own transaction.
 	SendsWorkOrders func(department string) bool
+	// Media keeps photos; nil: the Store's, when it keeps them (a
+	// submission with photos is refused when none does).
+	Media MediaStore
+	// Moderation keeps flags and hidden descriptions; nil: the Store's,
+	// when it keeps them.
+	Moderation ModerationStore
+	// PhotosPublic publishes photos as they arrive (--photos-public
+	// immediately) instead of after a staff member approves each.
+	PhotosPublic bool
 }
 
 // Service is the domain's entry point for one municipality: the API calls
@@ -64,6 +73,12 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if ms, ok := cfg.Store.(MediaStore); ok && cfg.Media == nil {
+		cfg.Media = ms
+	}
+	if ms, ok := cfg.Store.(ModerationStore); ok && cfg.Moderation == nil {
+		cfg.Moderation = ms
 	}
 	return &Service{cfg: cfg}, nil
 }
@@ -97,6 +112,9 @@ type Submission struct {
 	APIKeyID       int64   // the API key that sent it, which scopes IdempotencyKey; 0 for none
 	Actor          string  // who submitted ("key:12", "web"); "resident" when empty
 	Channel        Channel // how it came in; ChannelAPI when empty
+	// Photos are the submission's photos, already processed (package
+	// photo), at most MaxPhotos; stored with the request.
+	Photos []Photo
 }
 
 // Submit validates a submission, locates it (ward, nearest asset), finds
@@ -139,12 +157,27 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Request, error) {
 		}
 	}
 	req.Token = newToken()
+	if err := checkPhotos(sub.Photos); err != nil {
+		return Request{}, err
+	}
+	if len(sub.Photos) > 0 && s.cfg.Media == nil {
+		return Request{}, invalid("media", i18n.T("this server keeps no photos", "ce serveur ne conserve pas de photos"))
+	}
+	// Fingerprinted before a public photo's random URL is set, so that a
+	// retry matches.
+	fp := fingerprint(req, sub.Reporter)
+	if d := photosDigest(sub.Photos); d != "" {
+		sum := sha256.Sum256([]byte(fp + d))
+		fp = hex.EncodeToString(sum[:])
+	}
+	media := s.newMedia(sub.Photos, &req)
 
 	nr := NewRequest{
+		Media:          media,
 		Request:        req,
 		Event:          Event{TenantID: s.cfg.Tenant, At: now, Actor: sub.Actor, Kind: EventCreated, To: New},
 		IdempotencyKey: ScopedIdempotencyKey(sub.APIKeyID, sub.IdempotencyKey),
-		Fingerprint:    fingerprint(req, sub.Reporter),
+		Fingerprint:    fp,
 		Cluster:        s.clusterQuery(cat, req, now),
 	}
 	if nr.Event.Actor == "" {

@@ -24,6 +24,9 @@ type Store interface {
 	QueueStore
 	MailStore
 	IncidentStore
+	MediaStore
+	KeyAdmin
+	ModerationStore
 }
 
 // RequestStore is the persistence the Service needs.
@@ -46,9 +49,10 @@ type RequestStore interface {
 	//     could pick or be picked by, by nr.ClusterLocks() (advisory
 	//     transaction locks in PostgreSQL; SQLite's write transaction
 	//     already serialises), read
-	//     the candidates (at least every stored request for which
-	//     nr.Cluster.Matches is true; a coarse superset is fine, e.g. by
-	//     Bound, same asset, codes, status and Since) and set
+	//     the candidates (every stored request for which
+	//     nr.Cluster.Matches is true, or a coarse superset, e.g. by Bound,
+	//     same asset, codes, status and Since; bounded as hotspot.go says
+	//     when the Bound is crowded) and set
 	//     Request.ClusterID = nr.Cluster.Pick(candidates).
 	//  3. Insert the request, assigning ID and ServiceRequestID =
 	//     FormatServiceRequestID(ID); an empty ClusterID becomes the
@@ -139,6 +143,7 @@ type NewRequest struct {
 	// WorkOrder: when the request starts its cluster, also create the
 	// cluster's work order and its outbox message (see OutboxStore).
 	WorkOrder bool
+	Media     []NewMedia // photos stored with the request (see MediaStore)
 }
 
 // MaxListLimit is the most requests one ListRequests call returns (and the
@@ -269,21 +274,9 @@ func (q ClusterQuery) score(r Request) (float64, bool) {
 // then the nearest; ties go to the earliest request, then the smallest ID,
 // so every store picks the same one.
 func (q ClusterQuery) Pick(candidates []Request) string {
-	var best *Request
-	var bestScore float64
-	for i := range candidates {
-		r := &candidates[i]
-		s, ok := q.score(*r)
-		if !ok {
-			continue
-		}
-		if best == nil || s < bestScore || (s == bestScore && (r.RequestedAt.Before(best.RequestedAt) ||
-			r.RequestedAt.Equal(best.RequestedAt) && r.ID < best.ID)) {
-			best, bestScore = r, s
-		}
-	}
+	best, ok := q.Best(candidates)
 	switch {
-	case best == nil:
+	case !ok:
 		return ""
 	case best.ClusterID != "":
 		return best.ClusterID

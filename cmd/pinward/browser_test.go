@@ -47,7 +47,12 @@ func startServeForBrowser(t *testing.T, vars map[string]string) string {
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	serveErr := &lockedBuffer{b: &bytes.Buffer{}}
-	env := Env{Stdin: strings.NewReader(""), Stdout: pw, Stderr: serveErr, Getenv: func(k string) string { return vars[k] }}
+	env := Env{Stdin: strings.NewReader(""), Stdout: pw, Stderr: serveErr, Getenv: func(k string) string {
+		if v, ok := vars[k]; ok || k != "PINWARD_RATE_LIMITS" {
+			return v
+		}
+		return testRateLimits
+	}}
 	done := make(chan int, 1)
 	go func() { done <- Main(ctx, []string{"serve"}, env); pw.Close() }()
 	t.Cleanup(func() {

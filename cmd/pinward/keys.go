@@ -31,6 +31,11 @@ departments and wards; anything else answers 404 as if it did not exist.
 `
 
 func runKeys(ctx context.Context, env Env, args []string) error {
+	if len(args) > 0 {
+		if sub, ok := keySubcommands[args[0]]; ok {
+			return sub(ctx, env, args[1:])
+		}
+	}
 	if len(args) == 0 || args[0] != "create" {
 		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h" || args[0] == "-help") {
 			fmt.Fprintf(env.Stdout, "Usage: pinward keys create --role reporter|integrator|staff|admin [--label L] [--departments D,D] [--wards W,W] [--tenant T] [--data-dir D | --db URL]\n%s", keysHelp)
@@ -44,6 +49,7 @@ func runKeys(ctx context.Context, env Env, args []string) error {
 	tenant := fs.String("tenant", "sample", "the municipality's tenant `id`")
 	depts := fs.String("departments", "", "staff only: limit the key to these department `codes` (comma-separated)")
 	wards := fs.String("wards", "", "staff only: limit the key to these ward `IDs` (comma-separated)")
+	expires := fs.String("expires", "", "the key stops working on this `date` (2027-01-01, midnight UTC) or time (RFC 3339); default: never")
 	var stf storeflags.Flags
 	stf.Register(fs)
 	given, err := cli.ParseEnvFlags(fs, env, args[1:])
@@ -67,6 +73,10 @@ func runKeys(ctx context.Context, env Env, args []string) error {
 	if !scope.IsZero() && r != requests.RoleStaff {
 		return usageErrorf("--departments and --wards limit staff keys only, not %s keys", r)
 	}
+	expiry, err := parseExpiry(*expires)
+	if err != nil {
+		return err
+	}
 	st, closeStore, err := stf.Open(ctx)
 	if err != nil {
 		return err
@@ -79,6 +89,11 @@ func runKeys(ctx context.Context, env Env, args []string) error {
 	})
 	if err != nil {
 		return fmt.Errorf("storing the key: %w", err)
+	}
+	if !expiry.IsZero() {
+		if err := st.SetAPIKeyExpiry(ctx, *tenant, k.ID, expiry); err != nil {
+			return fmt.Errorf("storing the key's expiry: %w", err)
+		}
 	}
 	fmt.Fprintln(env.Stdout, key)
 	limited := ""

@@ -39,7 +39,7 @@ func commands() []command {
 		{"migrate", "apply the database migrations", runMigrate},
 		{"purge", "delete reporters' personal information past its retention", runPurge},
 		{"report", "write a council report (CSV): volumes, response times, SLA compliance by ward, department or category", runReport},
-		{"keys", "create API keys (keys create --role ...)", runKeys},
+		{"keys", "API keys: keys create --role ..., keys list, keys revoke ID, keys rotate --role reporter", runKeys},
 		{"incidents", "keep the confidentiality-incident register (incidents list|add|export)", runIncidents},
 		{"geocode", "locate points (CSV) in their ward and at their nearest asset", runGeocode},
 		{"assets", "import asset layers into the store (assets import --layer L FILE)", runAssets},

@@ -29,6 +29,7 @@ func runPurge(ctx context.Context, env Env, args []string) error {
 	fs := newFlags(env, "purge", "purge [--older-than 365d] [--tenant T] [--data-dir D | --db URL]", purgeHelp)
 	olderThan := fs.String("older-than", "365d", "purge reporters of requests closed longer ago than this `duration` (days: 365d, or Go units: 720h)")
 	tenant := fs.String("tenant", "sample", "the municipality's tenant `id`")
+	photos := fs.Bool("purge-photos", false, "delete those requests' photos too")
 	var stf storeflags.Flags
 	stf.Register(fs)
 	given, err := cli.ParseEnvFlags(fs, env, args)
@@ -53,6 +54,13 @@ func runPurge(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("purging reporters: %w", err)
 	}
+	if *photos {
+		np, err := requests.PurgePhotos(ctx, st, *tenant, retention, time.Now().UTC())
+		if err != nil {
+			return fmt.Errorf("purging photos: %w", err)
+		}
+		fmt.Fprintf(env.Stderr, "pinward purge: photos of %d requests purged\n", np)
+	}
 	fmt.Fprintf(env.Stderr, "pinward purge: %d reporters of requests closed before %s purged\n",
 		n, time.Now().UTC().Add(-retention).Format("2006-01-02"))
 	return nil
@@ -60,10 +68,14 @@ func runPurge(ctx context.Context, env Env, args []string) error {
 
 // retentionFlags schedule serve's hourly purge of reporters' personal
 // information.
-type retentionFlags struct{ retention string }
+type retentionFlags struct {
+	retention string
+	photos    bool
+}
 
 func (rf *retentionFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&rf.retention, "reporter-retention", "365d", "purge reporters' personal information this `long` after their request closed (0: never)")
+	fs.BoolVar(&rf.photos, "purge-photos", false, "the reporter retention purge deletes the requests' photos too")
 }
 
 // start checks the flag and starts the hourly purge, telling ran of each
@@ -85,6 +97,13 @@ func (rf *retentionFlags) start(ctx context.Context, st requests.Store, tenant s
 		defer tick.Stop()
 		for {
 			n, err := requests.PurgeReporters(pctx, st, tenant, retention, time.Now().UTC(), nil)
+			if rf.photos && err == nil {
+				var np int
+				np, err = requests.PurgePhotos(pctx, st, tenant, retention, time.Now().UTC())
+				if np > 0 {
+					log.InfoContext(pctx, "purged photos", "requests", np, "retention", rf.retention)
+				}
+			}
 			if pctx.Err() == nil {
 				ran(n, err)
 			}

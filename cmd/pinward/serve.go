@@ -38,6 +38,8 @@ Serves pinward over HTTP:
   /api/v1/assets/...          asset sync and change feed (integrator key)
   /api/v1/workorders...       work-order status back (integrator key), dead letters (staff key)
   /tiles/...                  vector tiles and TileJSON: wards, assets, requests, clusters
+  /media/{id}.jpg             residents' photos, public once staff approve them (/api/v1/media/{id}/approve)
+  /api/v1/requests/{id}/flag  a resident's "report this"; staff moderate under /api/v1/flags and .../description
   /, /r/{id}, /staff, /staff/reports, /staff/queue, /static/...
                               the resident, status, staff map and reports pages (not with --no-web)
   /healthz, /metrics          store health, Prometheus metrics (/metrics on --metrics-addr alone when given)
@@ -84,11 +86,16 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	af.register(fs)
 	var mf mailFlags
 	mf.register(fs)
+	var pf publicFlags
+	pf.register(fs)
 	given, err := cli.ParseEnvFlags(fs, env, args)
 	if err != nil {
 		return err
 	}
 	if err := stf.Check(given); err != nil {
+		return err
+	}
+	if err := pf.check(); err != nil {
 		return err
 	}
 	log, err := lf.Logger(env)
@@ -140,7 +147,8 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer stopPurge() // before the store closes
-	svc, err := requests.NewService(requests.ServiceConfig{Tenant: *tenant, Catalog: catalog, Wards: set, Assets: ix, Store: st, SendsWorkOrders: wo.sends})
+	svc, err := requests.NewService(requests.ServiceConfig{Tenant: *tenant, Catalog: catalog, Wards: set, Assets: ix, Store: st, SendsWorkOrders: wo.sends,
+		PhotosPublic: pf.photosPublic()})
 	if err != nil {
 		return usageError{err}
 	}
@@ -164,6 +172,10 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	reg.MustRegister(stream.Collectors()...)
+	limiter, err := pf.limiter(reg)
+	if err != nil {
+		return err
+	}
 	h := api.New(api.Config{
 		Service: svc, Keys: st, Jurisdiction: *jurisdiction,
 		Logger: log, Metrics: reg, MaxBody: *maxBody,
@@ -176,6 +188,8 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		PageOrigins: wf.origins(),
 		Queue:       st,
 		Mail:        api.MailAPI{Store: st, Links: links},
+		PublicURL:   pf.publicURL,
+		Limiter:     limiter,
 	})
 	srv := &http.Server{
 		Handler:           h,

@@ -22,7 +22,7 @@ type webFlags struct {
 
 func (wf *webFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&wf.key, "web-key", "", "the Open311 api_key the resident page submits with (a reporter `key`; "+
-		"created, hashed, when unknown; default: a new one at each start)")
+		"created, hashed, when unknown; default: the stored page key, made once and kept across restarts; pinward keys rotate --role reporter replaces it)")
 	fs.StringVar(&wf.basemap, "basemap-style", "", "`URL` of a MapLibre style drawn under the maps (default: none; the wards and assets tiles are the context)")
 	fs.BoolVar(&wf.off, "no-web", false, "serve no pages (/, /r/{id}, /staff): the APIs only")
 }
@@ -39,7 +39,7 @@ func (wf *webFlags) origins() []string {
 
 // pages returns the web handler, after making sure the page's (public,
 // reporter) key exists in the store: requests.PageKey holds the policy.
-func (wf *webFlags) pages(ctx context.Context, st requests.KeyStore, tenant string, set *wards.Set, log *slog.Logger) (http.Handler, error) {
+func (wf *webFlags) pages(ctx context.Context, st requests.PageKeyStore, tenant string, set *wards.Set, log *slog.Logger) (http.Handler, error) {
 	if wf.off {
 		return nil, nil
 	}

@@ -31,7 +31,7 @@ import (
 func startServeEnv(t *testing.T, bin string, env []string, args ...string) *server {
 	t.Helper()
 	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--log-level", "warn"}, args...)...)
-	cmd.Env = append(append(os.Environ(), "PINWARD_DB=", "PINWARD_DATA_DIR="), env...)
+	cmd.Env = append(append(os.Environ(), "PINWARD_DB=", "PINWARD_DATA_DIR=", "PINWARD_RATE_LIMITS="+testRateLimits), env...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

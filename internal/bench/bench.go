@@ -38,6 +38,7 @@ that both give the same answers. Modes:
   geocode   ward lookup and nearest asset for N points (default 100,000)
   cluster   batch duplicate clustering against ST_ClusterDBSCAN
   intake    Open311 POST throughput and latency on loopback, for each store
+  hotspot   POSTs at one point already holding thousands of open reports, for each store
   assets    asset upsert throughput (features/s) through PUT /api/v1/assets, for each store
   workorders  work-order delivery to a local webhook (work orders/s), for each store
   tiles     vector tiles (requests, clusters) against ST_AsMVT, zooms 12-16
@@ -54,6 +55,7 @@ func Run(ctx context.Context, env Env, args []string) error {
 	modes := map[string]func(context.Context, Env, []string) error{
 		"geocode":    benchGeocode,
 		"intake":     benchIntake,
+		"hotspot":    benchHotspot,
 		"cluster":    benchCluster,
 		"assets":     benchAssets,
 		"workorders": benchWorkOrders,

@@ -173,6 +173,7 @@ type loader struct {
 	client     *http.Client
 	seed       uint64
 	n          atomic.Uint64
+	form       func(i uint64) string // benchForm when nil
 }
 
 // benchForm is the i-th submission's category and required attributes,
@@ -194,7 +195,11 @@ func (l *loader) post(ctx context.Context) error {
 	// Written by hand rather than with url.Values: the load generator
 	// shares the cores with the server it measures.
 	b := make([]byte, 0, 256)
-	b = append(b, benchForm(i)...)
+	if l.form != nil {
+		b = append(b, l.form(i)...)
+	} else {
+		b = append(b, benchForm(i)...)
+	}
 	b = append(b, "&lat="...)
 	b = strconv.AppendFloat(b, p[1], 'f', -1, 64)
 	b = append(b, "&long="...)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -87,7 +88,7 @@ var errClosed = errors.New("postgis: store closed")
 // cannot be packed into one text value (no real catalog has them) take the
 // single path.
 func groupable(nr requests.NewRequest) bool {
-	if nr.WorkOrder {
+	if nr.WorkOrder || len(nr.Media) > 0 {
 		return false
 	}
 	if q := nr.Cluster; q != nil {
@@ -236,24 +237,42 @@ const prepareSQL = `SELECT (SELECT count(l.v) FROM (SELECT CASE WHEN t.x THEN pg
 	ARRAY(SELECT nextval(pg_get_serial_sequence('requests', 'id')::regclass) FROM generate_series(1, $3::int))`
 
 // candidatesSQL reads every creation's cluster candidates in one statement,
-// tagged with the creation's index: a superset of what its ClusterQuery
-// matches (Pick decides). Two branches, each with its own index: the points
-// in the bound (GiST), and the requests on the same asset. A query with no
-// window has since noWindow.
-const candidatesSQL = `SELECT q.i, c.* FROM unnest($1::int[], $2::text[], $3::text[], $4::timestamptz[],
-		$5::float8[], $6::float8[], $7::float8[], $8::float8[], $9::text[], $10::text[])
-		AS q(i, tenant, codes, since, x0, y0, x1, y1, alayer, aid)
+// tagged with the creation's index: what its ClusterQuery may match,
+// bounded as requests/hotspot.go says (Pick decides). Three branches, each
+// on its own index: the requests.HotspotLimit nearest in the bound (a KNN
+// scan of the GiST index: all of them when the bound is not crowded), the
+// earliest at the exact point of the nearest (requests_tenant_point), and
+// the earliest on the same asset. A query with no window has since
+// noWindow.
+var candidatesSQL = `SELECT q.i, c.* FROM unnest($1::int[], $2::text[], $3::text[], $4::timestamptz[],
+		$5::float8[], $6::float8[], $7::float8[], $8::float8[], $9::text[], $10::text[], $11::float8[], $12::float8[])
+		AS q(i, tenant, codes, since, x0, y0, x1, y1, alayer, aid, px, py)
 	CROSS JOIN LATERAL (
-		SELECT ` + candidateColumns + ` FROM requests
+		(SELECT ` + candidateColumns + ` FROM requests
 		WHERE geom && ST_MakeEnvelope(q.x0, q.y0, q.x1, q.y1, 4326)
 		  AND tenant_id = q.tenant AND status <> 'closed'
 		  AND service_code = ANY(string_to_array(q.codes, E'\x1f')) AND requested_at >= q.since
+		ORDER BY geom <-> ST_SetSRID(ST_MakePoint(q.px, q.py), 4326) LIMIT ` + hotspotLimit + `)
 		UNION ALL
-		SELECT ` + candidateColumns + ` FROM requests
+		(SELECT e.* FROM (SELECT geom AS g FROM requests
+			WHERE geom && ST_MakeEnvelope(q.x0, q.y0, q.x1, q.y1, 4326)
+			  AND tenant_id = q.tenant AND status <> 'closed'
+			  AND service_code = ANY(string_to_array(q.codes, E'\x1f')) AND requested_at >= q.since
+			ORDER BY geom <-> ST_SetSRID(ST_MakePoint(q.px, q.py), 4326) LIMIT 1) AS n
+		CROSS JOIN LATERAL (SELECT ` + candidateColumns + ` FROM requests
+			WHERE tenant_id = q.tenant AND ST_X(geom) = ST_X(n.g) AND ST_Y(geom) = ST_Y(n.g)
+			  AND status <> 'closed'
+			  AND service_code = ANY(string_to_array(q.codes, E'\x1f')) AND requested_at >= q.since
+			ORDER BY requested_at, id LIMIT 1) AS e)
+		UNION ALL
+		(SELECT ` + candidateColumns + ` FROM requests
 		WHERE q.aid <> '' AND tenant_id = q.tenant AND asset_layer = q.alayer AND asset_id = q.aid AND asset_id <> ''
 		  AND status <> 'closed'
 		  AND service_code = ANY(string_to_array(q.codes, E'\x1f')) AND requested_at >= q.since
+		ORDER BY requested_at, id LIMIT 1)
 	) AS c`
+
+var hotspotLimit = strconv.Itoa(requests.HotspotLimit)
 
 // insertGroupSQL stores a group's requests, events and reporters. A plain
 // INSERT: a taken idempotency key aborts the group (commitGroup then
@@ -353,32 +372,16 @@ func groupPrepare(ctx context.Context, c *pgx.Conn, ops []*createOp) ([]int64, [
 	b.Queue(planSQL)
 	names, excl := groupLocks(ops)
 	b.Queue(prepareSQL, names, excl, len(ops))
-	var (
-		qi                 []int32
-		qTenant, qCodes    []string
-		qSince             []time.Time
-		qX0, qY0, qX1, qY1 []float64
-		qLayer, qAsset     []string
-	)
+	var qi []int32
+	var qs []*requests.ClusterQuery
 	for i, op := range ops {
-		q := op.nr.Cluster
-		if q == nil {
-			continue
+		if op.nr.Cluster != nil {
+			qi = append(qi, int32(i))
+			qs = append(qs, op.nr.Cluster)
 		}
-		since := q.Since
-		if since.IsZero() {
-			since = noWindow
-		}
-		qi = append(qi, int32(i))
-		qTenant = append(qTenant, q.Tenant)
-		qCodes = append(qCodes, strings.Join(q.ServiceCodes, string(codeSep)))
-		qSince = append(qSince, since)
-		qX0, qY0 = append(qX0, q.Bound.Min[0]), append(qY0, q.Bound.Min[1])
-		qX1, qY1 = append(qX1, q.Bound.Max[0]), append(qY1, q.Bound.Max[1])
-		qLayer, qAsset = append(qLayer, q.AssetLayer), append(qAsset, q.AssetID)
 	}
 	if len(qi) > 0 {
-		b.Queue(candidatesSQL, qi, qTenant, qCodes, qSince, qX0, qY0, qX1, qY1, qLayer, qAsset)
+		b.Queue(candidatesSQL, candidatesArgs(qi, qs)...)
 	}
 	cands := make([][]requests.Request, len(ops))
 	br := c.SendBatch(ctx, &b)
@@ -420,6 +423,30 @@ func groupPrepare(ctx context.Context, c *pgx.Conn, ops []*createOp) ([]int64, [
 		return nil, nil, fmt.Errorf("prepare request group: %w", err)
 	}
 	return ids, cands, nil
+}
+
+// candidatesArgs are candidatesSQL's arguments for queries qs of the
+// creations qi.
+func candidatesArgs(qi []int32, qs []*requests.ClusterQuery) []any {
+	var (
+		qTenant, qCodes, qLayer, qAsset []string
+		qSince                          []time.Time
+		qX0, qY0, qX1, qY1, qPX, qPY    []float64
+	)
+	for _, q := range qs {
+		since := q.Since
+		if since.IsZero() {
+			since = noWindow
+		}
+		qTenant = append(qTenant, q.Tenant)
+		qCodes = append(qCodes, strings.Join(q.ServiceCodes, string(codeSep)))
+		qSince = append(qSince, since)
+		qX0, qY0 = append(qX0, q.Bound.Min[0]), append(qY0, q.Bound.Min[1])
+		qX1, qY1 = append(qX1, q.Bound.Max[0]), append(qY1, q.Bound.Max[1])
+		qLayer, qAsset = append(qLayer, q.AssetLayer), append(qAsset, q.AssetID)
+		qPX, qPY = append(qPX, q.Point[0]), append(qPY, q.Point[1])
+	}
+	return []any{qi, qTenant, qCodes, qSince, qX0, qY0, qX1, qY1, qLayer, qAsset, qPX, qPY}
 }
 
 // noWindow is the since of a query with no time window: before any request.

@@ -38,5 +38,5 @@ func (s *Store) LookupAPIKey(ctx context.Context, hash string) (requests.Key, er
 		return requests.Key{}, internal("look up API key", err)
 	}
 	k.CreatedAt, k.Scope = k.CreatedAt.UTC(), requests.SplitScope(depts, wards)
-	return k, nil
+	return k, s.keyState(ctx, &k)
 }

@@ -153,7 +153,7 @@ func (s *Store) createSingle(ctx context.Context, nr requests.NewRequest) (reque
 		out requests.Request
 		err error
 	)
-	if nr.WorkOrder {
+	if nr.WorkOrder || len(nr.Media) > 0 {
 		err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 			out, err = createRequest(ctx, tx, nr)
 			return err
@@ -256,6 +256,9 @@ func createRequest(ctx context.Context, tx pgx.Tx, nr requests.NewRequest) (requ
 	if err := createWorkOrder(ctx, tx, nr, stored); err != nil {
 		return r, err
 	}
+	if err := insertMedia(ctx, tx, stored, nr.Media); err != nil {
+		return r, err
+	}
 	return stored, nil
 }
 
@@ -304,7 +307,7 @@ type batcher interface {
 // inside its Bound (by the GiST index) or on the same asset. Pick makes the
 // exact choice.
 func clusterCandidates(ctx context.Context, tx batcher, b *pgx.Batch, nr requests.NewRequest) ([]requests.Request, error) {
-	sql, args := openNearSQL(*nr.Cluster)
+	sql, args := candidatesSQL, candidatesArgs([]int32{0}, []*requests.ClusterQuery{nr.Cluster})
 
 	// One round trip, several statements (after what b already holds): the candidates are read after
 	// the locks are granted, so (READ COMMITTED: a snapshot per statement)
@@ -341,8 +344,17 @@ func clusterCandidates(ctx context.Context, tx batcher, b *pgx.Batch, nr request
 	if err != nil {
 		return nil, fmt.Errorf("query cluster candidates: %w", err)
 	}
-	cands, err := collectRequests(rows)
-	if err != nil {
+	var cands []requests.Request
+	for rows.Next() {
+		var i int32
+		r, err := scanCandidate(rows, &i)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("read cluster candidates: %w", err)
+		}
+		cands = append(cands, r)
+	}
+	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read cluster candidates: %w", err)
 	}
 	if err := br.Close(); err != nil {

@@ -56,5 +56,5 @@ func (s *Store) LookupAPIKey(ctx context.Context, hash string) (requests.Key, er
 		return requests.Key{}, wrap(ctx, "look up API key", err)
 	}
 	k.Role, k.CreatedAt, k.Scope = requests.Role(role), fromMicros(created), requests.SplitScope(depts, wards)
-	return k, nil
+	return k, wrap(ctx, "look up API key", keyState(ctx, s.read, &k))
 }

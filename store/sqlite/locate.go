@@ -13,7 +13,7 @@ func (s *Store) OpenRequestsNear(ctx context.Context, q requests.ClusterQuery) (
 	// clusterCandidates reads the Bound only for a rule with a distance;
 	// here the Bound is always searched.
 	q.DistanceM = max(q.DistanceM, 1)
-	out, err := clusterCandidates(ctx, s.read, q)
+	out, err := candidatesIn(ctx, s.read, q, 0)
 	if err != nil {
 		return nil, wrap(ctx, "open requests near", err)
 	}

@@ -187,6 +187,9 @@ func createRequest(ctx context.Context, tx *sql.Tx, stmts cachedTx, nr requests.
 				return err
 			}
 		}
+		if err := insertMedia(ctx, tx, r, nr.Media); err != nil {
+			return err
+		}
 		ev := nr.Event
 		ev.RequestID, ev.TenantID = r.ID, r.TenantID
 		if err := insertEvent(ctx, tx, ev); err != nil {
@@ -218,6 +221,13 @@ func createRequest(ctx context.Context, tx *sql.Tx, stmts cachedTx, nr requests.
 // by index and tests each against the R-tree, which grows with the table.
 // Naming the same asset is a second query on its index.
 func clusterCandidates(ctx context.Context, tx querier, q requests.ClusterQuery) ([]requests.Request, error) {
+	return candidatesIn(ctx, tx, q, requests.HotspotLimit)
+}
+
+// candidatesIn is clusterCandidates reading at most limit candidates in the
+// Bound before it looks for the nearest (see hotspot.go); a limit of 0
+// reads them all, as Locate wants.
+func candidatesIn(ctx context.Context, tx querier, q requests.ClusterQuery, limit int) ([]requests.Request, error) {
 	if len(q.ServiceCodes) == 0 {
 		return nil, nil
 	}
@@ -229,12 +239,18 @@ func clusterCandidates(ctx context.Context, tx querier, q requests.ClusterQuery)
 	}
 	var out []requests.Request
 	if q.DistanceM > 0 {
-		rs, err := queryRequests(ctx, tx, `SELECT `+requestCols+` FROM
-			(SELECT id AS rid FROM requests_rtree WHERE max_lon >= ? AND min_lon <= ? AND max_lat >= ? AND min_lat <= ?) AS t
-			CROSS JOIN requests ON requests.id = t.rid WHERE`+filter,
-			append([]any{q.Bound.Min[0], q.Bound.Max[0], q.Bound.Min[1], q.Bound.Max[1]}, args...)...)
+		n := 0 // all
+		if limit > 0 {
+			n = limit + 1 // one more tells a crowded Bound
+		}
+		rs, err := inBox(ctx, tx, q.Bound, filter, args, n)
 		if err != nil {
 			return nil, err
+		}
+		if limit > 0 && len(rs) > limit {
+			if rs, err = hotspotCandidates(ctx, tx, q, filter, args, rs); err != nil {
+				return nil, err
+			}
 		}
 		out = rs
 	}

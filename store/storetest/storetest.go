@@ -99,6 +99,10 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		{"Transitions", testTransitions}, {"TransitionDetails", testTransitionDetails}, {"WaitingSince", testWaitingSince}, {"ClusterTransition", testClusterTransition},
 		{"StoredText", testStoredText},
 		{"Queue", testQueue}, {"EscalationClaims", testEscalationClaims},
+		{"Media", testMedia},
+		{"KeyAdmin", testKeyAdmin},
+		{"Hotspot", testHotspot},
+		{"Moderation", testModeration},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

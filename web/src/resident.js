@@ -49,10 +49,15 @@ const T = {
   mapFail: { en: "The map cannot be shown on this device; use your location instead.", fr: "La carte ne peut pas s'afficher sur cet appareil; utilisez plutôt votre position." },
   required: { en: "(required)", fr: "(obligatoire)" },
   choose: { en: "Choose…", fr: "Choisir…" },
+  photo: { en: "Photo (optional)", fr: "Photo (facultatif)" },
+  photoHint: { en: "Up to 3 photos. Staff check each one before it is shown to the public.",
+    fr: "Jusqu'à 3 photos. Le personnel vérifie chacune avant qu'elle soit montrée au public." },
+  removePhoto: { en: "Remove this photo", fr: "Retirer cette photo" },
+  tooManyPhotos: { en: "At most 3 photos.", fr: "Au plus 3 photos." },
 };
 const tr = (k) => T[k][state.lang];
 
-const state = { lang: initialLang(), point: null, code: "", services: [], where: null, defs: {}, idem: newIdem() };
+const state = { lang: initialLang(), point: null, code: "", services: [], where: null, defs: {}, idem: newIdem(), photos: [] };
 const $ = (id) => document.getElementById(id);
 
 function newIdem() { return (crypto.randomUUID && crypto.randomUUID()) || String(Math.random()).slice(2); }
@@ -228,6 +233,52 @@ function showError(msg) {
   e.hidden = !msg;
 }
 
+// Photos are downsized on the phone before upload (a 12 MP photo is 3–8
+// MB; 2048 px at JPEG 0.85 is a few hundred kB), through a canvas, which
+// also drops the photo's metadata. The server re-encodes them anyway. A
+// photo the browser cannot decode (HEIC outside Safari) is sent as is: the
+// server says what to do.
+const MAX_PHOTOS = 3, MAX_SIDE = 2048;
+
+async function downsize(file) {
+  try {
+    const bmp = await createImageBitmap(file, { imageOrientation: "from-image" });
+    const k = Math.min(1, MAX_SIDE / Math.max(bmp.width, bmp.height));
+    const c = document.createElement("canvas");
+    c.width = Math.max(1, Math.round(bmp.width * k));
+    c.height = Math.max(1, Math.round(bmp.height * k));
+    c.getContext("2d").drawImage(bmp, 0, 0, c.width, c.height);
+    bmp.close && bmp.close();
+    const blob = await new Promise((ok) => c.toBlob(ok, "image/jpeg", 0.85));
+    return blob || file;
+  } catch {
+    return file;
+  }
+}
+
+function showPhotos() {
+  fill($("photos"), ...state.photos.map((p, i) =>
+    el("li", {},
+      el("img", { src: p.url, alt: "", width: 64, height: 64 }),
+      el("button", { type: "button", class: "remove-photo", "aria-label": tr("removePhoto"), onclick: () => {
+        URL.revokeObjectURL(p.url);
+        state.photos.splice(i, 1);
+        showPhotos();
+      } }, "×"))));
+  $("photo").disabled = state.photos.length >= MAX_PHOTOS;
+}
+
+$("photo").addEventListener("change", async (ev) => {
+  const input = ev.target;
+  for (const f of input.files) {
+    if (state.photos.length >= MAX_PHOTOS) { showError(tr("tooManyPhotos")); break; }
+    const blob = await downsize(f);
+    state.photos.push({ blob, url: URL.createObjectURL(blob) });
+  }
+  input.value = "";
+  showPhotos();
+});
+
 $("form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   showError("");
@@ -249,12 +300,19 @@ $("form").addEventListener("submit", async (ev) => {
     if (inp.multiple) for (const o of inp.selectedOptions) body.append(inp.name, o.value);
     else if (inp.value !== "") body.set(inp.name, inp.value);
   }
+  let payload = body;
+  if (state.photos.length) {
+    // Photos go as multipart "media" files, as Open311 clients send them.
+    payload = new FormData();
+    for (const [k, v] of body) payload.append(k, v);
+    state.photos.forEach((p, i) => payload.append("media", p.blob, `photo-${i + 1}.jpg`));
+  }
   const btn = $("submit");
   btn.disabled = true;
   btn.textContent = tr("sending");
   try {
     const res = await fetch("/open311/v2/requests.json", {
-      method: "POST", body, headers: { Accept: "application/json", "Idempotency-Key": state.idem },
+      method: "POST", body: payload, headers: { Accept: "application/json", "Idempotency-Key": state.idem },
     });
     const data = await res.json().catch(() => null);
     if (!res.ok) {

@@ -19,7 +19,28 @@ const T = {
   history: { en: "History", fr: "Historique" },
   description: { en: "Description", fr: "Description" },
   loading: { en: "Loading…", fr: "Chargement…" },
+  flag: { en: "Report this as inappropriate", fr: "Signaler comme inapproprié" },
+  flagged: { en: "Thank you: staff will look at this report.", fr: "Merci : le personnel examinera ce signalement." },
 };
+
+// A resident's "report this": staff see it in their list of flags.
+async function flag(btn) {
+  btn.disabled = true;
+  try {
+    const res = await fetch(`/api/v1/requests/${encodeURIComponent(id)}/flag?locale=${lang}`, {
+      method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json" }, body: "{}",
+    });
+    const data = await res.json().catch(() => null);
+    if (!res.ok) {
+      const e = Array.isArray(data) ? data[0] : data;
+      throw new Error((e && (lang === "fr" ? e.description_fr : e.description_en)) || "HTTP " + res.status);
+    }
+    btn.replaceWith(el("p", { role: "status", id: "flagged" }, T.flagged[lang]));
+  } catch (err) {
+    btn.disabled = false;
+    btn.after(el("p", { class: "alert", role: "alert" }, err.message));
+  }
+}
 let lang = initialLang();
 const id = decodeURIComponent(location.pathname.split("/").pop());
 
@@ -58,7 +79,8 @@ async function render() {
       el("ol", { id: "history", class: "history" }, ...h.history.map((e) =>
         el("li", { "data-status": e.status },
           el("strong", {}, e.status_label), " · ", fmtDate(e.at, lang),
-          e.note ? el("p", { class: "note" }, e.note) : ""))));
+          e.note ? el("p", { class: "note" }, e.note) : ""))),
+      el("button", { type: "button", id: "flag", onclick: (ev) => flag(ev.currentTarget) }, T.flag[lang]));
   } catch (err) {
     box.replaceChildren(el("p", { class: "alert", role: "alert" }, err.message));
   }

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/pinward/pinward/internal/cli"
+	"github.com/pinward/pinward/internal/storeflags"
+
+	"github.com/pinward/pinward/requests"
+)
+
+// keySubcommands are the keys subcommands after create.
+var keySubcommands = map[string]func(context.Context, Env, []string) error{
+	"list":   runKeysList,
+	"revoke": runKeysRevoke,
+	"rotate": runKeysRotate,
+}
+
+const keysAdminHelp = `
+keys list prints the tenant's keys (never the keys themselves: only their
+hashes are stored). keys revoke ID refuses key ID from then on, on every
+server within a second. keys rotate --role reporter makes a new key for the
+resident page, which every server publishes from its next start; the old
+one keeps working until you revoke it (the command prints its ID).
+`
+
+// parseExpiry reads --expires: a date (midnight UTC) or an RFC 3339 time.
+func parseExpiry(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, usageErrorf("--expires: %q is not a date (2027-01-01) or an RFC 3339 time", s)
+	}
+	return t.UTC(), nil
+}
+
+// openKeys parses the common flags of the key subcommands and opens the store.
+func openKeys(ctx context.Context, env Env, name, usage string, args []string, extra func(*flag.FlagSet)) (st requests.Store, tenant string, rest []string, closeStore func(), err error) {
+	fs := newFlags(env, name, usage, keysAdminHelp)
+	t := fs.String("tenant", "sample", "the municipality's tenant `id`")
+	if extra != nil {
+		extra(fs)
+	}
+	var stf storeflags.Flags
+	stf.Register(fs)
+	given, err := cli.ParseEnvFlags(fs, env, args)
+	if err != nil {
+		return nil, "", nil, nil, err
+	}
+	if err := stf.Check(given); err != nil {
+		return nil, "", nil, nil, err
+	}
+	st, closeStore, err = stf.Open(ctx)
+	if err != nil {
+		return nil, "", nil, nil, err
+	}
+	return st, *t, fs.Args(), closeStore, nil
+}
+
+func runKeysList(ctx context.Context, env Env, args []string) error {
+	st, tenant, _, closeStore, err := openKeys(ctx, env, "keys list", "keys list [--tenant T] [--data-dir D | --db URL]", args, nil)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	keys, err := st.ListAPIKeys(ctx, tenant)
+	if err != nil {
+		return fmt.Errorf("listing keys: %w", err)
+	}
+	_, pageID, err := st.PageKey(ctx, tenant)
+	if err != nil {
+		return fmt.Errorf("reading the page key: %w", err)
+	}
+	now := time.Now()
+	tw := tabwriter.NewWriter(env.Stdout, 2, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tROLE\tSTATE\tCREATED\tEXPIRES\tLABEL")
+	for _, k := range keys {
+		state := "active"
+		switch {
+		case !k.RevokedAt.IsZero():
+			state = "revoked " + k.RevokedAt.UTC().Format(time.RFC3339)
+		case !k.Usable(now):
+			state = "expired"
+		}
+		if k.ID == pageID {
+			state += " (web page)"
+		}
+		exp := "never"
+		if !k.ExpiresAt.IsZero() {
+			exp = k.ExpiresAt.UTC().Format(time.RFC3339)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Role, state, k.CreatedAt.UTC().Format(time.RFC3339), exp, k.Label)
+	}
+	return tw.Flush()
+}
+
+func runKeysRevoke(ctx context.Context, env Env, args []string) error {
+	var rest []string // the ID, before the flags
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		rest, args = args[:1], args[1:]
+	}
+	st, tenant, _, closeStore, err := openKeys(ctx, env, "keys revoke", "keys revoke ID [--tenant T] [--data-dir D | --db URL]", args, nil)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	if len(rest) != 1 {
+		return usageErrorf("usage: pinward keys revoke ID (the ID keys list shows)")
+	}
+	id, err := strconv.ParseInt(rest[0], 10, 64)
+	if err != nil || id <= 0 {
+		return usageErrorf("keys revoke: %q is not a key ID", rest[0])
+	}
+	k, err := st.RevokeAPIKey(ctx, tenant, id, time.Now().UTC().Truncate(time.Microsecond))
+	if err != nil {
+		return fmt.Errorf("revoking key %d: %w", id, err)
+	}
+	fmt.Fprintf(env.Stderr, "pinward keys: %s key %d (%s) revoked at %s; every server refuses it within a second\n",
+		k.Role, k.ID, k.Label, k.RevokedAt.Format(time.RFC3339))
+	return nil
+}
+
+func runKeysRotate(ctx context.Context, env Env, args []string) error {
+	var role *string
+	st, tenant, _, closeStore, err := openKeys(ctx, env, "keys rotate", "keys rotate --role reporter [--tenant T] [--data-dir D | --db URL]", args,
+		func(fs *flag.FlagSet) {
+			role = fs.String("role", "", "the key to rotate: `reporter` (the resident page's)")
+		})
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	if *role != string(requests.RoleReporter) {
+		return usageErrorf("keys rotate: only --role reporter (the resident page's key) is rotated; make other keys with keys create and revoke the old ones")
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	key, prev, err := requests.RotatePageKey(ctx, st, tenant, "web page (rotated "+now.Format(time.RFC3339)+")", now)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(env.Stdout, key)
+	if prev != 0 {
+		fmt.Fprintf(env.Stderr, "pinward keys: new web page key stored; servers publish it from their next start. Then revoke the old one: pinward keys revoke %d\n", prev)
+	} else {
+		fmt.Fprintln(env.Stderr, "pinward keys: new web page key stored; servers publish it from their next start")
+	}
+	return nil
+}

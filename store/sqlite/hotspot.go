@@ -1,0 +1,59 @@
+package sqlite
+
+import (
+	"context"
+
+	"github.com/paulmach/orb"
+	"github.com/pinward/pinward/geo"
+	"github.com/pinward/pinward/requests"
+)
+
+// inBox reads at most limit open requests matching filter in bound, by
+// the R-tree (a limit of 0: all of them).
+func inBox(ctx context.Context, tx querier, bound orb.Bound, filter string, args []any, limit int) ([]requests.Request, error) {
+	if limit <= 0 {
+		limit = -1 // SQLite: no limit
+	}
+	return queryRequests(ctx, tx, `SELECT `+requestCols+` FROM
+		(SELECT id AS rid FROM requests_rtree WHERE max_lon >= ? AND min_lon <= ? AND max_lat >= ? AND min_lat <= ?) AS t
+		CROSS JOIN requests ON requests.id = t.rid WHERE`+filter+` LIMIT ?`,
+		append(append([]any{bound.Min[0], bound.Max[0], bound.Min[1], bound.Max[1]}, args...), limit)...)
+}
+
+// hotspotRadiiM are the boxes a crowded Bound is searched in, smallest
+// first: the first holding a candidate within its radius holds the
+// nearest.
+var hotspotRadiiM = []float64{0.5, 2, 8, 32, 128}
+
+// hotspotCandidates reads a crowded Bound's candidates as hotspot.go (in
+// requests) says: the smallest box around the point that holds a match
+// within its radius, whole when it is not crowded, else a sample of it;
+// plus the earliest request at the exact point of the best so far.
+func hotspotCandidates(ctx context.Context, tx querier, q requests.ClusterQuery, filter string, args []any, sample []requests.Request) ([]requests.Request, error) {
+	ruler := geo.NewRuler(q.Point[1])
+	out := sample
+	for _, r := range hotspotRadiiM {
+		if r >= q.DistanceM {
+			break
+		}
+		rs, err := inBox(ctx, tx, ruler.Buffer(q.Point, r), filter, args, requests.HotspotLimit+1)
+		if err != nil {
+			return nil, err
+		}
+		if best, ok := q.Best(rs); ok && geo.Distance(q.Point, best.Point) <= r {
+			out = rs // the nearest is in this box (a sample of it when crowded)
+			break
+		}
+	}
+	best, ok := q.Best(out)
+	if !ok {
+		return out, nil
+	}
+	earliest, err := queryRequests(ctx, tx, `SELECT `+requestCols+` FROM requests INDEXED BY requests_tenant_point
+		WHERE lon = ? AND lat = ? AND`+filter+` ORDER BY requested_at, id LIMIT 1`,
+		append([]any{best.Point[0], best.Point[1]}, args...)...)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, earliest...), nil
+}
