@@ -8,8 +8,8 @@ import (
 	"strings"
 
 	"github.com/pinward/pinward/i18n"
-	"github.com/pinward/pinward/requests"
 	"github.com/pinward/pinward/ratelimit"
+	"github.com/pinward/pinward/requests"
 	"github.com/pinward/pinward/text"
 )
 

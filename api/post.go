@@ -106,7 +106,7 @@ type submission struct {
 	apiKey       string
 	jurisdiction string
 	locale       string
-	notify       string // "false" (or 0, no, off) opts out of messages
+	notify       string   // "false" (or 0, no, off) opts out of messages
 	photos       [][]byte // raw uploads of the multipart field "media"
 }
 

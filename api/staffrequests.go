@@ -58,8 +58,8 @@ type reporterOut struct {
 	DeviceID         string `json:"device_id"`
 	// Mail: whether they get messages and, when a server refused their
 	// address for good, the refusal (api/mail.go).
-	Mail *reporterMail `json:"mail,omitempty"`
-	NoticeVersion    string `json:"notice_version"` // the privacy notice they were shown
+	Mail          *reporterMail `json:"mail,omitempty"`
+	NoticeVersion string        `json:"notice_version"` // the privacy notice they were shown
 }
 
 func (h *handler) requestReporter(w http.ResponseWriter, r *http.Request) {

@@ -136,9 +136,9 @@ type Catalog struct {
 	equivalents map[string][]string // code → itself and its equivalents, sorted
 	templates   []Template
 	autoClose   *AutoCloseRule
-	mail        notify.Config // catalogmail.go
-	lang        i18n.Lang     // catalogmail.go
-	notice      *PrivacyNotice      // nil: the catalog has none
+	mail        notify.Config  // catalogmail.go
+	lang        i18n.Lang      // catalogmail.go
+	notice      *PrivacyNotice // nil: the catalog has none
 }
 
 // Category returns the category with the given code.

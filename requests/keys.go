@@ -38,7 +38,7 @@ type Key struct {
 	CreatedAt time.Time
 	// Scope limits a staff key to departments and wards (zero: all);
 	// other roles have none.
-	Scope Scope
+	Scope     Scope
 	RevokedAt time.Time // zero: not revoked (see KeyAdmin)
 	ExpiresAt time.Time // zero: never expires
 }
