@@ -48,6 +48,7 @@ type Snapshot struct {
 	names  []string // sorted
 	n      int
 	seed   maphash.Seed
+	grid   *grid // every layer's assets by place, for Nearest; nil when empty
 }
 
 // layer is one asset type: an R-tree by place and a trie by ID, holding the
@@ -57,6 +58,7 @@ type layer struct {
 	points *geo.PointIndex[string] // values are asset IDs
 	byID   trie
 	n      int
+	ord    uint32 // tags the layer's entries in the grid; unique among live layers
 }
 
 // NewIndex returns an index of assets. It refuses invalid assets (no layer,
@@ -74,6 +76,15 @@ func NewIndex(assets []Asset) (*Index, error) {
 	ndup := 0
 	// One copy the index owns, in one allocation rather than a million.
 	owned := slices.Clone(assets)
+	if len(owned) > 0 {
+		// The grid's cells are sized at the assets' mean latitude.
+		lat := 0.0
+		for i := range owned {
+			lat += owned[i].Point[1]
+		}
+		w.grid = newGrid(lat / float64(len(owned)))
+		w.grid.gen = w.gen
+	}
 	for i := range owned {
 		a := &owned[i]
 		if old := w.put(a); old != nil {
@@ -219,6 +230,7 @@ type writer struct {
 	layers  map[string]*layer
 	touched map[string]bool
 	n       int
+	grid    *grid // owned by this write once changed
 }
 
 // begin starts a write; callers other than NewIndex hold ix.mu.
@@ -234,6 +246,7 @@ func (ix *Index) begin() *writer {
 		layers:  maps.Clone(base.layers),
 		touched: map[string]bool{},
 		n:       base.n,
+		grid:    base.grid,
 	}
 }
 
@@ -252,10 +265,10 @@ func (w *writer) layer(name string) *layer {
 	}
 	w.touched[name] = true
 	if l == nil {
-		l = &layer{points: &geo.PointIndex[string]{}, byID: trie{seed: w.base.seed}}
+		l = &layer{points: &geo.PointIndex[string]{}, byID: trie{seed: w.base.seed}, ord: w.freeOrd()}
 	} else {
 		// O(1): the R-tree copies its nodes lazily as this write changes them.
-		l = &layer{points: l.points.Copy(), byID: l.byID, n: l.n}
+		l = &layer{points: l.points.Copy(), byID: l.byID, n: l.n, ord: l.ord}
 	}
 	w.layers[name] = l
 	return l
@@ -267,18 +280,46 @@ func (w *writer) put(a *Asset) *Asset {
 	old := l.byID.set(w.gen, a)
 	if old != nil {
 		l.points.Delete(old.Point, old.ID)
+		w.ownGrid(a.Point[1]).remove(w.gen, old)
 	} else {
 		l.n++
 		w.n++
 	}
 	l.points.Insert(a.Point, a.ID)
+	if l.ord < maxLayerOrd { // searches of other layers use the R-trees
+		w.ownGrid(a.Point[1]).insert(w.gen, a, l.ord)
+	}
 	return old
+}
+
+// ownGrid returns the grid this write may change, creating it (cells sized
+// at latitude lat) for the first asset.
+func (w *writer) ownGrid(lat float64) *grid {
+	if w.grid == nil {
+		w.grid = newGrid(lat)
+	}
+	w.grid = w.grid.own(w.gen)
+	return w.grid
+}
+
+// freeOrd returns the smallest ordinal no live layer has.
+func (w *writer) freeOrd() uint32 {
+	used := make(map[uint32]bool, len(w.layers))
+	for _, l := range w.layers {
+		used[l.ord] = true
+	}
+	ord := uint32(0)
+	for used[ord] {
+		ord++
+	}
+	return ord
 }
 
 func (w *writer) remove(layerName, id string) {
 	l := w.layer(layerName)
 	if old := l.byID.del(w.gen, id); old != nil {
 		l.points.Delete(old.Point, old.ID)
+		w.ownGrid(old.Point[1]).remove(w.gen, old)
 		l.n--
 		w.n--
 	}
@@ -293,7 +334,7 @@ func (w *writer) publish() *Snapshot {
 	if len(names) != len(w.layers) || !sameKeys(names, w.layers) {
 		names = slices.Sorted(maps.Keys(w.layers))
 	}
-	return &Snapshot{layers: w.layers, names: names, n: w.n, seed: w.base.seed}
+	return &Snapshot{layers: w.layers, names: names, n: w.n, seed: w.base.seed, grid: w.grid}
 }
 
 func sameKeys(names []string, m map[string]*layer) bool {
@@ -309,6 +350,9 @@ func sameKeys(names []string, m map[string]*layer) bool {
 func (s *Snapshot) Nearest(p orb.Point, radius float64, layers ...string) (Asset, float64, bool) {
 	if !(radius >= 0) || geo.ValidatePoint(p) != nil {
 		return Asset{}, 0, false
+	}
+	if a, d, ok, done := s.nearestInGrid(p, radius, layers); done {
+		return a, d, ok
 	}
 	if len(layers) == 0 {
 		layers = s.names
@@ -339,6 +383,36 @@ func (s *Snapshot) Nearest(p orb.Point, radius float64, layers ...string) (Asset
 		return Asset{}, 0, false
 	}
 	return *best.byID.get(bestID), bestDist, true
+}
+
+// nearestInGrid answers Nearest from the grid when it can (done).
+func (s *Snapshot) nearestInGrid(p orb.Point, radius float64, layers []string) (_ Asset, _ float64, found, done bool) {
+	if s.grid == nil {
+		return Asset{}, 0, false, false
+	}
+	var want layerSet
+	if len(layers) == 0 {
+		if len(s.layers) > maxLayerOrd {
+			return Asset{}, 0, false, false
+		}
+		want.all()
+	}
+	for _, name := range layers {
+		if l := s.layers[name]; l != nil {
+			if l.ord >= maxLayerOrd {
+				return Asset{}, 0, false, false
+			}
+			want.add(l.ord)
+		}
+	}
+	a, d, ok := s.grid.nearest(p, radius, &want)
+	if !ok {
+		return Asset{}, 0, false, false
+	}
+	if a == nil {
+		return Asset{}, 0, false, true
+	}
+	return *a, d, true, true
 }
 
 // Get is Index.Get on this snapshot.
