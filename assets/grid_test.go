@@ -101,8 +101,8 @@ func adversarialCases(s *Snapshot, rng *rand.Rand, layers []string) []gridCase {
 		}
 		d := geo.NewRuler(p[1]).Distance(p, a.Point)
 		cases = append(cases,
-			gridCase{p, d, ls},                             // exactly at the radius
-			gridCase{p, math.Nextafter(d, 0), ls},          // just short of it
+			gridCase{p, d, ls},                              // exactly at the radius
+			gridCase{p, math.Nextafter(d, 0), ls},           // just short of it
 			gridCase{p, math.Nextafter(d, math.Inf(1)), ls}, // just beyond
 			gridCase{p, 75, ls},
 		)

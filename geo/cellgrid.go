@@ -23,8 +23,14 @@ type cellGrid struct {
 	minX, minY float64
 	maxX, maxY float64
 	invW, invH float64 // cells per degree
-	nx, ny     int
-	cells      []uint16 // row-major; polygon index, or cellNone / cellMixed
+	nx, ny     int     // cells, multiples of blockSide
+	nbx        int     // blocks per row
+	// blocks holds, per block of blockSide × blockSide cells, the value of
+	// all its cells (uniformBlock set), or the offset of its cells in slab.
+	// Most blocks are uniform, and their table is small enough to stay in
+	// cache, so most lookups never read the slab.
+	blocks []uint32
+	slab   []uint16 // cell values of non-uniform blocks, row-major per block
 }
 
 const (
@@ -41,18 +47,45 @@ const (
 	// it against edges: orders of magnitude above the rounding of a
 	// point-to-cell mapping, and too small to cost noticeably more mixed cells.
 	cellMargin = 1e-3
+
+	blockBits    = 4
+	blockSide    = 1 << blockBits
+	uniformBlock = 1 << 31
 )
 
 // cell returns the grid offset of the cell p falls in, or false when p is
 // outside the grid's bounds (and so outside every polygon).
 func (g *cellGrid) cell(p orb.Point) (int, bool) {
+	x, y, ok := g.cellXY(p)
+	return y*g.nx + x, ok
+}
+
+func (g *cellGrid) cellXY(p orb.Point) (x, y int, ok bool) {
 	if !(p[0] >= g.minX && p[0] <= g.maxX && p[1] >= g.minY && p[1] <= g.maxY) {
-		return 0, false
+		return 0, 0, false
 	}
 	// The maximum edge maps to nx (or ny): it belongs to the last cell.
-	x := int((p[0] - g.minX) * g.invW)
-	y := int((p[1] - g.minY) * g.invH)
-	return min(y, g.ny-1)*g.nx + min(x, g.nx-1), true
+	x = min(int((p[0]-g.minX)*g.invW), g.nx-1)
+	y = min(int((p[1]-g.minY)*g.invH), g.ny-1)
+	return x, y, true
+}
+
+// value returns the value of cell (x, y).
+func (g *cellGrid) value(x, y int) uint16 {
+	b := g.blocks[(y>>blockBits)*g.nbx+x>>blockBits]
+	if b&uniformBlock != 0 {
+		return uint16(b)
+	}
+	return g.slab[int(b)+(y&(blockSide-1))<<blockBits|x&(blockSide-1)]
+}
+
+// lookup returns the value for p, or cellNone outside the grid.
+func (g *cellGrid) lookup(p orb.Point) uint16 {
+	x, y, ok := g.cellXY(p)
+	if !ok {
+		return cellNone
+	}
+	return g.value(x, y)
 }
 
 // newCellGrid builds the grid for ix (whose parts are indexed already), or
@@ -76,15 +109,19 @@ func newCellGrid(ix *PolygonIndex, polys []orb.MultiPolygon) cellGrid {
 	aspect := w * math.Cos((b.Min[1]+b.Max[1])/2*math.Pi/180) / h
 	aspect = min(max(aspect, 1e-3), 1e3)
 	total := float64(min(max(edges*cellsPerEdge, minCells), maxCells))
-	nx := int(min(max(math.Round(math.Sqrt(total*aspect)), 1), 4096))
-	ny := int(min(max(math.Round(total/float64(nx)), 1), 4096))
+	roundUp := func(v float64) int {
+		n := int(min(max(math.Round(v), 1), 4096))
+		return (n + blockSide - 1) &^ (blockSide - 1)
+	}
+	nx := roundUp(math.Sqrt(total * aspect))
+	ny := roundUp(total / float64(nx))
 	g := cellGrid{
 		minX: b.Min[0], minY: b.Min[1], maxX: b.Max[0], maxY: b.Max[1],
 		invW: float64(nx) / w, invH: float64(ny) / h,
-		nx: nx, ny: ny,
-		cells: make([]uint16, nx*ny),
+		nx: nx, ny: ny, nbx: nx / blockSide,
 	}
-	mixed := g.cells // 0 = clean, 1 = mixed until filled below
+	cells := make([]uint16, nx*ny) // 0 = clean, 1 = mixed until filled below
+	mixed := cells
 	for _, mp := range polys {
 		for _, poly := range mp {
 			for _, r := range poly {
@@ -98,7 +135,7 @@ func newCellGrid(ix *PolygonIndex, polys []orb.MultiPolygon) cellGrid {
 	// Neighbouring clean cells in a row form a connected set no edge
 	// touches, so one exact lookup answers for the whole run.
 	for j := 0; j < ny; j++ {
-		row := g.cells[j*nx : (j+1)*nx]
+		row := cells[j*nx : (j+1)*nx]
 		for i := 0; i < nx; {
 			if row[i] == 1 {
 				row[i] = cellMixed
@@ -115,7 +152,31 @@ func newCellGrid(ix *PolygonIndex, polys []orb.MultiPolygon) cellGrid {
 			}
 		}
 	}
+	g.compress(cells)
 	return g
+}
+
+// compress fills blocks and slab from the flat row-major cells.
+func (g *cellGrid) compress(cells []uint16) {
+	nby := g.ny / blockSide
+	g.blocks = make([]uint32, g.nbx*nby)
+	var block [blockSide * blockSide]uint16
+	for by := 0; by < nby; by++ {
+		for bx := 0; bx < g.nbx; bx++ {
+			uniform := true
+			for k := range block {
+				x, y := bx*blockSide+k&(blockSide-1), by*blockSide+k>>blockBits
+				block[k] = cells[y*g.nx+x]
+				uniform = uniform && block[k] == block[0]
+			}
+			if uniform {
+				g.blocks[by*g.nbx+bx] = uniformBlock | uint32(block[0])
+				continue
+			}
+			g.blocks[by*g.nbx+bx] = uint32(len(g.slab))
+			g.slab = append(g.slab, block[:]...)
+		}
+	}
 }
 
 // markEdge sets to 1 every cell the edge touches, each cell widened by
@@ -154,12 +215,15 @@ func (g *cellGrid) row(y float64) int {
 	return min(max(int(math.Floor((y-g.minY)*g.invH)), 0), g.ny-1)
 }
 
-// stats returns the number of cells and of mixed cells, for benchmarks.
-func (g *cellGrid) stats() (cells, mixed int) {
-	for _, c := range g.cells {
-		if c == cellMixed {
-			mixed++
+// stats returns the number of cells, of mixed cells and the bytes the
+// grid takes, for benchmarks.
+func (g *cellGrid) stats() (cells, mixed, bytes int) {
+	for y := 0; y < g.ny; y++ {
+		for x := 0; x < g.nx; x++ {
+			if g.value(x, y) == cellMixed {
+				mixed++
+			}
 		}
 	}
-	return len(g.cells), mixed
+	return g.nx * g.ny, mixed, 4*len(g.blocks) + 2*len(g.slab)
 }

@@ -81,13 +81,9 @@ func NewPolygonIndex(polys []orb.MultiPolygon) *PolygonIndex {
 // Locate returns the index of the polygon covering p, by the boundary rule
 // above, or false when no polygon covers it.
 func (ix *PolygonIndex) Locate(p orb.Point) (int, bool) {
-	if ix.grid.cells != nil {
-		c, in := ix.grid.cell(p)
-		if !in {
-			return -1, false // outside every polygon's bounds
-		}
-		switch v := ix.grid.cells[c]; v {
-		case cellNone:
+	if ix.grid.blocks != nil {
+		switch v := ix.grid.lookup(p); v {
+		case cellNone: // outside every polygon, or their bounds
 			return -1, false
 		case cellMixed:
 		default:
@@ -118,8 +114,7 @@ func (ix *PolygonIndex) locateEdges(p orb.Point) int {
 // them a border crosses (where lookups test edges), and the memory the
 // grid takes in bytes.
 func (ix *PolygonIndex) GridStats() (cells, mixed, bytes int) {
-	cells, mixed = ix.grid.stats()
-	return cells, mixed, 2 * cells
+	return ix.grid.stats()
 }
 
 // Len returns the number of polygons indexed.
