@@ -2,6 +2,7 @@ package assets
 
 import (
 	"math"
+	"slices"
 
 	"github.com/paulmach/orb"
 	"github.com/pinward/pinward/geo"
@@ -13,44 +14,39 @@ import (
 // R-tree per layer.
 //
 // Cells lie on a fixed lattice of longitude and latitude (sized at the
-// latitude of the first assets), so a cell never moves and changing one
-// asset touches one bucket. Cells are grouped in tiles of tileSide ×
-// tileSide behind a directory covering the assets' extent. Like the trie,
-// the grid is persistent: a write copies the directory, the tiles and the
-// buckets it changes (the generation marks what it already owns) and shares
-// the rest with older snapshots, which it never changes.
+// latitude of the first assets), so a cell never moves. Cells are grouped in
+// tiles of tileSide × tileSide behind a directory covering the assets'
+// extent; a tile stores its cells' entries back to back, cell after cell
+// (compressed rows), so the cells of one row of a search window are one run
+// of memory. Tiles are immutable: a write collects its changes per tile and
+// builds each tile it touched once, when it publishes, sharing every other
+// tile with older snapshots.
 //
 // The directory grows with the assets but not past maxTiles: an asset
-// outside it is left to the R-trees, and a search whose window leaves the
-// directory uses them too. Every asset inside the directory is in the grid,
-// which is what makes an answer from the grid exact.
+// outside it is left to the R-trees, the directory stops growing for good
+// (so that asset stays outside), and a search whose window leaves the
+// directory uses the R-trees too. Every asset inside the directory is in the
+// grid, which is what makes an answer from the grid exact.
 type grid struct {
 	invW, invH float64 // cells per degree of longitude and latitude
 	tx0, ty0   int     // directory origin, in tiles
 	tw, th     int     // directory size, in tiles
 	tiles      []*tile // row-major; nil is an empty tile
-	gen        uint64  // write that owns tiles (the slice)
-	// frozen stops the directory growing once it has refused an asset,
-	// which must stay outside it.
-	frozen bool
+	frozen     bool    // the directory refused an asset and may not grow
 }
 
+// tile holds its cells' entries in cell order: cell s (row-major within the
+// tile) is [off[s], off[s+1]) of pts, ords and as.
 type tile struct {
-	gen   uint64
-	owned [tileCells / 64]uint64 // buckets this generation copied already
-	cells [tileCells][]gridEntry
-}
-
-// gridEntry repeats the asset's place so a search reads only the bucket.
-type gridEntry struct {
-	x, y  float64
-	a     *Asset
-	layer uint32 // the layer's ordinal (see Snapshot.ords)
+	off  [tileCells + 1]uint32
+	pts  []orb.Point // the asset's place, repeated so a search reads only the tile
+	ords []uint8     // the asset's layer ordinal (see layer.ord)
+	as   []*Asset
 }
 
 const (
 	// gridCellM is the cell's side in metres: about the search radius
-	// intake uses, so a search reads 4 to 9 buckets.
+	// intake uses, so a search reads 2 or 3 runs of 2 or 3 cells.
 	gridCellM = 75.0
 	tileBits  = 4
 	tileSide  = 1 << tileBits
@@ -61,13 +57,12 @@ const (
 	// maxSearchCells sends searches of wider radii to the R-trees, which
 	// skip empty space faster than a walk over cells.
 	maxSearchCells = 64
-	// maxLayerOrd is the number of layer ordinals a search's filter holds.
+	// maxLayerOrd is the number of layer ordinals the grid holds.
 	maxLayerOrd = 256
 )
 
 func newGrid(lat float64) *grid {
-	r := geo.NewRuler(lat)
-	kx, ky := r.MetresPerDegree()
+	kx, ky := geo.NewRuler(lat).MetresPerDegree()
 	return &grid{invW: kx / gridCellM, invH: ky / gridCellM}
 }
 
@@ -75,97 +70,136 @@ func (g *grid) cellOf(x, y float64) (cx, cy int) {
 	return int(math.Floor(x * g.invW)), int(math.Floor(y * g.invH))
 }
 
-// tileAt returns the tile holding cell (cx, cy) and whether the cell is in
-// the directory at all.
-func (g *grid) tileAt(cx, cy int) (*tile, bool) {
+// tileIndex returns the directory slot of the tile holding cell (cx, cy),
+// or false when the cell is outside the directory.
+func (g *grid) tileIndex(cx, cy int) (int, bool) {
 	tx, ty := cx>>tileBits-g.tx0, cy>>tileBits-g.ty0
 	if tx < 0 || ty < 0 || tx >= g.tw || ty >= g.th {
-		return nil, false
+		return 0, false
 	}
-	return g.tiles[ty*g.tw+tx], true
+	return ty*g.tw + tx, true
 }
 
 func cellSlot(cx, cy int) int { return (cy&(tileSide-1))<<tileBits | cx&(tileSide-1) }
 
-// own returns g itself when the write gen owns it, else a copy it owns.
-func (g *grid) own(gen uint64) *grid {
-	if g.gen == gen {
-		return g
-	}
-	c := *g
-	c.tiles = append([]*tile(nil), g.tiles...)
-	c.gen = gen
-	return &c
+// gridEdit collects one write's changes to the grid, per tile.
+type gridEdit struct {
+	base    *grid // nil before the first asset
+	adds    []gridAdd
+	removed map[*Asset]bool
 }
 
-// insert adds a (of layer ordinal ord) to g, which gen must own; it
-// reports false when a lies beyond the largest directory allowed.
-func (g *grid) insert(gen uint64, a *Asset, ord uint32) bool {
-	cx, cy := g.cellOf(a.Point[0], a.Point[1])
-	if _, in := g.tileAt(cx, cy); !in && !g.grow(cx>>tileBits, cy>>tileBits) {
-		g.frozen = true
-		return false
-	}
-	t := g.ownTile(gen, cx, cy)
-	s := cellSlot(cx, cy)
-	b := t.ownBucket(gen, s, 1)
-	t.cells[s] = append(b, gridEntry{x: a.Point[0], y: a.Point[1], a: a, layer: ord})
-	return true
+type gridAdd struct {
+	a   *Asset
+	ord uint8
 }
 
-// remove takes a out of g, which gen must own. An asset the grid never
-// held (beyond the directory) is not found, which is fine.
-func (g *grid) remove(gen uint64, a *Asset) {
-	cx, cy := g.cellOf(a.Point[0], a.Point[1])
-	if t, in := g.tileAt(cx, cy); !in || t == nil {
-		return
+func (e *gridEdit) add(a *Asset, ord uint32) {
+	if ord < maxLayerOrd { // searches of other layers use the R-trees
+		e.adds = append(e.adds, gridAdd{a, uint8(ord)})
 	}
-	t := g.ownTile(gen, cx, cy)
-	s := cellSlot(cx, cy)
-	b := t.ownBucket(gen, s, 0)
-	for i := range b {
-		if b[i].a == a {
-			b[i] = b[len(b)-1]
-			b[len(b)-1] = gridEntry{}
-			t.cells[s] = b[:len(b)-1]
-			return
+}
+
+func (e *gridEdit) remove(a *Asset) {
+	if e.removed == nil {
+		e.removed = map[*Asset]bool{}
+	}
+	e.removed[a] = true
+}
+
+// apply returns the grid with the edit's changes: base itself when there
+// are none, else a new grid sharing the tiles no change touched.
+func (e *gridEdit) apply() *grid {
+	if len(e.adds) == 0 && (len(e.removed) == 0 || e.base == nil) {
+		return e.base
+	}
+	var g grid
+	if e.base != nil {
+		g = *e.base
+		g.tiles = slices.Clone(g.tiles)
+	} else { // cells sized at the first assets' mean latitude
+		lat := 0.0
+		for _, ad := range e.adds {
+			lat += ad.a.Point[1]
+		}
+		g = *newGrid(lat / float64(len(e.adds)))
+	}
+	// Grow the directory for the new assets first, so tile slots are final.
+	adds := e.adds[:0:0]
+	for _, ad := range e.adds {
+		if e.removed[ad.a] { // replaced later in the same write
+			continue
+		}
+		cx, cy := g.cellOf(ad.a.Point[0], ad.a.Point[1])
+		if _, in := g.tileIndex(cx, cy); !in && !g.grow(cx>>tileBits, cy>>tileBits) {
+			g.frozen = true
+			continue
+		}
+		adds = append(adds, ad)
+	}
+	touched := map[int][]gridAdd{}
+	for _, ad := range adds {
+		k, _ := g.tileIndex(g.cellOf(ad.a.Point[0], ad.a.Point[1]))
+		touched[k] = append(touched[k], ad)
+	}
+	for a := range e.removed {
+		if k, in := g.tileIndex(g.cellOf(a.Point[0], a.Point[1])); in && g.tiles[k] != nil {
+			if _, ok := touched[k]; !ok {
+				touched[k] = nil
+			}
 		}
 	}
+	for k, tileAdds := range touched {
+		g.tiles[k] = rebuildTile(g.tiles[k], tileAdds, e.removed, &g)
+	}
+	return &g
 }
 
-func (g *grid) ownTile(gen uint64, cx, cy int) *tile {
-	k := (cy>>tileBits-g.ty0)*g.tw + cx>>tileBits - g.tx0
-	t := g.tiles[k]
-	switch {
-	case t == nil:
-		t = &tile{gen: gen}
-	case t.gen != gen:
-		c := &tile{gen: gen, cells: t.cells}
-		t = c
-	default:
-		return t
+// rebuildTile returns a new tile holding old's entries but removed, and
+// adds; nil when it would be empty.
+func rebuildTile(old *tile, adds []gridAdd, removed map[*Asset]bool, g *grid) *tile {
+	n := len(adds)
+	if old != nil {
+		n += len(old.as)
 	}
-	g.tiles[k] = t
+	slot := make([]uint8, 0, n)
+	kept := make([]gridAdd, 0, n)
+	if old != nil {
+		for s := range tileCells {
+			for i := old.off[s]; i < old.off[s+1]; i++ {
+				if !removed[old.as[i]] {
+					kept = append(kept, gridAdd{old.as[i], old.ords[i]})
+					slot = append(slot, uint8(s))
+				}
+			}
+		}
+	}
+	for _, ad := range adds {
+		kept = append(kept, ad)
+		slot = append(slot, uint8(cellSlot(g.cellOf(ad.a.Point[0], ad.a.Point[1]))))
+	}
+	if len(kept) == 0 {
+		return nil
+	}
+	t := &tile{pts: make([]orb.Point, len(kept)), ords: make([]uint8, len(kept)), as: make([]*Asset, len(kept))}
+	for _, s := range slot { // counting sort by cell
+		t.off[int(s)+1]++
+	}
+	for s := 1; s <= tileCells; s++ {
+		t.off[s] += t.off[s-1]
+	}
+	next := t.off
+	for i, ad := range kept {
+		j := next[slot[i]]
+		next[slot[i]]++
+		t.pts[j], t.ords[j], t.as[j] = ad.a.Point, ad.ord, ad.a
+	}
 	return t
-}
-
-// ownBucket returns bucket s of t as a slice gen may change in place, with
-// room for extra more entries.
-func (t *tile) ownBucket(gen uint64, s, extra int) []gridEntry {
-	b := t.cells[s]
-	if t.owned[s/64]&(1<<(s%64)) != 0 {
-		return b
-	}
-	t.owned[s/64] |= 1 << (s % 64)
-	c := make([]gridEntry, len(b), len(b)+max(extra, len(b)/4))
-	copy(c, b)
-	t.cells[s] = c
-	return c
 }
 
 // grow widens the directory to take tile (tx, ty), with room to spare so a
 // bulk load grows it a few times, not once per tile; false when that would
-// pass maxTiles.
+// pass maxTiles or the directory is frozen.
 func (g *grid) grow(tx, ty int) bool {
 	if g.frozen {
 		return false
@@ -175,33 +209,27 @@ func (g *grid) grow(tx, ty int) bool {
 		x0, y0 = min(x0, g.tx0), min(y0, g.ty0)
 		x1, y1 = max(x1, g.tx0+g.tw), max(y1, g.ty0+g.th)
 	}
-	// Spare room on the side that grew.
-	padX, padY := max((x1-x0)/4, 2), max((y1-y0)/4, 2)
-	if g.tw > 0 {
-		if x0 < g.tx0 {
-			x0 -= padX
-		}
-		if x1 > g.tx0+g.tw {
-			x1 += padX
-		}
-		if y0 < g.ty0 {
-			y0 -= padY
-		}
-		if y1 > g.ty0+g.th {
-			y1 += padY
-		}
-	} else {
-		x0, x1, y0, y1 = x0-padX, x1+padX, y0-padY, y1+padY
+	fits := func(x0, y0, x1, y1 int) bool { return (x1-x0)*(y1-y0) <= maxTiles }
+	if !fits(x0, y0, x1, y1) {
+		return false
 	}
-	if (x1-x0)*(y1-y0) > maxTiles {
-		// Without the spare room, then not at all.
-		x0, y0, x1, y1 = min(tx, g.tx0), min(ty, g.ty0), max(tx+1, g.tx0+g.tw), max(ty+1, g.ty0+g.th)
-		if g.tw == 0 {
-			x0, y0, x1, y1 = tx, ty, tx+1, ty+1
-		}
-		if (x1-x0)*(y1-y0) > maxTiles {
-			return false
-		}
+	// Spare room on the sides that grew, if it fits.
+	padX, padY := max((x1-x0)/4, 2), max((y1-y0)/4, 2)
+	px0, py0, px1, py1 := x0, y0, x1, y1
+	if g.tw == 0 || x0 < g.tx0 {
+		px0 -= padX
+	}
+	if g.tw == 0 || x1 > g.tx0+g.tw {
+		px1 += padX
+	}
+	if g.tw == 0 || y0 < g.ty0 {
+		py0 -= padY
+	}
+	if g.tw == 0 || y1 > g.ty0+g.th {
+		py1 += padY
+	}
+	if fits(px0, py0, px1, py1) {
+		x0, y0, x1, y1 = px0, py0, px1, py1
 	}
 	tiles := make([]*tile, (x1-x0)*(y1-y0))
 	for j := 0; j < g.th; j++ {
@@ -218,7 +246,10 @@ type layerSet [maxLayerOrd / 64]uint64
 
 func (s *layerSet) add(ord uint32)      { s[ord/64] |= 1 << (ord % 64) }
 func (s *layerSet) has(ord uint32) bool { return s[ord/64]&(1<<(ord%64)) != 0 }
-func (s *layerSet) all()                { *s = layerSet{^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0)} }
+func (s *layerSet) all()                { *s = allLayers }
+
+var allLayers = layerSet{^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0)}
+
 func closer(a *Asset, d float64, b *Asset, bd float64) bool {
 	return d < bd || (d == bd && (a.Layer < b.Layer || (a.Layer == b.Layer && a.ID < b.ID)))
 }
@@ -241,32 +272,65 @@ func (g *grid) nearest(p orb.Point, radius float64, want *layerSet) (best *Asset
 	if (cx1-cx0+1)*(cy1-cy0+1) > maxSearchCells {
 		return nil, 0, false
 	}
-	if _, in := g.tileAt(cx0, cy0); !in {
+	if _, in := g.tileIndex(cx0, cy0); !in {
 		return nil, 0, false
 	}
-	if _, in := g.tileAt(cx1, cy1); !in {
+	if _, in := g.tileIndex(cx1, cy1); !in {
 		return nil, 0, false
 	}
+	// The point's own cell first: its nearest asset usually lets the
+	// search skip most neighbouring cells, whose every point is farther.
 	bestD = math.Inf(1)
-	for cy := cy0; cy <= cy1; cy++ {
-		for cx := cx0; cx <= cx1; cx++ {
-			t, _ := g.tileAt(cx, cy)
-			if t == nil {
+	pcx, pcy := g.cellOf(p[0], p[1])
+	every := *want == allLayers // no need to read the entries' layers
+	scan := func(cx, cy int) {
+		k, _ := g.tileIndex(cx, cy)
+		t := g.tiles[k]
+		if t == nil {
+			return
+		}
+		s := cellSlot(cx, cy)
+		for i := t.off[s]; i < t.off[s+1]; i++ {
+			if !every && !want.has(uint32(t.ords[i])) {
 				continue
 			}
-			for i := range t.cells[cellSlot(cx, cy)] {
-				e := &t.cells[cellSlot(cx, cy)][i]
-				if !want.has(e.layer) {
-					continue
-				}
-				d := r.Distance(p, orb.Point{e.x, e.y})
-				if d > radius || d > bestD {
-					continue
-				}
-				if best == nil || closer(e.a, d, best, bestD) {
-					best, bestD = e.a, d
-				}
+			d := r.Distance(p, t.pts[i])
+			if d > radius || d > bestD {
+				continue
 			}
+			if best == nil || closer(t.as[i], d, best, bestD) {
+				best, bestD = t.as[i], d
+			}
+		}
+	}
+	scan(pcx, pcy)
+	kx, ky := r.MetresPerDegree()
+	// A cell's box is taken a little short (by slack, in cells) so that
+	// rounding in mapping a point to its cell can never hide an asset.
+	const slack = 1e-6
+	for cy := cy0; cy <= cy1; cy++ {
+		dy := 0.0
+		if cy < pcy {
+			dy = (p[1] - float64(cy+1)/g.invH) - slack/g.invH
+		} else if cy > pcy {
+			dy = (float64(cy)/g.invH - p[1]) - slack/g.invH
+		}
+		dy = max(dy, 0) * ky
+		for cx := cx0; cx <= cx1; cx++ {
+			if cx == pcx && cy == pcy {
+				continue
+			}
+			dx := 0.0
+			if cx < pcx {
+				dx = (p[0] - float64(cx+1)/g.invW) - slack/g.invW
+			} else if cx > pcx {
+				dx = (float64(cx)/g.invW - p[0]) - slack/g.invW
+			}
+			dx = max(dx, 0) * kx
+			if dx*dx+dy*dy > bestD*bestD*(1+1e-9) {
+				continue // every point of the cell is farther than the best
+			}
+			scan(cx, cy)
 		}
 	}
 	return best, bestD, true

@@ -76,15 +76,6 @@ func NewIndex(assets []Asset) (*Index, error) {
 	ndup := 0
 	// One copy the index owns, in one allocation rather than a million.
 	owned := slices.Clone(assets)
-	if len(owned) > 0 {
-		// The grid's cells are sized at the assets' mean latitude.
-		lat := 0.0
-		for i := range owned {
-			lat += owned[i].Point[1]
-		}
-		w.grid = newGrid(lat / float64(len(owned)))
-		w.grid.gen = w.gen
-	}
 	for i := range owned {
 		a := &owned[i]
 		if old := w.put(a); old != nil {
@@ -230,7 +221,7 @@ type writer struct {
 	layers  map[string]*layer
 	touched map[string]bool
 	n       int
-	grid    *grid // owned by this write once changed
+	grid    gridEdit
 }
 
 // begin starts a write; callers other than NewIndex hold ix.mu.
@@ -246,7 +237,7 @@ func (ix *Index) begin() *writer {
 		layers:  maps.Clone(base.layers),
 		touched: map[string]bool{},
 		n:       base.n,
-		grid:    base.grid,
+		grid:    gridEdit{base: base.grid},
 	}
 }
 
@@ -280,26 +271,14 @@ func (w *writer) put(a *Asset) *Asset {
 	old := l.byID.set(w.gen, a)
 	if old != nil {
 		l.points.Delete(old.Point, old.ID)
-		w.ownGrid(a.Point[1]).remove(w.gen, old)
+		w.grid.remove(old)
 	} else {
 		l.n++
 		w.n++
 	}
 	l.points.Insert(a.Point, a.ID)
-	if l.ord < maxLayerOrd { // searches of other layers use the R-trees
-		w.ownGrid(a.Point[1]).insert(w.gen, a, l.ord)
-	}
+	w.grid.add(a, l.ord)
 	return old
-}
-
-// ownGrid returns the grid this write may change, creating it (cells sized
-// at latitude lat) for the first asset.
-func (w *writer) ownGrid(lat float64) *grid {
-	if w.grid == nil {
-		w.grid = newGrid(lat)
-	}
-	w.grid = w.grid.own(w.gen)
-	return w.grid
 }
 
 // freeOrd returns the smallest ordinal no live layer has.
@@ -319,7 +298,7 @@ func (w *writer) remove(layerName, id string) {
 	l := w.layer(layerName)
 	if old := l.byID.del(w.gen, id); old != nil {
 		l.points.Delete(old.Point, old.ID)
-		w.ownGrid(old.Point[1]).remove(w.gen, old)
+		w.grid.remove(old)
 		l.n--
 		w.n--
 	}
@@ -334,7 +313,7 @@ func (w *writer) publish() *Snapshot {
 	if len(names) != len(w.layers) || !sameKeys(names, w.layers) {
 		names = slices.Sorted(maps.Keys(w.layers))
 	}
-	return &Snapshot{layers: w.layers, names: names, n: w.n, seed: w.base.seed, grid: w.grid}
+	return &Snapshot{layers: w.layers, names: names, n: w.n, seed: w.base.seed, grid: w.grid.apply()}
 }
 
 func sameKeys(names []string, m map[string]*layer) bool {
