@@ -12,6 +12,7 @@ import (
 
 	"github.com/paulmach/orb"
 	"github.com/pinward/pinward/assets"
+	"github.com/pinward/pinward/data"
 	"github.com/pinward/pinward/geo"
 )
 
@@ -48,7 +49,71 @@ func newSynthetic1M(b *testing.B) *assets.Index {
 	return ix
 }
 
+// benchCity is the synthetic city of `pinward bench geocode` (24 wards,
+// about 157,000 assets in 5 layers), built once per process.
+var benchCity = sync.OnceValues(func() (*data.City, error) {
+	cfg := data.DefaultCityConfig()
+	cfg.WardsX, cfg.WardsY = 6, 4
+	cfg.Requests = 0
+	return data.GenerateCity(cfg)
+})
+
 func BenchmarkNearest(b *testing.B) {
+	b.Run("bench_city/r=75m/all_layers", func(b *testing.B) {
+		city, err := benchCity()
+		if err != nil {
+			b.Fatal(err)
+		}
+		as := make([]assets.Asset, len(city.Assets))
+		for i, a := range city.Assets {
+			as[i] = assets.Asset{Layer: a.Type, ID: a.ID, Point: a.Point}
+		}
+		bound := city.Bound
+		ix, err := assets.NewIndex(as)
+		if err != nil {
+			b.Fatal(err)
+		}
+		// As bench geocode: half the points near an asset, half anywhere.
+		rng := rand.New(rand.NewPCG(4, 4))
+		pts := make([]orb.Point, 1<<16)
+		for i := range pts {
+			if i%2 == 0 {
+				a := as[rng.IntN(len(as))].Point
+				pts[i] = orb.Point{a[0] + (rng.Float64()-0.5)*0.0015, a[1] + (rng.Float64()-0.5)*0.001}
+				continue
+			}
+			pts[i] = orb.Point{bound.Min[0] + rng.Float64()*(bound.Max[0]-bound.Min[0]), bound.Min[1] + rng.Float64()*(bound.Max[1]-bound.Min[1])}
+		}
+		found := 0
+		cpuLoop(b, func(i int) {
+			if _, _, ok := ix.Nearest(pts[i&(len(pts)-1)], 75); ok {
+				found++
+			}
+		})
+		b.ReportMetric(float64(found)/float64(b.N), "found/op")
+	})
+	// The same search over 16 points, whose cells stay in cache: the cost
+	// of the instructions alone, without waiting for memory.
+	b.Run("bench_city/r=75m/all_layers/hot", func(b *testing.B) {
+		city, err := benchCity()
+		if err != nil {
+			b.Fatal(err)
+		}
+		as := make([]assets.Asset, len(city.Assets))
+		for i, a := range city.Assets {
+			as[i] = assets.Asset{Layer: a.Type, ID: a.ID, Point: a.Point}
+		}
+		ix, err := assets.NewIndex(as)
+		if err != nil {
+			b.Fatal(err)
+		}
+		pts := make([]orb.Point, 16)
+		for i := range pts {
+			a := as[i*997].Point
+			pts[i] = orb.Point{a[0] + 0.0002, a[1] - 0.0001}
+		}
+		cpuLoop(b, func(i int) { ix.Nearest(pts[i&15], 75) })
+	})
 	b.Run("gatineau_hydrants", func(b *testing.B) {
 		sharedData(b, realLayers["gatineau hydrants"].file)
 		as, _ := loadReal(b, "gatineau hydrants")

@@ -12,8 +12,11 @@
 // atomic pointer: readers never lock and never see a half-applied change.
 // Upsert and Delete build the next snapshot by copy-on-write (the per-layer
 // R-trees through geo.PointIndex.Copy, the by-ID maps as persistent hash
-// tries), so a sync batch costs time proportional to its size, not to the
-// number of assets held. Versions make replays of a sync feed idempotent and
+// tries, the bucket grid by rebuilding only the tiles a write touches), so a
+// sync batch costs time proportional to its size, not to the number of
+// assets held. Nearest reads the grid of 75 m buckets that holds every layer
+// (grid.go) and falls back to the R-trees for assets far from the rest,
+// searches wider than 64 cells and the antimeridian. Versions make replays of a sync feed idempotent and
 // refuse stale updates.
 //
 // Distances are metres from geo.Ruler, fitted at the query point's latitude.

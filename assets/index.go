@@ -48,6 +48,7 @@ type Snapshot struct {
 	names  []string // sorted
 	n      int
 	seed   maphash.Seed
+	grid   *grid // every layer's assets by place, for Nearest; nil when empty
 }
 
 // layer is one asset type: an R-tree by place and a trie by ID, holding the
@@ -57,6 +58,7 @@ type layer struct {
 	points *geo.PointIndex[string] // values are asset IDs
 	byID   trie
 	n      int
+	ord    uint32 // tags the layer's entries in the grid; unique among live layers
 }
 
 // NewIndex returns an index of assets. It refuses invalid assets (no layer,
@@ -219,6 +221,7 @@ type writer struct {
 	layers  map[string]*layer
 	touched map[string]bool
 	n       int
+	grid    gridEdit
 }
 
 // begin starts a write; callers other than NewIndex hold ix.mu.
@@ -234,6 +237,7 @@ func (ix *Index) begin() *writer {
 		layers:  maps.Clone(base.layers),
 		touched: map[string]bool{},
 		n:       base.n,
+		grid:    gridEdit{base: base.grid},
 	}
 }
 
@@ -252,10 +256,10 @@ func (w *writer) layer(name string) *layer {
 	}
 	w.touched[name] = true
 	if l == nil {
-		l = &layer{points: &geo.PointIndex[string]{}, byID: trie{seed: w.base.seed}}
+		l = &layer{points: &geo.PointIndex[string]{}, byID: trie{seed: w.base.seed}, ord: w.freeOrd()}
 	} else {
 		// O(1): the R-tree copies its nodes lazily as this write changes them.
-		l = &layer{points: l.points.Copy(), byID: l.byID, n: l.n}
+		l = &layer{points: l.points.Copy(), byID: l.byID, n: l.n, ord: l.ord}
 	}
 	w.layers[name] = l
 	return l
@@ -267,18 +271,34 @@ func (w *writer) put(a *Asset) *Asset {
 	old := l.byID.set(w.gen, a)
 	if old != nil {
 		l.points.Delete(old.Point, old.ID)
+		w.grid.remove(old)
 	} else {
 		l.n++
 		w.n++
 	}
 	l.points.Insert(a.Point, a.ID)
+	w.grid.add(a, l.ord)
 	return old
+}
+
+// freeOrd returns the smallest ordinal no live layer has.
+func (w *writer) freeOrd() uint32 {
+	used := make(map[uint32]bool, len(w.layers))
+	for _, l := range w.layers {
+		used[l.ord] = true
+	}
+	ord := uint32(0)
+	for used[ord] {
+		ord++
+	}
+	return ord
 }
 
 func (w *writer) remove(layerName, id string) {
 	l := w.layer(layerName)
 	if old := l.byID.del(w.gen, id); old != nil {
 		l.points.Delete(old.Point, old.ID)
+		w.grid.remove(old)
 		l.n--
 		w.n--
 	}
@@ -293,7 +313,7 @@ func (w *writer) publish() *Snapshot {
 	if len(names) != len(w.layers) || !sameKeys(names, w.layers) {
 		names = slices.Sorted(maps.Keys(w.layers))
 	}
-	return &Snapshot{layers: w.layers, names: names, n: w.n, seed: w.base.seed}
+	return &Snapshot{layers: w.layers, names: names, n: w.n, seed: w.base.seed, grid: w.grid.apply()}
 }
 
 func sameKeys(names []string, m map[string]*layer) bool {
@@ -309,6 +329,9 @@ func sameKeys(names []string, m map[string]*layer) bool {
 func (s *Snapshot) Nearest(p orb.Point, radius float64, layers ...string) (Asset, float64, bool) {
 	if !(radius >= 0) || geo.ValidatePoint(p) != nil {
 		return Asset{}, 0, false
+	}
+	if a, d, ok, done := s.nearestInGrid(p, radius, layers); done {
+		return a, d, ok
 	}
 	if len(layers) == 0 {
 		layers = s.names
@@ -339,6 +362,36 @@ func (s *Snapshot) Nearest(p orb.Point, radius float64, layers ...string) (Asset
 		return Asset{}, 0, false
 	}
 	return *best.byID.get(bestID), bestDist, true
+}
+
+// nearestInGrid answers Nearest from the grid when it can (done).
+func (s *Snapshot) nearestInGrid(p orb.Point, radius float64, layers []string) (_ Asset, _ float64, found, done bool) {
+	if s.grid == nil {
+		return Asset{}, 0, false, false
+	}
+	var want layerSet
+	if len(layers) == 0 {
+		if len(s.layers) > maxLayerOrd {
+			return Asset{}, 0, false, false
+		}
+		want.all()
+	}
+	for _, name := range layers {
+		if l := s.layers[name]; l != nil {
+			if l.ord >= maxLayerOrd {
+				return Asset{}, 0, false, false
+			}
+			want.add(l.ord)
+		}
+	}
+	a, d, ok := s.grid.nearest(p, radius, &want)
+	if !ok {
+		return Asset{}, 0, false, false
+	}
+	if a == nil {
+		return Asset{}, 0, false, true
+	}
+	return *a, d, true, true
 }
 
 // Get is Index.Get on this snapshot.

@@ -32,6 +32,10 @@ func NewRuler(lat float64) Ruler {
 	return Ruler{kx: perDeg * w * c, ky: perDeg * w * w2 * (1 - eccentricity2)}
 }
 
+// MetresPerDegree returns the metres in a degree of longitude and of
+// latitude at the ruler's latitude.
+func (r Ruler) MetresPerDegree() (kx, ky float64) { return r.kx, r.ky }
+
 // Distance returns the distance in metres between a and b.
 func (r Ruler) Distance(a, b orb.Point) float64 {
 	dx := wrapLon(a[0]-b[0]) * r.kx

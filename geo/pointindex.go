@@ -41,8 +41,10 @@ func (ix *PointIndex[T]) Nearest(p orb.Point, radius float64, keep func(T) bool)
 	// small radii lookups use: no priority queue, and only the leaves the
 	// window touches are visited.
 	r := NewRuler(p[1])
-	w := r.Buffer(p, radius)
-	ix.tree.Search(w.Min, w.Max, func(at, _ [2]float64, c T) bool {
+	// A hair wider than the radius, so a point the distance formula puts at
+	// exactly radius, give or take its rounding, is in the window.
+	w := r.Buffer(p, radius*(1+1e-9)+1e-9)
+	visit := func(at, _ [2]float64, c T) bool {
 		d := r.Distance(p, at)
 		if d > radius || (ok && (d > dist || (d == dist && c > v))) {
 			return true
@@ -52,7 +54,15 @@ func (ix *PointIndex[T]) Nearest(p orb.Point, radius float64, keep func(T) bool)
 		}
 		v, dist, ok = c, d, true
 		return true
-	})
+	}
+	ix.tree.Search(w.Min, w.Max, visit)
+	// Distances wrap at the antimeridian; so must the window.
+	if w.Min[0] < -180 {
+		ix.tree.Search([2]float64{w.Min[0] + 360, w.Min[1]}, [2]float64{180, w.Max[1]}, visit)
+	}
+	if w.Max[0] > 180 {
+		ix.tree.Search([2]float64{-180, w.Min[1]}, [2]float64{w.Max[0] - 360, w.Max[1]}, visit)
+	}
 	return v, dist, ok
 }
 

@@ -6,10 +6,12 @@ import (
 )
 
 // PolygonIndex answers "which polygon covers this point" for a fixed set of
-// (multi)polygons, such as a municipality's wards. An R-tree over the bounds
-// of every polygon part narrows the candidates; each candidate's rings are
-// banded (see bandedRing) so the exact test touches a few edges, not
-// thousands.
+// (multi)polygons, such as a municipality's wards. A grid of up to
+// 1024 × 1024 cells over their bounds answers at once for the points in a
+// cell no edge touches (see cellGrid), which is nearly all of them. Elsewhere
+// an R-tree over the bounds of every polygon part narrows the candidates, and
+// each candidate's rings are banded (see bandedRing) so the exact test
+// touches a few edges, not thousands.
 //
 // Boundary rule: a polygon covers the points on its boundary (PostGIS
 // ST_Covers). When several polygons cover a point, as on a border two wards
@@ -23,6 +25,7 @@ type PolygonIndex struct {
 	parts []polygonPart
 	count int
 	bound orb.Bound
+	grid  cellGrid
 }
 
 type polygonPart struct {
@@ -71,12 +74,28 @@ func NewPolygonIndex(polys []orb.MultiPolygon) *PolygonIndex {
 			}
 		}
 	}
+	ix.grid = newCellGrid(ix, polys)
 	return ix
 }
 
 // Locate returns the index of the polygon covering p, by the boundary rule
 // above, or false when no polygon covers it.
 func (ix *PolygonIndex) Locate(p orb.Point) (int, bool) {
+	if ix.grid.blocks != nil {
+		switch v := ix.grid.lookup(p); v {
+		case cellNone: // outside every polygon, or their bounds
+			return -1, false
+		case cellMixed:
+		default:
+			return int(v), true
+		}
+	}
+	best := ix.locateEdges(p)
+	return best, best >= 0
+}
+
+// locateEdges is Locate by the R-tree and the edge test alone, or -1.
+func (ix *PolygonIndex) locateEdges(p orb.Point) int {
 	best := -1
 	ix.tree.Search(p, p, func(_, _ [2]float64, part int32) bool {
 		pp := &ix.parts[part]
@@ -88,7 +107,14 @@ func (ix *PolygonIndex) Locate(p orb.Point) (int, bool) {
 		}
 		return true
 	})
-	return best, best >= 0
+	return best
+}
+
+// GridStats returns the number of cells of the fast-path grid, how many of
+// them a border crosses (where lookups test edges), and the memory the
+// grid takes in bytes.
+func (ix *PolygonIndex) GridStats() (cells, mixed, bytes int) {
+	return ix.grid.stats()
 }
 
 // Len returns the number of polygons indexed.

@@ -36,6 +36,19 @@ func (e *edge) test(px, py float64) (on, crosses bool) {
 	if e.ay == e.by { // horizontal edge at the ray's height
 		return px >= e.ax && px <= e.bx, false
 	}
+	// Beside the edge's box the answer needs no arithmetic, and must not
+	// get any: a rounded cross product could put a point far to its side
+	// "on" it (it underflows to zero for a point 5e-324 west of (0, y)).
+	lo, hi := e.ax, e.bx
+	if lo > hi {
+		lo, hi = hi, lo
+	}
+	if px > hi {
+		return false, false
+	}
+	if px < lo {
+		return false, py < e.by
+	}
 	o := (e.bx-e.ax)*(py-e.ay) - (e.by-e.ay)*(px-e.ax)
 	if o == 0 {
 		return true, false

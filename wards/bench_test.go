@@ -5,13 +5,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pinward/pinward/data"
 	"github.com/pinward/pinward/wards"
 )
 
 // BenchmarkLocate measures one ward lookup on real and synthetic
 // boundaries, over points spread across the city and a margin around it
 // (so some are outside, as some resident pins are). Set/ also pays for
-// finding the generation in force.
+// finding the generation in force. bench_city is the city of `pinward bench
+// geocode` (24 wards, about 40,000 vertices); its points are 1<<16, more
+// than a cache holds of the grid, as a real stream of pins is.
 func BenchmarkLocate(b *testing.B) {
 	cities := []struct {
 		name  string
@@ -21,17 +24,17 @@ func BenchmarkLocate(b *testing.B) {
 			return loadFile(tb, dataFile(tb, "ottawa/boundaries/Wards_2022-2026.geojson"), "WARD,NAME,NAME_FR")
 		}},
 		{"synthetic", syntheticWards},
+		{"bench_city", benchCityWards},
 	}
 	for _, c := range cities {
 		b.Run(c.name, func(b *testing.B) {
 			g := generation(b, c.wards(b))
-			pts := spread(rand.New(rand.NewPCG(1, 1)), 1<<12, g.Bound())
+			pts := spread(rand.New(rand.NewPCG(1, 1)), 1<<16, g.Bound())
 			b.Run("Generation", func(b *testing.B) {
-				i := 0
-				for b.Loop() {
-					g.Locate(pts[i&(len(pts)-1)])
-					i++
-				}
+				cpuLoop(b, func(i int) { g.Locate(pts[i&(len(pts)-1)]) })
+			})
+			b.Run("Generation_hot", func(b *testing.B) {
+				cpuLoop(b, func(i int) { g.Locate(pts[i&15]) })
 			})
 			b.Run("Set", func(b *testing.B) {
 				// Three generations, as after two redistrictings.
@@ -53,12 +56,17 @@ func BenchmarkLocate(b *testing.B) {
 					b.Fatal(err)
 				}
 				at := y(2024)
-				i := 0
-				for b.Loop() {
-					s.Locate(pts[i&(len(pts)-1)], at)
-					i++
-				}
+				cpuLoop(b, func(i int) { s.Locate(pts[i&(len(pts)-1)], at) })
 			})
 		})
 	}
+}
+
+// benchCityWards is the synthetic city of `pinward bench geocode`: the
+// default city with 6 × 4 wards.
+func benchCityWards(tb testing.TB) []wards.Ward {
+	tb.Helper()
+	cfg := data.DefaultCityConfig()
+	cfg.WardsX, cfg.WardsY = 6, 4
+	return cityWards(tb, cfg)
 }

@@ -22,7 +22,12 @@ import (
 // requests, which these tests do not need.
 func syntheticWards(tb testing.TB) []wards.Ward {
 	tb.Helper()
-	cfg := data.DefaultCityConfig()
+	return cityWards(tb, data.DefaultCityConfig())
+}
+
+// cityWards generates the city of cfg and returns its wards.
+func cityWards(tb testing.TB, cfg data.CityConfig) []wards.Ward {
+	tb.Helper()
 	cfg.Requests = 0
 	city, err := data.GenerateCity(cfg)
 	if err != nil {

@@ -105,6 +105,10 @@ func (g *Generation) Ward(id string) (*Ward, bool) {
 	return &g.Wards[i], true
 }
 
+// GridStats returns the size of the lookup's fast-path grid: cells, cells
+// a border crosses, and bytes (see geo.PolygonIndex.GridStats).
+func (g *Generation) GridStats() (cells, mixed, bytes int) { return g.index.GridStats() }
+
 // Bound returns the bounding box of all the wards.
 func (g *Generation) Bound() orb.Bound { return g.index.Bound() }
 

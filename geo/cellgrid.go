@@ -1,0 +1,229 @@
+package geo
+
+import (
+	"math"
+
+	"github.com/paulmach/orb"
+)
+
+// cellGrid is PolygonIndex's fast path: a regular grid over the indexed
+// bounds whose cells each hold the answer for every point in them, or
+// cellMixed when a ring edge (a border, a hole, a coastline) touches the
+// cell and the exact edge test must decide. In a city most cells lie wholly
+// inside one ward, so most lookups are one array read.
+//
+// Why it is exact: a cell no edge touches is a connected set that crosses
+// no ring, so every point in it has the same class against every ring, and
+// Locate gives the same answer for all of them; the grid stores the answer
+// computed by the exact path at the cell's centre. Cells are tested for
+// edges with a margin (cellMargin of a cell each side) far wider than any
+// rounding in mapping a point to its cell, so a point the grid answers for
+// is never on or within rounding distance of an edge.
+type cellGrid struct {
+	minX, minY float64
+	maxX, maxY float64
+	invW, invH float64 // cells per degree
+	nx, ny     int     // cells, multiples of blockSide
+	nbx        int     // blocks per row
+	// blocks holds, per block of blockSide × blockSide cells, the value of
+	// all its cells (uniformBlock set), or the offset of its cells in slab.
+	// Most blocks are uniform, and their table is small enough to stay in
+	// cache, so most lookups never read the slab.
+	blocks []uint32
+	slab   []uint16 // cell values of non-uniform blocks, row-major per block
+}
+
+const (
+	cellMixed = math.MaxUint16     // an edge touches the cell: test edges
+	cellNone  = math.MaxUint16 - 1 // no polygon covers the cell
+
+	// maxCells bounds the grid (1024 × 1024 cells, 2 MiB); cellsPerEdge
+	// sizes smaller boundary sets' grids in proportion to their edges, so a
+	// test's square ward does not pay for a million cells.
+	maxCells     = 1 << 20
+	minCells     = 1 << 12
+	cellsPerEdge = 32
+	// cellMargin widens each cell, as a fraction of its size, when testing
+	// it against edges: orders of magnitude above the rounding of a
+	// point-to-cell mapping, and too small to cost noticeably more mixed cells.
+	cellMargin = 1e-3
+
+	blockBits    = 4
+	blockSide    = 1 << blockBits
+	uniformBlock = 1 << 31
+)
+
+// cell returns the grid offset of the cell p falls in, or false when p is
+// outside the grid's bounds (and so outside every polygon).
+func (g *cellGrid) cell(p orb.Point) (int, bool) {
+	x, y, ok := g.cellXY(p)
+	return y*g.nx + x, ok
+}
+
+func (g *cellGrid) cellXY(p orb.Point) (x, y int, ok bool) {
+	if !(p[0] >= g.minX && p[0] <= g.maxX && p[1] >= g.minY && p[1] <= g.maxY) {
+		return 0, 0, false
+	}
+	// The maximum edge maps to nx (or ny): it belongs to the last cell.
+	x = min(int((p[0]-g.minX)*g.invW), g.nx-1)
+	y = min(int((p[1]-g.minY)*g.invH), g.ny-1)
+	return x, y, true
+}
+
+// value returns the value of cell (x, y).
+func (g *cellGrid) value(x, y int) uint16 {
+	b := g.blocks[(y>>blockBits)*g.nbx+x>>blockBits]
+	if b&uniformBlock != 0 {
+		return uint16(b)
+	}
+	return g.slab[int(b)+(y&(blockSide-1))<<blockBits|x&(blockSide-1)]
+}
+
+// lookup returns the value for p, or cellNone outside the grid.
+func (g *cellGrid) lookup(p orb.Point) uint16 {
+	x, y, ok := g.cellXY(p)
+	if !ok {
+		return cellNone
+	}
+	return g.value(x, y)
+}
+
+// newCellGrid builds the grid for ix (whose parts are indexed already), or
+// returns a zero grid (no fast path) when the polygons cannot have one.
+func newCellGrid(ix *PolygonIndex, polys []orb.MultiPolygon) cellGrid {
+	edges := 0
+	for _, mp := range polys {
+		for _, poly := range mp {
+			for _, r := range poly {
+				edges += max(len(r)-1, 0)
+			}
+		}
+	}
+	b := ix.bound
+	w, h := b.Max[0]-b.Min[0], b.Max[1]-b.Min[1]
+	if ix.count >= cellNone || len(ix.parts) == 0 || !(w > 0) || !(h > 0) {
+		return cellGrid{}
+	}
+	// Cells about square on the ground: a degree of longitude is cos(lat)
+	// of a degree of latitude.
+	aspect := w * math.Cos((b.Min[1]+b.Max[1])/2*math.Pi/180) / h
+	aspect = min(max(aspect, 1e-3), 1e3)
+	total := float64(min(max(edges*cellsPerEdge, minCells), maxCells))
+	roundUp := func(v float64) int {
+		n := int(min(max(math.Round(v), 1), 4096))
+		return (n + blockSide - 1) &^ (blockSide - 1)
+	}
+	nx := roundUp(math.Sqrt(total * aspect))
+	ny := roundUp(total / float64(nx))
+	g := cellGrid{
+		minX: b.Min[0], minY: b.Min[1], maxX: b.Max[0], maxY: b.Max[1],
+		invW: float64(nx) / w, invH: float64(ny) / h,
+		nx: nx, ny: ny, nbx: nx / blockSide,
+	}
+	cells := make([]uint16, nx*ny) // 0 = clean, 1 = mixed until filled below
+	mixed := cells
+	for _, mp := range polys {
+		for _, poly := range mp {
+			for _, r := range poly {
+				for k := 0; k+1 < len(r); k++ {
+					e := newEdge(r[k], r[k+1])
+					g.markEdge(&e, mixed)
+				}
+			}
+		}
+	}
+	// Neighbouring clean cells in a row form a connected set no edge
+	// touches, so one exact lookup answers for the whole run.
+	for j := 0; j < ny; j++ {
+		row := cells[j*nx : (j+1)*nx]
+		for i := 0; i < nx; {
+			if row[i] == 1 {
+				row[i] = cellMixed
+				i++
+				continue
+			}
+			centre := orb.Point{g.minX + (float64(i)+0.5)/g.invW, g.minY + (float64(j)+0.5)/g.invH}
+			v := uint16(cellNone)
+			if owner := ix.locateEdges(centre); owner >= 0 {
+				v = uint16(owner)
+			}
+			for ; i < nx && row[i] != 1; i++ {
+				row[i] = v
+			}
+		}
+	}
+	g.compress(cells)
+	return g
+}
+
+// compress fills blocks and slab from the flat row-major cells.
+func (g *cellGrid) compress(cells []uint16) {
+	nby := g.ny / blockSide
+	g.blocks = make([]uint32, g.nbx*nby)
+	var block [blockSide * blockSide]uint16
+	for by := 0; by < nby; by++ {
+		for bx := 0; bx < g.nbx; bx++ {
+			uniform := true
+			for k := range block {
+				x, y := bx*blockSide+k&(blockSide-1), by*blockSide+k>>blockBits
+				block[k] = cells[y*g.nx+x]
+				uniform = uniform && block[k] == block[0]
+			}
+			if uniform {
+				g.blocks[by*g.nbx+bx] = uniformBlock | uint32(block[0])
+				continue
+			}
+			g.blocks[by*g.nbx+bx] = uint32(len(g.slab))
+			g.slab = append(g.slab, block[:]...)
+		}
+	}
+}
+
+// markEdge sets to 1 every cell the edge touches, each cell widened by
+// cellMargin. It walks the columns the edge spans and, in each, the rows
+// of the part of the edge inside that column, so a long edge costs the
+// cells it crosses, not its bounding box.
+func (g *cellGrid) markEdge(e *edge, cells []uint16) {
+	mx, my := cellMargin/g.invW, cellMargin/g.invH
+	x0, x1 := math.Min(e.ax, e.bx), math.Max(e.ax, e.bx)
+	y0, y1 := e.ay, e.by // stored bottom-up
+	i0, i1 := g.col(x0-mx), g.col(x1+mx)
+	// Interpolating y on a short or steep edge could be off by more than
+	// the margin; its whole height is a safe (and small) over-estimate.
+	interpolate := (x1-x0)*g.invW >= 4
+	for i := i0; i <= i1; i++ {
+		ylo, yhi := y0, y1
+		if interpolate {
+			lo := math.Max(x0, g.minX+float64(i)/g.invW-mx)
+			hi := math.Min(x1, g.minX+float64(i+1)/g.invW+mx)
+			ya := e.ay + (lo-e.ax)/(e.bx-e.ax)*(e.by-e.ay)
+			yb := e.ay + (hi-e.ax)/(e.bx-e.ax)*(e.by-e.ay)
+			ylo = math.Max(y0, math.Min(ya, yb))
+			yhi = math.Min(y1, math.Max(ya, yb))
+		}
+		for j, j1 := g.row(ylo-my), g.row(yhi+my); j <= j1; j++ {
+			cells[j*g.nx+i] = 1
+		}
+	}
+}
+
+func (g *cellGrid) col(x float64) int {
+	return min(max(int(math.Floor((x-g.minX)*g.invW)), 0), g.nx-1)
+}
+
+func (g *cellGrid) row(y float64) int {
+	return min(max(int(math.Floor((y-g.minY)*g.invH)), 0), g.ny-1)
+}
+
+// stats returns the number of cells, of mixed cells and the bytes the
+// grid takes, for benchmarks.
+func (g *cellGrid) stats() (cells, mixed, bytes int) {
+	for y := 0; y < g.ny; y++ {
+		for x := 0; x < g.nx; x++ {
+			if g.value(x, y) == cellMixed {
+				mixed++
+			}
+		}
+	}
+	return g.nx * g.ny, mixed, 4*len(g.blocks) + 2*len(g.slab)
+}
