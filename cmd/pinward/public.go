@@ -27,7 +27,7 @@ func (pf *publicFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&pf.rateLimits, "rate-limits", "", "override limits per client: `CLASS.BY=RATE`,... with CLASS submissions, locate, flags or tiles, BY ip, key or device, RATE N/s, N/m, N/h or off (e.g. submissions.ip=5/m,tiles.ip=off)")
 	fs.StringVar(&pf.proxies, "trusted-proxies", "", "`CIDRs` and addresses of the proxies in front of pinward whose --proxy-header is believed for the client IP (e.g. 10.0.0.0/8)")
 	fs.StringVar(&pf.proxyHeader, "proxy-header", ratelimit.HeaderXForwardedFor, "the `header` the trusted proxies write: X-Forwarded-For or Forwarded")
-	fs.StringVar(&pf.publicURL, "public-url", "", "the `URL` residents reach pinward at (https://311.example.ca), for photos' absolute media_url (default: the request's host)")
+	fs.StringVar(&pf.publicURL, "public-url", "", "the `URL` residents reach pinward at (https://311.example.ca): photos' absolute media_url and the links in messages (default: the request's host; in messages, http:// and the listening address)")
 }
 
 func (pf *publicFlags) check() error {

@@ -210,7 +210,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	log.InfoContext(ctx, "serving", "addr", ln.Addr().String(), "store", stf.Describe(), "tenant", *tenant,
 		"hint", "POST requests needs an API key: pinward keys create --role integrator")
 
-	stopMail, err := mf.start(ctx, env, ln, st, catalog, links, *tenant, log)
+	stopMail, err := mf.start(ctx, env, ln, pf.publicURL, st, catalog, links, *tenant, log)
 	if err != nil {
 		ln.Close()
 		return err
