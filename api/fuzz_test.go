@@ -18,6 +18,7 @@ import (
 	"github.com/pinward/pinward/i18n"
 	"github.com/pinward/pinward/requests"
 	"github.com/pinward/pinward/store/sqlite"
+	"github.com/pinward/pinward/text"
 )
 
 // clientError fails t unless err is a bilingual *i18n.Error the API
@@ -117,6 +118,7 @@ func FuzzAPIKey(f *testing.F) {
 			}
 			return
 		case k == "" && rec.Code == http.StatusUnauthorized, k != "" && rec.Code == http.StatusForbidden:
+		case text.CheckValue(k) != nil && rec.Code == http.StatusBadRequest: // not text at all (NUL, bad UTF-8)
 		default:
 			t.Fatalf("api_key %q: %d %s", k, rec.Code, rec.Body)
 		}
