@@ -29,7 +29,7 @@ web/node_modules/.package-lock.json: web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund
 
 test: web/node_modules/.package-lock.json
-	PINWARD_REQUIRE_BROWSER=1 scripts/with-postgis.sh $(GO) test -race -count=1 ./...
+	PINWARD_REQUIRE_BROWSER=1 scripts/with-postgis.sh $(GO) test -race -count=1 -timeout 30m ./...
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME_TEST)
 
 # Fuzz targets, package:function: the Open311 form and JSON readers and the
