@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/pinward/pinward/internal/cli"
@@ -88,37 +87,5 @@ func (rf *retentionFlags) start(ctx context.Context, st requests.Store, tenant s
 	if retention == 0 {
 		return func() {}, nil
 	}
-	pctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		tick := time.NewTicker(time.Hour)
-		defer tick.Stop()
-		for {
-			n, err := requests.PurgeReporters(pctx, st, tenant, retention, time.Now().UTC(), nil)
-			if rf.photos && err == nil {
-				var np int
-				np, err = requests.PurgePhotos(pctx, st, tenant, retention, time.Now().UTC())
-				if np > 0 {
-					log.InfoContext(pctx, "purged photos", "requests", np, "retention", rf.retention)
-				}
-			}
-			if pctx.Err() == nil {
-				ran(n, err)
-			}
-			switch {
-			case err != nil && pctx.Err() == nil:
-				log.ErrorContext(pctx, "purging reporters' personal information", "err", err)
-			case n > 0:
-				log.InfoContext(pctx, "purged reporters' personal information", "requests", n, "retention", rf.retention)
-			}
-			select {
-			case <-pctx.Done():
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	return func() { cancel(); wg.Wait() }, nil
+	return requests.StartPurge(ctx, requests.PurgeSchedule{Store: st, Tenant: tenant, Retention: retention, Photos: rf.photos, Ran: ran, Log: log}), nil
 }
