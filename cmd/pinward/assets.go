@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pinward/pinward/internal/cli"
 	"github.com/pinward/pinward/internal/storeflags"
 
 	"github.com/pinward/pinward/api"
@@ -82,11 +81,7 @@ func runAssetsImport(ctx context.Context, env Env, args []string) error {
 	if len(files) == 1 {
 		file = files[0]
 	}
-	given, err := cli.ParseEnvFlags(fs, env, flagArgs)
-	if err != nil {
-		return err
-	}
-	if err := stf.Check(given); err != nil {
+	if err := stf.Parse(fs, env, flagArgs); err != nil {
 		return err
 	}
 	switch {

@@ -9,7 +9,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/pinward/pinward/internal/cli"
 	"github.com/pinward/pinward/internal/storeflags"
 
 	"github.com/pinward/pinward/requests"
@@ -54,11 +53,7 @@ func openKeys(ctx context.Context, env Env, name, usage string, args []string, e
 	}
 	var stf storeflags.Flags
 	stf.Register(fs)
-	given, err := cli.ParseEnvFlags(fs, env, args)
-	if err != nil {
-		return nil, "", nil, nil, err
-	}
-	if err := stf.Check(given); err != nil {
+	if err := stf.Parse(fs, env, args); err != nil {
 		return nil, "", nil, nil, err
 	}
 	st, closeStore, err = stf.Open(ctx)

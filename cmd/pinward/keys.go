@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/pinward/pinward/internal/cli"
 	"github.com/pinward/pinward/internal/storeflags"
 
 	"github.com/pinward/pinward/requests"
@@ -52,11 +51,7 @@ func runKeys(ctx context.Context, env Env, args []string) error {
 	expires := fs.String("expires", "", "the key stops working on this `date` (2027-01-01, midnight UTC) or time (RFC 3339); default: never")
 	var stf storeflags.Flags
 	stf.Register(fs)
-	given, err := cli.ParseEnvFlags(fs, env, args[1:])
-	if err != nil {
-		return err
-	}
-	if err := stf.Check(given); err != nil {
+	if err := stf.Parse(fs, env, args[1:]); err != nil {
 		return err
 	}
 	r := requests.Role(*role)

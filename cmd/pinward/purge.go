@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/pinward/pinward/internal/cli"
 	"github.com/pinward/pinward/internal/storeflags"
 
 	"github.com/pinward/pinward/requests"
@@ -31,11 +30,7 @@ func runPurge(ctx context.Context, env Env, args []string) error {
 	photos := fs.Bool("purge-photos", false, "delete those requests' photos too")
 	var stf storeflags.Flags
 	stf.Register(fs)
-	given, err := cli.ParseEnvFlags(fs, env, args)
-	if err != nil {
-		return err
-	}
-	if err := stf.Check(given); err != nil {
+	if err := stf.Parse(fs, env, args); err != nil {
 		return err
 	}
 	retention, err := parseWindow(*olderThan)

@@ -88,11 +88,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	mf.register(fs)
 	var pf publicFlags
 	pf.register(fs)
-	given, err := cli.ParseEnvFlags(fs, env, args)
-	if err != nil {
-		return err
-	}
-	if err := stf.Check(given); err != nil {
+	if err := stf.Parse(fs, env, args); err != nil {
 		return err
 	}
 	if err := pf.check(); err != nil {
