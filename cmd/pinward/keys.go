@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/pinward/pinward/internal/cli"
 	"github.com/pinward/pinward/internal/storeflags"
 
 	"github.com/pinward/pinward/requests"
@@ -68,27 +69,18 @@ func runKeys(ctx context.Context, env Env, args []string) error {
 	if !scope.IsZero() && r != requests.RoleStaff {
 		return usageErrorf("--departments and --wards limit staff keys only, not %s keys", r)
 	}
-	expiry, err := parseExpiry(*expires)
+	expiry, err := cli.ParseExpiry(*expires)
 	if err != nil {
-		return err
+		return usageErrorf("--expires: %v", err)
 	}
 	st, closeStore, err := stf.Open(ctx)
 	if err != nil {
 		return err
 	}
 	defer closeStore()
-	key, hash := requests.NewAPIKey()
-	k, err := st.CreateAPIKey(ctx, requests.Key{
-		TenantID: *tenant, Role: r, Label: *label, Hash: hash,
-		CreatedAt: time.Now().UTC().Truncate(time.Microsecond), Scope: scope,
-	})
+	key, k, err := requests.IssueAPIKey(ctx, st, requests.Key{TenantID: *tenant, Role: r, Label: *label, Scope: scope}, expiry, time.Now())
 	if err != nil {
-		return fmt.Errorf("storing the key: %w", err)
-	}
-	if !expiry.IsZero() {
-		if err := st.SetAPIKeyExpiry(ctx, *tenant, k.ID, expiry); err != nil {
-			return fmt.Errorf("storing the key's expiry: %w", err)
-		}
+		return err
 	}
 	fmt.Fprintln(env.Stdout, key)
 	limited := ""
