@@ -166,3 +166,26 @@ func ParseInstant(s string, loc *time.Location) (time.Time, error) {
 	}
 	return time.Time{}, fmt.Errorf("%q is not RFC 3339 (2026-06-23T15:00:00-04:00) or a local time (2026-06-23T15:00)", s)
 }
+
+// SplitArgs separates the operands of args from its flags, so operands
+// may come before, between or after the flags: every flag takes a value
+// (as "-f v" or "-f=v") except the help flags. Everything after "--" is
+// an operand.
+func SplitArgs(args []string) (flags, operands []string) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			return flags, append(operands, args[i+1:]...)
+		case strings.HasPrefix(a, "-") && a != "-":
+			flags = append(flags, a)
+			if !strings.Contains(a, "=") && i+1 < len(args) && a != "-h" && a != "--help" && a != "-help" {
+				i++
+				flags = append(flags, args[i])
+			}
+		default:
+			operands = append(operands, a)
+		}
+	}
+	return flags, operands
+}
