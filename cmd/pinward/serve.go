@@ -61,8 +61,8 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	fs := newFlags(env, "serve", "serve [--addr :8080] [--data-dir ./var | --db postgres://...] [flags]", serveHelp)
 	addr := fs.String("addr", ":8080", "`address` to listen on")
 	metricsAddr := fs.String("metrics-addr", "", "serve /metrics on this `address` only (e.g. 127.0.0.1:9090), not on --addr")
-	var sf spatialFlags
-	sf.register(fs)
+	var sf cli.SpatialFlags
+	sf.Register(fs)
 	var stf storeflags.Flags
 	stf.Register(fs)
 	var wof workorderFlags
@@ -99,7 +99,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	set, ix, err := sf.load(env)
+	set, ix, err := sf.Load(env)
 	if err != nil {
 		return err
 	}
