@@ -223,3 +223,36 @@ func csvRow(rec []string, cols map[string]int, opt CSVOptions) (Report, error) {
 	r.Point = p
 	return r, nil
 }
+
+// CSVSummary is what ClusterCSV did.
+type CSVSummary struct {
+	Requests, Clusters int
+	Clustering         time.Duration // Cluster alone, without reading and writing
+}
+
+// DuplicateShare is the percentage of requests that joined an earlier
+// cluster.
+func (s CSVSummary) DuplicateShare() float64 {
+	if s.Requests == 0 {
+		return 0
+	}
+	return 100 * float64(s.Requests-s.Clusters) / float64(s.Requests)
+}
+
+// ClusterCSV reads requests from r as ReadCSV does, clusters them by rule
+// and writes the assignments to w as WriteCSV does (pinward cluster).
+// Errors of the input wrap ErrCSVInput.
+func ClusterCSV(ctx context.Context, r io.Reader, w io.Writer, rule Rule, opt CSVOptions) (CSVSummary, error) {
+	reports, err := ReadCSV(ctx, r, opt)
+	if err != nil {
+		return CSVSummary{}, err
+	}
+	start := time.Now()
+	as, err := Cluster(reports, Rules{Default: rule})
+	if err != nil {
+		return CSVSummary{}, fmt.Errorf("clustering: %w", err) // rows were checked: a bug
+	}
+	sum := CSVSummary{Requests: len(as), Clustering: time.Since(start)}
+	sum.Clusters, err = WriteCSV(ctx, w, as)
+	return sum, err
+}

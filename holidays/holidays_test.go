@@ -263,3 +263,17 @@ func TestParseAndRules(t *testing.T) {
 		t.Error("unknown rule found")
 	}
 }
+
+func TestWriteCSV(t *testing.T) {
+	var b strings.Builder
+	if err := WriteCSV(&b, Quebec.Year(2027)); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	if lines[0] != "date,name_en,name_fr" || len(lines) != len(Quebec.Year(2027))+1 {
+		t.Fatalf("CSV:\n%s", b.String())
+	}
+	if !strings.HasPrefix(lines[1], "2027-01-01,") {
+		t.Errorf("first holiday line %q, want New Year's Day 2027-01-01", lines[1])
+	}
+}

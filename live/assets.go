@@ -44,3 +44,21 @@ func (a *Assets) Apply(ctx context.Context, _ []requests.Change) error {
 	}
 	return nil
 }
+
+// StartAssetsFrom is StartAssets seeded from file, the asset file's
+// index (the bundled sample or serve --assets): the file only seeds an
+// empty store, and the log says so when the store held assets already.
+func StartAssetsFrom(ctx context.Context, store requests.AssetStore, tenant string, file *assets.Index, log *slog.Logger) (*Assets, error) {
+	var seed []assets.Asset
+	file.Scan(func(a assets.Asset) bool { seed = append(seed, a); return true })
+	v, err := StartAssets(ctx, store, tenant, seed, log)
+	if err != nil {
+		return nil, err
+	}
+	if n := v.Index().Len(); len(seed) > 0 && n != len(seed) {
+		log.InfoContext(ctx, "assets come from the store; the asset file only seeds an empty store (use pinward assets import)",
+			"stored", n, "file", len(seed))
+	}
+	log.InfoContext(ctx, "assets loaded from the store", "assets", v.Index().Len(), "layers", v.Index().Layers())
+	return v, nil
+}

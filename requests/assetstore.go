@@ -233,3 +233,19 @@ func (c AssetChange) String() string {
 
 // AssetKey is how a (layer, ID) pair is written in messages and logs.
 func AssetKey(layer, id string) string { return strings.Join([]string{layer, id}, "/") }
+
+// ParseLayerNames reads a comma-separated list of layer names (spaces
+// around them and empty items ignored), each checked by
+// ValidateLayerName.
+func ParseLayerNames(list string) ([]string, error) {
+	var layers []string
+	for _, l := range strings.Split(list, ",") {
+		if l = strings.TrimSpace(l); l != "" {
+			if err := ValidateLayerName(l); err != nil {
+				return nil, err
+			}
+			layers = append(layers, l)
+		}
+	}
+	return layers, nil
+}

@@ -2,6 +2,9 @@ package requests
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"text/tabwriter"
 	"time"
 
 	"github.com/pinward/pinward/i18n"
@@ -34,4 +37,54 @@ func (k Key) Usable(now time.Time) bool {
 // APIKeyIDNotFoundError is the error for an unknown key ID (keys revoke).
 func APIKeyIDNotFoundError(id int64) *i18n.Error {
 	return i18n.Errorf(i18n.NotFound, "id", i18n.T("there is no API key %d", "il n'existe aucune clé d'API %d"), id)
+}
+
+// IssueAPIKey makes a new key like k (its Hash and CreatedAt are set
+// here), stores it, expiring at expires unless that is zero, and returns
+// the key, shown this once, with the stored Key.
+func IssueAPIKey(ctx context.Context, st PageKeyStore, k Key, expires, now time.Time) (string, Key, error) {
+	key, hash := NewAPIKey()
+	k.Hash, k.CreatedAt = hash, now.UTC().Truncate(time.Microsecond)
+	k, err := st.CreateAPIKey(ctx, k)
+	if err != nil {
+		return "", Key{}, fmt.Errorf("storing the key: %w", err)
+	}
+	if !expires.IsZero() {
+		if err := st.SetAPIKeyExpiry(ctx, k.TenantID, k.ID, expires); err != nil {
+			return "", Key{}, fmt.Errorf("storing the key's expiry: %w", err)
+		}
+		k.ExpiresAt = expires
+	}
+	return key, k, nil
+}
+
+// State says whether k works at now, for operators: active, expired or
+// revoked with the time, and "(web page)" when it is the page key pageID.
+func (k Key) State(now time.Time, pageID int64) string {
+	state := "active"
+	switch {
+	case !k.RevokedAt.IsZero():
+		state = "revoked " + k.RevokedAt.UTC().Format(time.RFC3339)
+	case !k.Usable(now):
+		state = "expired"
+	}
+	if k.ID == pageID {
+		state += " (web page)"
+	}
+	return state
+}
+
+// WriteKeyTable writes keys as the aligned table keys list prints: ID,
+// role, state (see Key.State), creation, expiry and label; never a key.
+func WriteKeyTable(w io.Writer, keys []Key, pageID int64, now time.Time) error {
+	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tROLE\tSTATE\tCREATED\tEXPIRES\tLABEL")
+	for _, k := range keys {
+		exp := "never"
+		if !k.ExpiresAt.IsZero() {
+			exp = k.ExpiresAt.UTC().Format(time.RFC3339)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Role, k.State(now, pageID), k.CreatedAt.UTC().Format(time.RFC3339), exp, k.Label)
+	}
+	return tw.Flush()
 }

@@ -2,6 +2,7 @@ package requests
 
 import (
 	"context"
+	"log/slog"
 	"time"
 )
 
@@ -51,4 +52,62 @@ func PurgeReporters(ctx context.Context, st ReporterPurger, tenant string, reten
 			return total, nil
 		}
 	}
+}
+
+// PurgeSchedule is serve's retention purge: every Every (an hour by
+// default), the reporters of requests closed more than Retention ago are
+// purged, and their photos too when Photos is set.
+type PurgeSchedule struct {
+	Store interface {
+		ReporterPurger
+		MediaStore
+	}
+	Tenant    string
+	Retention time.Duration
+	Photos    bool
+	Every     time.Duration // default 1 h
+	// Ran, when set, is told of each run that was not cut short by the
+	// end of the schedule: the reporters purged and the error.
+	Ran func(purged int, err error)
+	Log *slog.Logger
+}
+
+// StartPurge runs the schedule's first purge at once and then every
+// Every; stop ends it and waits, so call it before the store closes.
+func StartPurge(ctx context.Context, ps PurgeSchedule) (stop func()) {
+	if ps.Every <= 0 {
+		ps.Every = time.Hour
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(ps.Every)
+		defer tick.Stop()
+		for {
+			n, err := PurgeReporters(ctx, ps.Store, ps.Tenant, ps.Retention, time.Now().UTC(), nil)
+			if ps.Photos && err == nil {
+				var np int
+				np, err = PurgePhotos(ctx, ps.Store, ps.Tenant, ps.Retention, time.Now().UTC())
+				if np > 0 {
+					ps.Log.InfoContext(ctx, "purged photos", "requests", np, "retention", ps.Retention)
+				}
+			}
+			if ctx.Err() == nil && ps.Ran != nil {
+				ps.Ran(n, err)
+			}
+			switch {
+			case err != nil && ctx.Err() == nil:
+				ps.Log.ErrorContext(ctx, "purging reporters' personal information", "err", err)
+			case n > 0:
+				ps.Log.InfoContext(ctx, "purged reporters' personal information", "requests", n, "retention", ps.Retention)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
 }

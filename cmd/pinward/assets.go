@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/pinward/pinward/internal/cli"
@@ -58,23 +57,7 @@ func runAssetsImport(ctx context.Context, env Env, args []string) error {
 	stf.Register(fs)
 	// FILE may come before, between or after the flags (every flag here
 	// takes a value), so it is picked out before parsing.
-	var flagArgs, files []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		switch {
-		case a == "--":
-			files = append(files, args[i+1:]...)
-			i = len(args)
-		case strings.HasPrefix(a, "-") && a != "-":
-			flagArgs = append(flagArgs, a)
-			if !strings.Contains(a, "=") && i+1 < len(args) && a != "-h" && a != "--help" && a != "-help" {
-				i++
-				flagArgs = append(flagArgs, args[i])
-			}
-		default:
-			files = append(files, a)
-		}
-	}
+	flagArgs, files := cli.SplitArgs(args)
 	if len(files) > 1 {
 		return usageErrorf("assets import takes one FILE, not %d", len(files))
 	}
@@ -82,11 +65,7 @@ func runAssetsImport(ctx context.Context, env Env, args []string) error {
 	if len(files) == 1 {
 		file = files[0]
 	}
-	given, err := cli.ParseEnvFlags(fs, env, flagArgs)
-	if err != nil {
-		return err
-	}
-	if err := stf.Check(given); err != nil {
+	if err := stf.Parse(fs, env, flagArgs); err != nil {
 		return err
 	}
 	switch {
@@ -149,26 +128,14 @@ func (af *assetFlags) pollEvery(postgis bool) time.Duration {
 // with stream) and the asset API's configuration, which waits for stream
 // to apply each of its writes before answering.
 func (af *assetFlags) start(ctx context.Context, st requests.Store, fileIx *assets.Index, tenant string, stream *live.Stream, log *slog.Logger) (*live.Assets, api.AssetAPI, error) {
-	var layers []string
-	for _, l := range strings.Split(af.layers, ",") {
-		if l = strings.TrimSpace(l); l != "" {
-			if err := requests.ValidateLayerName(l); err != nil {
-				return nil, api.AssetAPI{}, usageErrorf("--asset-layers: %v", err)
-			}
-			layers = append(layers, l)
-		}
+	layers, err := requests.ParseLayerNames(af.layers)
+	if err != nil {
+		return nil, api.AssetAPI{}, usageErrorf("--asset-layers: %v", err)
 	}
-	var seed []assets.Asset
-	fileIx.Scan(func(a assets.Asset) bool { seed = append(seed, a); return true })
-	v, err := live.StartAssets(ctx, st, tenant, seed, log)
+	v, err := live.StartAssetsFrom(ctx, st, tenant, fileIx, log)
 	if err != nil {
 		return nil, api.AssetAPI{}, err
 	}
-	if n := v.Index().Len(); len(seed) > 0 && n != len(seed) {
-		log.InfoContext(ctx, "assets come from the store; the asset file only seeds an empty store (use pinward assets import)",
-			"stored", n, "file", len(seed))
-	}
-	log.InfoContext(ctx, "assets loaded from the store", "assets", v.Index().Len(), "layers", v.Index().Layers())
 	return v, api.AssetAPI{
 		Store:   st,
 		Synced:  stream.Sync,

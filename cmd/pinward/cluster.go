@@ -61,45 +61,20 @@ func runCluster(ctx context.Context, env Env, args []string) error {
 	return clusterCSV(ctx, env, rule, *by == "none")
 }
 
-// maxBadRowLines caps the skipped-row messages, so a wrong file does not
-// bury the summary; the summary still counts every bad row.
-const maxBadRowLines = 100
-
 func clusterCSV(ctx context.Context, env Env, rule dedup.Rule, byNone bool) error {
 	start := time.Now()
-	bad := 0
-	reports, err := dedup.ReadCSV(ctx, env.Stdin, dedup.CSVOptions{
+	// Up to 100 skipped-row messages; the summary counts every bad row.
+	bad := cli.BadRows{W: env.Stderr, Max: 100}
+	sum, err := dedup.ClusterCSV(ctx, env.Stdin, env.Stdout, rule, dedup.CSVOptions{
 		NoCategory: byNone, Window: rule.Window > 0, SameAsset: rule.SameAsset,
-		Progress: cli.NewProgress(env.Stderr, "cluster: reading").Tick,
-		Bad: func(line int, err error) {
-			bad++
-			if bad <= maxBadRowLines {
-				fmt.Fprintf(env.Stderr, "line %d: %v (skipped)\n", line, err)
-			} else if bad == maxBadRowLines+1 {
-				fmt.Fprintf(env.Stderr, "further bad rows are not shown; the summary counts them\n")
-			}
-		},
+		Progress: cli.NewProgress(env.Stderr, "cluster: reading").Tick, Bad: bad.Skip,
 	})
 	if errors.Is(err, dedup.ErrCSVInput) {
 		return usageError{err}
 	} else if err != nil {
 		return err
 	}
-	clusterStart := time.Now()
-	as, err := dedup.Cluster(reports, dedup.Rules{Default: rule})
-	if err != nil {
-		return fmt.Errorf("clustering: %w", err) // rows were checked: a bug
-	}
-	clusterTime := time.Since(clusterStart)
-	clusters, err := dedup.WriteCSV(ctx, env.Stdout, as)
-	if err != nil {
-		return err
-	}
-	share := 0.0
-	if len(as) > 0 {
-		share = 100 * float64(len(as)-clusters) / float64(len(as))
-	}
 	fmt.Fprintf(env.Stderr, "cluster: %d requests, %d clusters, duplicate share %.1f%% (%d requests joined an earlier cluster), %d bad rows skipped, %.2f s (clustering %.2f s)\n",
-		len(as), clusters, share, len(as)-clusters, bad, time.Since(start).Seconds(), clusterTime.Seconds())
+		sum.Requests, sum.Clusters, sum.DuplicateShare(), sum.Requests-sum.Clusters, bad.N, time.Since(start).Seconds(), sum.Clustering.Seconds())
 	return nil
 }

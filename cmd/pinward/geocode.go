@@ -3,14 +3,11 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"strings"
 	"time"
 
-	"github.com/pinward/pinward/assets"
 	"github.com/pinward/pinward/internal/cli"
 	"github.com/pinward/pinward/internal/geocode"
-	"github.com/pinward/pinward/wards"
 )
 
 const geocodeHelp = `
@@ -24,18 +21,10 @@ A bad row is reported on stderr with its line number and skipped. A boundary
 or asset file that cannot be used is refused with exit status 2.
 `
 
-// spatialFlags are the flags that choose the boundaries and assets, shared
-// by serve, geocode and report.
-type spatialFlags struct{ cli.SpatialFlags }
-
-func (sf *spatialFlags) register(fs *flag.FlagSet) { sf.Register(fs) }
-
-func (sf *spatialFlags) load(env Env) (*wards.Set, *assets.Index, error) { return sf.Load(env) }
-
 func runGeocode(ctx context.Context, env Env, args []string) error {
 	fs := newFlags(env, "geocode", "geocode [--wards F] [--assets F] [--radius 50] [--at DATE] < points.csv > out.csv", geocodeHelp)
-	var sf spatialFlags
-	sf.register(fs)
+	var sf cli.SpatialFlags
+	sf.Register(fs)
 	radius := fs.Float64("radius", 50, "asset search radius in `metres`")
 	layers := fs.String("layers", "", "comma-separated asset `layers` to consider (default: all)")
 	atFlag := fs.String("at", "", "`date` (YYYY-MM-DD or RFC 3339) whose ward boundaries apply (default: now)")
@@ -56,7 +45,7 @@ func runGeocode(ctx context.Context, env Env, args []string) error {
 	if *layers != "" {
 		opt.Layers = strings.Split(*layers, ",")
 	}
-	set, ix, err := sf.load(env)
+	set, ix, err := sf.Load(env)
 	if err != nil {
 		return err
 	}

@@ -2,9 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/pinward/pinward/holidays"
@@ -38,20 +35,5 @@ func runHolidays(_ context.Context, env Env, args []string) error {
 	if *year < 1583 || *year > 9999 {
 		return usageErrorf("--year must be between 1583 and 9999, not %d", *year)
 	}
-	var b strings.Builder
-	w := csv.NewWriter(&b)
-	if err := w.Write([]string{"date", "name_en", "name_fr"}); err != nil {
-		return err
-	}
-	for _, h := range cal.Year(*year) {
-		if err := w.Write([]string{h.DateString(), h.Name.En, h.Name.Fr}); err != nil {
-			return err
-		}
-	}
-	w.Flush()
-	if err := w.Error(); err != nil {
-		return fmt.Errorf("holidays: %w", err)
-	}
-	_, err := fmt.Fprint(env.Stdout, b.String())
-	return err
+	return holidays.WriteCSV(env.Stdout, cal.Year(*year))
 }

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/pinward/pinward/internal/cli"
 	"github.com/pinward/pinward/internal/storeflags"
 
 	"github.com/pinward/pinward/requests"
@@ -61,11 +60,7 @@ func runIncidents(ctx context.Context, env Env, args []string) error {
 	fs.StringVar(&in.Measures, "measures", "", "the measures taken")
 	var stf storeflags.Flags
 	stf.Register(fs)
-	given, err := cli.ParseEnvFlags(fs, env, args[1:])
-	if err != nil {
-		return err
-	}
-	if err := stf.Check(given); err != nil {
+	if err := stf.Parse(fs, env, args[1:]); err != nil {
 		return err
 	}
 	if *format != "csv" && *format != "json" {
@@ -80,6 +75,7 @@ func runIncidents(ctx context.Context, env Env, args []string) error {
 	}
 	var inc requests.Incident
 	if verb == "add" {
+		var err error
 		if inc, err = requests.NewIncident(in, *tenant, "cli", time.Now()); err != nil {
 			return usageErrorf("%v", err)
 		}

@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
-	"github.com/pinward/pinward/internal/cli"
 	"github.com/pinward/pinward/internal/storeflags"
 
 	"github.com/pinward/pinward/requests"
@@ -30,21 +28,6 @@ resident page, which every server publishes from its next start; the old
 one keeps working until you revoke it (the command prints its ID).
 `
 
-// parseExpiry reads --expires: a date (midnight UTC) or an RFC 3339 time.
-func parseExpiry(s string) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	if t, err := time.Parse("2006-01-02", s); err == nil {
-		return t, nil
-	}
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		return time.Time{}, usageErrorf("--expires: %q is not a date (2027-01-01) or an RFC 3339 time", s)
-	}
-	return t.UTC(), nil
-}
-
 // openKeys parses the common flags of the key subcommands and opens the store.
 func openKeys(ctx context.Context, env Env, name, usage string, args []string, extra func(*flag.FlagSet)) (st requests.Store, tenant string, rest []string, closeStore func(), err error) {
 	fs := newFlags(env, name, usage, keysAdminHelp)
@@ -54,11 +37,7 @@ func openKeys(ctx context.Context, env Env, name, usage string, args []string, e
 	}
 	var stf storeflags.Flags
 	stf.Register(fs)
-	given, err := cli.ParseEnvFlags(fs, env, args)
-	if err != nil {
-		return nil, "", nil, nil, err
-	}
-	if err := stf.Check(given); err != nil {
+	if err := stf.Parse(fs, env, args); err != nil {
 		return nil, "", nil, nil, err
 	}
 	st, closeStore, err = stf.Open(ctx)
@@ -82,27 +61,7 @@ func runKeysList(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("reading the page key: %w", err)
 	}
-	now := time.Now()
-	tw := tabwriter.NewWriter(env.Stdout, 2, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tROLE\tSTATE\tCREATED\tEXPIRES\tLABEL")
-	for _, k := range keys {
-		state := "active"
-		switch {
-		case !k.RevokedAt.IsZero():
-			state = "revoked " + k.RevokedAt.UTC().Format(time.RFC3339)
-		case !k.Usable(now):
-			state = "expired"
-		}
-		if k.ID == pageID {
-			state += " (web page)"
-		}
-		exp := "never"
-		if !k.ExpiresAt.IsZero() {
-			exp = k.ExpiresAt.UTC().Format(time.RFC3339)
-		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Role, state, k.CreatedAt.UTC().Format(time.RFC3339), exp, k.Label)
-	}
-	return tw.Flush()
+	return requests.WriteKeyTable(env.Stdout, keys, pageID, time.Now())
 }
 
 func runKeysRevoke(ctx context.Context, env Env, args []string) error {

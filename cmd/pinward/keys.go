@@ -52,11 +52,7 @@ func runKeys(ctx context.Context, env Env, args []string) error {
 	expires := fs.String("expires", "", "the key stops working on this `date` (2027-01-01, midnight UTC) or time (RFC 3339); default: never")
 	var stf storeflags.Flags
 	stf.Register(fs)
-	given, err := cli.ParseEnvFlags(fs, env, args[1:])
-	if err != nil {
-		return err
-	}
-	if err := stf.Check(given); err != nil {
+	if err := stf.Parse(fs, env, args[1:]); err != nil {
 		return err
 	}
 	r := requests.Role(*role)
@@ -73,27 +69,18 @@ func runKeys(ctx context.Context, env Env, args []string) error {
 	if !scope.IsZero() && r != requests.RoleStaff {
 		return usageErrorf("--departments and --wards limit staff keys only, not %s keys", r)
 	}
-	expiry, err := parseExpiry(*expires)
+	expiry, err := cli.ParseExpiry(*expires)
 	if err != nil {
-		return err
+		return usageErrorf("--expires: %v", err)
 	}
 	st, closeStore, err := stf.Open(ctx)
 	if err != nil {
 		return err
 	}
 	defer closeStore()
-	key, hash := requests.NewAPIKey()
-	k, err := st.CreateAPIKey(ctx, requests.Key{
-		TenantID: *tenant, Role: r, Label: *label, Hash: hash,
-		CreatedAt: time.Now().UTC().Truncate(time.Microsecond), Scope: scope,
-	})
+	key, k, err := requests.IssueAPIKey(ctx, st, requests.Key{TenantID: *tenant, Role: r, Label: *label, Scope: scope}, expiry, time.Now())
 	if err != nil {
-		return fmt.Errorf("storing the key: %w", err)
-	}
-	if !expiry.IsZero() {
-		if err := st.SetAPIKeyExpiry(ctx, *tenant, k.ID, expiry); err != nil {
-			return fmt.Errorf("storing the key's expiry: %w", err)
-		}
+		return err
 	}
 	fmt.Fprintln(env.Stdout, key)
 	limited := ""

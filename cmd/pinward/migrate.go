@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/pinward/pinward/internal/cli"
 	"github.com/pinward/pinward/internal/storeflags"
 )
 
@@ -20,11 +19,7 @@ func runMigrate(ctx context.Context, env Env, args []string) error {
 	fs := newFlags(env, "migrate", "migrate [--data-dir D | --db URL]", migrateHelp)
 	var stf storeflags.Flags
 	stf.Register(fs)
-	given, err := cli.ParseEnvFlags(fs, env, args)
-	if err != nil {
-		return err
-	}
-	if err := stf.Check(given); err != nil {
+	if err := stf.Parse(fs, env, args); err != nil {
 		return err
 	}
 	// Opening a store applies its pending migrations.

@@ -5,10 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
-	"github.com/pinward/pinward/internal/cli"
 	"github.com/pinward/pinward/internal/storeflags"
 
 	"github.com/pinward/pinward/requests"
@@ -32,11 +30,7 @@ func runPurge(ctx context.Context, env Env, args []string) error {
 	photos := fs.Bool("purge-photos", false, "delete those requests' photos too")
 	var stf storeflags.Flags
 	stf.Register(fs)
-	given, err := cli.ParseEnvFlags(fs, env, args)
-	if err != nil {
-		return err
-	}
-	if err := stf.Check(given); err != nil {
+	if err := stf.Parse(fs, env, args); err != nil {
 		return err
 	}
 	retention, err := parseWindow(*olderThan)
@@ -88,37 +82,5 @@ func (rf *retentionFlags) start(ctx context.Context, st requests.Store, tenant s
 	if retention == 0 {
 		return func() {}, nil
 	}
-	pctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		tick := time.NewTicker(time.Hour)
-		defer tick.Stop()
-		for {
-			n, err := requests.PurgeReporters(pctx, st, tenant, retention, time.Now().UTC(), nil)
-			if rf.photos && err == nil {
-				var np int
-				np, err = requests.PurgePhotos(pctx, st, tenant, retention, time.Now().UTC())
-				if np > 0 {
-					log.InfoContext(pctx, "purged photos", "requests", np, "retention", rf.retention)
-				}
-			}
-			if pctx.Err() == nil {
-				ran(n, err)
-			}
-			switch {
-			case err != nil && pctx.Err() == nil:
-				log.ErrorContext(pctx, "purging reporters' personal information", "err", err)
-			case n > 0:
-				log.InfoContext(pctx, "purged reporters' personal information", "requests", n, "retention", rf.retention)
-			}
-			select {
-			case <-pctx.Done():
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	return func() { cancel(); wg.Wait() }, nil
+	return requests.StartPurge(ctx, requests.PurgeSchedule{Store: st, Tenant: tenant, Retention: retention, Photos: rf.photos, Ran: ran, Log: log}), nil
 }

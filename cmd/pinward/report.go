@@ -31,16 +31,12 @@ func runReport(ctx context.Context, env Env, args []string) error {
 	lang := fs.String("lang", "en", "`language` of the names: en or fr")
 	tenant := fs.String("tenant", "sample", "the municipality's tenant `id`")
 	categories := fs.String("categories", "", "service catalog `JSON` (default: the bundled sample's)")
-	var sf spatialFlags
+	var sf cli.SpatialFlags
 	fs.StringVar(&sf.Wards, "wards", "", "ward boundaries `GeoJSON` that name the wards (default: the bundled sample)")
 	fs.StringVar(&sf.WardFields, "ward-fields", "id,name_en,name_fr", "ward property names: `ID,NAME_EN[,NAME_FR]`")
 	var stf storeflags.Flags
 	stf.Register(fs)
-	given, err := cli.ParseEnvFlags(fs, env, args)
-	if err != nil {
-		return err
-	}
-	if err := stf.Check(given); err != nil {
+	if err := stf.Parse(fs, env, args); err != nil {
 		return err
 	}
 	grouping, err := requests.ParseReportBy(*by)
@@ -68,7 +64,7 @@ func runReport(ctx context.Context, env Env, args []string) error {
 		return usageErrorf("--to is before --from")
 	}
 	sf.Assets = "" // the report names wards; it snaps nothing
-	set, _, err := sf.load(env)
+	set, _, err := sf.Load(env)
 	if err != nil {
 		return err
 	}

@@ -2,11 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"log/slog"
 	"net"
-	"net/http"
 	"time"
 
 	"github.com/pinward/pinward/internal/cli"
@@ -24,7 +21,6 @@ import (
 	"github.com/pinward/pinward/requests"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 const serveHelp = `
@@ -65,8 +61,8 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	fs := newFlags(env, "serve", "serve [--addr :8080] [--data-dir ./var | --db postgres://...] [flags]", serveHelp)
 	addr := fs.String("addr", ":8080", "`address` to listen on")
 	metricsAddr := fs.String("metrics-addr", "", "serve /metrics on this `address` only (e.g. 127.0.0.1:9090), not on --addr")
-	var sf spatialFlags
-	sf.register(fs)
+	var sf cli.SpatialFlags
+	sf.Register(fs)
 	var stf storeflags.Flags
 	stf.Register(fs)
 	var wof workorderFlags
@@ -88,11 +84,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	mf.register(fs)
 	var pf publicFlags
 	pf.register(fs)
-	given, err := cli.ParseEnvFlags(fs, env, args)
-	if err != nil {
-		return err
-	}
-	if err := stf.Check(given); err != nil {
+	if err := stf.Parse(fs, env, args); err != nil {
 		return err
 	}
 	if err := pf.check(); err != nil {
@@ -107,7 +99,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	set, ix, err := sf.load(env)
+	set, ix, err := sf.Load(env)
 	if err != nil {
 		return err
 	}
@@ -191,15 +183,6 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		PublicURL:   pf.publicURL,
 		Limiter:     limiter,
 	})
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return usageErrorf("--addr: %v", err)
@@ -216,46 +199,14 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer stopMail() // before the store closes
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
 	if *metricsAddr != "" {
-		msrv, err := serveMetrics(*metricsAddr, reg, env, log)
+		mln, err := net.Listen("tcp", *metricsAddr)
 		if err != nil {
-			srv.Close()
-			return err
+			ln.Close()
+			return usageErrorf("--metrics-addr: %v", err)
 		}
-		defer msrv.Close()
+		fmt.Fprintf(env.Stdout, "pinward: metrics on http://%s/metrics\n", mln.Addr())
+		defer opsmetrics.Serve(mln, reg, log).Close()
 	}
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serving: %w", err)
-	case <-ctx.Done():
-	}
-	log.InfoContext(ctx, "shutting down", "timeout", shutdownTimeout)
-	// The signal context is done; in-flight requests finish on a fresh one.
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("serving: %w", err)
-	}
-	log.InfoContext(ctx, "stopped")
-	return nil
-}
-
-// serveMetrics serves /metrics alone on addr (--metrics-addr), so the
-// main port does not show them to anyone who reaches it.
-func serveMetrics(addr string, reg *prometheus.Registry, env Env, log *slog.Logger) (*http.Server, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, usageErrorf("--metrics-addr: %v", err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	fmt.Fprintf(env.Stdout, "pinward: metrics on http://%s/metrics\n", ln.Addr())
-	go srv.Serve(ln) //nolint:errcheck // ends with Close
-	return srv, nil
+	return api.Run(ctx, api.Server(h, log), ln, shutdownTimeout, log)
 }

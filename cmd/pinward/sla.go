@@ -50,7 +50,7 @@ func runSLA(_ context.Context, env Env, args []string) error {
 	}
 	at := time.Now()
 	if *atFlag != "" {
-		if at, err = parseInstant(*atFlag, catalog.Location()); err != nil {
+		if at, err = cli.ParseInstant(*atFlag, catalog.Location()); err != nil {
 			return usageErrorf("--at: %v", err)
 		}
 	}
@@ -60,17 +60,4 @@ func runSLA(_ context.Context, env Env, args []string) error {
 	}
 	_, err = fmt.Fprintln(env.Stdout, due.In(catalog.Location()).Format(time.RFC3339))
 	return err
-}
-
-// parseInstant reads RFC 3339, or a date and time without offset in loc.
-func parseInstant(s string, loc *time.Location) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t, nil
-	}
-	for _, layout := range []string{"2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02 15:04"} {
-		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("%q is not RFC 3339 (2026-06-23T15:00:00-04:00) or a local time (2026-06-23T15:00)", s)
 }

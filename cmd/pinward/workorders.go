@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/pinward/pinward/dispatch"
@@ -44,28 +43,16 @@ type workorders struct {
 // work order's status change moves reach the map through the store's
 // change stream, like every other change.
 func (wf *workorderFlags) setup(ctx context.Context, env Env, log *slog.Logger, cat *requests.Catalog, tenant string, st requests.Store) (*workorders, error) {
-	w := &workorders{stop: func() {}}
 	httpc := dispatch.NewClient(wf.allowPrivate) // each attempt is bounded by the dispatcher's timeout
-	conns := map[string]dispatch.Connector{}
-	for dept, c := range cat.Connectors() {
-		switch c.Type {
-		case requests.ConnectorWebhook:
-			secret := env.Getenv(c.SecretEnv)
-			if secret == "" {
-				return nil, usageErrorf("department %s: its webhook's secret_env %s is not set", dept, c.SecretEnv)
-			}
-			conns[dept] = &dispatch.Webhook{URL: c.URL, Secret: []byte(secret), Client: httpc}
-		case requests.ConnectorOpen311:
-			key := ""
-			if c.APIKeyEnv != "" {
-				if key = env.Getenv(c.APIKeyEnv); key == "" {
-					return nil, usageErrorf("department %s: its Open311 api_key_env %s is not set", dept, c.APIKeyEnv)
-				}
-			}
-			conns[dept] = &dispatch.Open311{Endpoint: c.Endpoint, APIKey: key, ServiceCodeMap: c.ServiceCodeMap, Client: httpc}
-		}
+	conns, err := dispatch.FromCatalog(cat, env.Getenv, httpc)
+	if err != nil {
+		return nil, usageError{err}
 	}
-	var def dispatch.Connector
+	cfg := dispatch.Config{
+		Tenant: tenant, Store: st, Connectors: conns,
+		MaxAttempts: wf.maxAttempts, BaseDelay: wf.backoff, Timeout: wf.timeout,
+		StatusInterval: wf.statusPoll, Logger: log,
+	}
 	if wf.webhook != "" {
 		if wf.secret == "" {
 			return nil, usageErrorf("--workorder-webhook needs --workorder-secret (or PINWARD_WORKORDER_SECRET)")
@@ -73,31 +60,15 @@ func (wf *workorderFlags) setup(ctx context.Context, env Env, log *slog.Logger, 
 		if err := requests.CheckWebhookURL(wf.webhook); err != nil {
 			return nil, usageErrorf("--workorder-webhook: %v", err)
 		}
-		def = &dispatch.Webhook{URL: wf.webhook, Secret: []byte(wf.secret), Client: httpc}
+		cfg.Default = &dispatch.Webhook{URL: wf.webhook, Secret: []byte(wf.secret), Client: httpc}
 	}
-	if len(conns) == 0 && def == nil {
+	w := &workorders{sends: cfg.Sends(), stop: func() {}}
+	if w.sends == nil {
 		return w, nil
 	}
-	w.sends = func(dept string) bool {
-		_, ok := conns[dept]
-		return ok || def != nil
-	}
-	d, err := dispatch.New(dispatch.Config{
-		Tenant: tenant, Store: st, Connectors: conns, Default: def,
-		MaxAttempts: wf.maxAttempts, BaseDelay: wf.backoff, Timeout: wf.timeout,
-		StatusInterval: wf.statusPoll, Logger: log,
-	})
-	if err != nil {
+	if w.stop, err = dispatch.Start(ctx, cfg); err != nil {
 		return nil, err
 	}
-	dctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		d.Run(dctx)
-	}()
-	w.stop = func() { cancel(); wg.Wait() }
 	log.InfoContext(ctx, "delivering work orders", "departments", len(conns), "webhook", wf.webhook != "")
 	return w, nil
 }

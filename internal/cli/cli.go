@@ -136,3 +136,56 @@ func ParseDay(s string, loc *time.Location, end bool) (time.Time, error) {
 	}
 	return t.UTC(), nil
 }
+
+// ParseExpiry reads a key's --expires: a date (midnight UTC) or an RFC
+// 3339 time; "" is the zero time, never.
+func ParseExpiry(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is not a date (2027-01-01) or an RFC 3339 time", s)
+	}
+	return t.UTC(), nil
+}
+
+// ParseInstant reads RFC 3339, or a date and time without offset in loc
+// (2026-06-23T15:00, 2026-06-23 15:00, with or without seconds).
+func ParseInstant(s string, loc *time.Location) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	for _, layout := range []string{"2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02 15:04"} {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q is not RFC 3339 (2026-06-23T15:00:00-04:00) or a local time (2026-06-23T15:00)", s)
+}
+
+// SplitArgs separates the operands of args from its flags, so operands
+// may come before, between or after the flags: every flag takes a value
+// (as "-f v" or "-f=v") except the help flags. Everything after "--" is
+// an operand.
+func SplitArgs(args []string) (flags, operands []string) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			return flags, append(operands, args[i+1:]...)
+		case strings.HasPrefix(a, "-") && a != "-":
+			flags = append(flags, a)
+			if !strings.Contains(a, "=") && i+1 < len(args) && a != "-h" && a != "--help" && a != "-help" {
+				i++
+				flags = append(flags, args[i])
+			}
+		default:
+			operands = append(operands, a)
+		}
+	}
+	return flags, operands
+}

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -17,5 +19,54 @@ func TestParseWindow(t *testing.T) {
 		if _, err := ParseWindow(in); err == nil {
 			t.Errorf("ParseWindow(%q) accepted", in)
 		}
+	}
+}
+
+func TestSplitArgs(t *testing.T) {
+	flags, ops := SplitArgs([]string{"a.csv", "--layer", "hydrant", "-batch=5", "-", "--help", "--", "-x.csv"})
+	if got, want := strings.Join(flags, " "), "--layer hydrant -batch=5 --help"; got != want {
+		t.Errorf("flags = %q, want %q", got, want)
+	}
+	if got, want := strings.Join(ops, " "), "a.csv - -x.csv"; got != want {
+		t.Errorf("operands = %q, want %q", got, want)
+	}
+}
+
+func TestParseExpiryAndInstant(t *testing.T) {
+	if got, err := ParseExpiry(""); err != nil || !got.IsZero() {
+		t.Errorf(`ParseExpiry("") = %v, %v`, got, err)
+	}
+	if got, err := ParseExpiry("2027-01-01"); err != nil || !got.Equal(time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("ParseExpiry(date) = %v, %v", got, err)
+	}
+	if got, err := ParseExpiry("2027-01-01T10:00:00-05:00"); err != nil || got.Location() != time.UTC || got.Hour() != 15 {
+		t.Errorf("ParseExpiry(RFC 3339) = %v, %v", got, err)
+	}
+	if _, err := ParseExpiry("next year"); err == nil {
+		t.Error("ParseExpiry accepted next year")
+	}
+	loc, err := time.LoadLocation("America/Toronto")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"2026-06-23T15:00", "2026-06-23 15:00:00", "2026-06-23T15:00:00-04:00"} {
+		if got, err := ParseInstant(s, loc); err != nil || !got.Equal(time.Date(2026, 6, 23, 19, 0, 0, 0, time.UTC)) {
+			t.Errorf("ParseInstant(%q) = %v, %v", s, got, err)
+		}
+	}
+	if _, err := ParseInstant("2026-06-23", loc); err == nil {
+		t.Error("ParseInstant accepted a date without a time")
+	}
+}
+
+func TestBadRows(t *testing.T) {
+	var b strings.Builder
+	bad := BadRows{W: &b, Max: 2}
+	for line := 2; line <= 5; line++ {
+		bad.Skip(line, errors.New("bad lon"))
+	}
+	want := "line 2: bad lon (skipped)\nline 3: bad lon (skipped)\nfurther bad rows are not shown; the summary counts them\n"
+	if bad.N != 4 || b.String() != want {
+		t.Errorf("N = %d, output %q", bad.N, b.String())
 	}
 }

@@ -35,3 +35,22 @@ func (p *Progress) Tick(n int) {
 	el := now.Sub(p.Start).Seconds()
 	fmt.Fprintf(p.w, "%s: %d done (%.0f/s)\n", p.label, n, float64(n)/el)
 }
+
+// BadRows reports the skipped rows of an input file on W, one line each
+// up to Max (so a wrong file does not bury the summary), and counts them
+// all in N.
+type BadRows struct {
+	W   io.Writer
+	Max int
+	N   int
+}
+
+// Skip reports bad row line.
+func (b *BadRows) Skip(line int, err error) {
+	b.N++
+	if b.N <= b.Max {
+		fmt.Fprintf(b.W, "line %d: %v (skipped)\n", line, err)
+	} else if b.N == b.Max+1 {
+		fmt.Fprintf(b.W, "further bad rows are not shown; the summary counts them\n")
+	}
+}

@@ -67,3 +67,13 @@ func (sf *Flags) Open(ctx context.Context) (requests.Store, func(), error) {
 	}
 	return s, func() { s.Close() }, nil
 }
+
+// Parse parses args into fs (flags also from the environment, see
+// cli.ParseEnvFlags) and checks the store flags it registered.
+func (sf *Flags) Parse(fs *flag.FlagSet, env cli.Env, args []string) error {
+	given, err := cli.ParseEnvFlags(fs, env, args)
+	if err != nil {
+		return err
+	}
+	return sf.Check(given)
+}
