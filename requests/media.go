@@ -154,8 +154,11 @@ func (s *Service) Photo(ctx context.Context, id string, thumb, staff bool) (Medi
 
 // Photos returns a request's photos, for staff.
 func (s *Service) Photos(ctx context.Context, serviceRequestID string) ([]Media, error) {
-	if _, ok := ParseServiceRequestID(serviceRequestID); !ok || s.cfg.Media == nil {
+	if s.cfg.Media == nil {
 		return nil, RequestNotFoundError(clip(serviceRequestID))
+	}
+	if err := s.requestInScope(ctx, serviceRequestID); err != nil {
+		return nil, err
 	}
 	return s.cfg.Media.ListMedia(ctx, s.cfg.Tenant, serviceRequestID)
 }
@@ -170,6 +173,9 @@ func (s *Service) ModeratePhoto(ctx context.Context, id string, state MediaState
 		return Media{}, invalid("actor", msgRequired)
 	case s.cfg.Media == nil || !ValidMediaID(id):
 		return Media{}, MediaNotFoundError()
+	}
+	if err := s.mediaInScope(ctx, id); err != nil {
+		return Media{}, err
 	}
 	if err := checkText("reason", reason, MaxTextLen, false); err != nil {
 		return Media{}, err
