@@ -82,9 +82,9 @@ func TestStaffScope(t *testing.T) {
 			t.Fatal("no room for three potholes north of the streetlight")
 		}
 		hole := submit("pothole", spots[0], size, requests.Photo{JPEG: []byte("jpeg"), Thumb: []byte("thumb"), Width: 1, Height: 1}) // public_works: the object read
-		merged := submit("pothole", spots[1], size)                                           // merged by the own key
-		closed := submit("pothole", spots[2], size)                                           // closed by the own key
-		light := submit("streetlight_out", w.inside, map[string][]string{"problem": {"out"}}) // transportation, on a streetlight
+		merged := submit("pothole", spots[1], size)                                                                                  // merged by the own key
+		closed := submit("pothole", spots[2], size)                                                                                  // closed by the own key
+		light := submit("streetlight_out", w.inside, map[string][]string{"problem": {"out"}})                                        // transportation, on a streetlight
 		if light.AssetID == "" {
 			t.Fatal("the streetlight report names no asset")
 		}
