@@ -285,6 +285,10 @@ func TestStaffScope(t *testing.T) {
 				if !lists(found(http.MethodGet, "/api/v1/requests/"+id+"/media", own, "", http.StatusOK), "", "id", mediaID) {
 					t.Errorf("the photos in scope miss %s", mediaID)
 				}
+				// The pending photo itself (a public route that shows staff
+				// more): out of scope, a staff key sees what the public sees.
+				notFound(http.MethodGet, requests.MediaPath(mediaID), "")
+				found(http.MethodGet, requests.MediaThumbPath(mediaID), own, "", http.StatusOK)
 			},
 			"GET /api/v1/requests/{id}/moderation": func() {
 				notFound(http.MethodGet, "/api/v1/requests/"+id+"/moderation", "")
