@@ -151,6 +151,7 @@ func (h *handler) getMedia(w http.ResponseWriter, r *http.Request) {
 	}
 	id, thumb := strings.CutSuffix(name, "_thumb")
 	staff := false
+	ctx := r.Context()
 	if r.Header.Get("X-Api-Key") != "" || r.URL.Query().Get("api_key") != "" {
 		k, err := h.authenticate(r)
 		if err != nil {
@@ -158,8 +159,11 @@ func (h *handler) getMedia(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		staff = slices.Contains(staffers, k.Role)
+		if k.Role == requests.RoleStaff {
+			ctx = requests.WithScope(ctx, k.Scope) // a scoped key sees others' photos as the public does
+		}
 	}
-	m, err := h.svc.Photo(r.Context(), id, thumb, staff)
+	m, err := h.svc.Photo(ctx, id, thumb, staff)
 	if err != nil {
 		h.writeError(w, r, err)
 		return

@@ -26,6 +26,7 @@ func (h *handler) mountQueue(r chi.Router, qs requests.QueueStore) {
 	if qs == nil {
 		return
 	}
+	qs = requests.ScopedQueue(qs) // a scoped key's queue holds its departments and wards only
 	r.Get("/api/v1/queue", func(w http.ResponseWriter, r *http.Request) { h.queue(w, r, qs) })
 }
 

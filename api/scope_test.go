@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -53,14 +54,15 @@ func TestStaffScope(t *testing.T) {
 		h := api.New(api.Config{
 			Service: svc, Keys: w.store, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 			WorkOrders: w.store, Assets: api.AssetAPI{Store: w.store}, Tiles: tiles.New(tiles.Options{}), Incidents: w.store,
+			Queue: w.store.(requests.QueueStore),
 		})
 		srv := httptest.NewServer(h)
 		t.Cleanup(srv.Close)
 
-		submit := func(code string, p orb.Point, attrs map[string][]string) requests.Request {
+		submit := func(code string, p orb.Point, attrs map[string][]string, photos ...requests.Photo) requests.Request {
 			t.Helper()
 			r, err := svc.Submit(ctx, requests.Submission{ServiceCode: code, Point: &p, Description: "scope test " + code,
-				Attributes: attrs, Reporter: requests.Reporter{Email: "resident@example.org"}})
+				Attributes: attrs, Reporter: requests.Reporter{Email: "resident@example.org"}, Photos: photos})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -79,10 +81,10 @@ func TestStaffScope(t *testing.T) {
 		if len(spots) < 3 {
 			t.Fatal("no room for three potholes north of the streetlight")
 		}
-		hole := submit("pothole", spots[0], size)                                             // public_works: the object read
-		merged := submit("pothole", spots[1], size)                                           // merged by the own key
-		closed := submit("pothole", spots[2], size)                                           // closed by the own key
-		light := submit("streetlight_out", w.inside, map[string][]string{"problem": {"out"}}) // transportation, on a streetlight
+		hole := submit("pothole", spots[0], size, requests.Photo{JPEG: []byte("jpeg"), Thumb: []byte("thumb"), Width: 1, Height: 1}) // public_works: the object read
+		merged := submit("pothole", spots[1], size)                                                                                  // merged by the own key
+		closed := submit("pothole", spots[2], size)                                                                                  // closed by the own key
+		light := submit("streetlight_out", w.inside, map[string][]string{"problem": {"out"}})                                        // transportation, on a streetlight
 		if light.AssetID == "" {
 			t.Fatal("the streetlight report names no asset")
 		}
@@ -97,6 +99,13 @@ func TestStaffScope(t *testing.T) {
 		if _, err := w.store.RetireAsset(ctx, requests.AssetRetire{Tenant: tenant, Layer: light.AssetLayer, ID: light.AssetID,
 			Actor: "test", At: time.Now().UTC()}); err != nil {
 			t.Fatal(err)
+		}
+		if err := svc.FlagRequest(ctx, hole.ServiceRequestID, "rude"); err != nil {
+			t.Fatal(err)
+		}
+		photos, err := svc.Photos(ctx, hole.ServiceRequestID)
+		if err != nil || len(photos) != 1 {
+			t.Fatalf("the pothole's photos: %v, %v", photos, err)
 		}
 		otherWard := ""
 		for _, wd := range set.Current(time.Now()).Wards {
@@ -202,7 +211,12 @@ func TestStaffScope(t *testing.T) {
 				t.Errorf("GET %s in scope does not list %s", path, id)
 			}
 		}
-		id, cl, woID := hole.ServiceRequestID, hole.ClusterID, woOf[hole.ClusterID]
+		id, cl, woID, mediaID := hole.ServiceRequestID, hole.ClusterID, woOf[hole.ClusterID], photos[0].ID
+		// intake is a staff entry of a pothole at the hole's spot: in the
+		// own key's scope, out of the others'.
+		intake := `{"service_code": "pothole", "lat": ` + strconv.FormatFloat(hole.Point[1], 'f', -1, 64) +
+			`, "long": ` + strconv.FormatFloat(hole.Point[0], 'f', -1, 64) +
+			`, "description": "a caller's pothole", "attributes": {"size": "large"}, "channel": "phone"}`
 
 		cases := map[string]func(){
 			"POST /api/v1/workorders/{id}/status": func() {
@@ -251,6 +265,92 @@ func TestStaffScope(t *testing.T) {
 				if b := found(http.MethodGet, "/api/v1/requests/"+id+"/reporter", own, "", http.StatusOK); !bytes.Contains(b, []byte("resident@example.org")) {
 					t.Errorf("reporter in scope: %s", b)
 				}
+			},
+			"GET /api/v1/flags": func() { absentFromList("/api/v1/flags", "", "service_request_id", id) },
+			"GET /api/v1/queue": func() {
+				absentFromList("/api/v1/queue", "requests", "service_request_id", id)
+				// The query's filters narrow the scope, never widen it.
+				if lists(found(http.MethodGet, "/api/v1/queue?ward="+hole.WardID, elsewhere, "", http.StatusOK), "requests", "service_request_id", id) {
+					t.Errorf("another ward's key asking for ward %s lists %s", hole.WardID, id)
+				}
+				if lists(found(http.MethodGet, "/api/v1/queue?department=public_works", parks, "", http.StatusOK), "requests", "service_request_id", id) {
+					t.Errorf("a parks key asking for public_works lists %s", id)
+				}
+				if !lists(found(http.MethodGet, "/api/v1/queue?department=public_works&ward="+hole.WardID, own, "", http.StatusOK), "requests", "service_request_id", id) {
+					t.Errorf("the own key asking for public_works in ward %s misses %s", hole.WardID, id)
+				}
+			},
+			"GET /api/v1/requests/{id}/media": func() {
+				notFound(http.MethodGet, "/api/v1/requests/"+id+"/media", "")
+				if !lists(found(http.MethodGet, "/api/v1/requests/"+id+"/media", own, "", http.StatusOK), "", "id", mediaID) {
+					t.Errorf("the photos in scope miss %s", mediaID)
+				}
+				// The pending photo itself (a public route that shows staff
+				// more): out of scope, a staff key sees what the public sees.
+				notFound(http.MethodGet, requests.MediaPath(mediaID), "")
+				found(http.MethodGet, requests.MediaThumbPath(mediaID), own, "", http.StatusOK)
+			},
+			"GET /api/v1/requests/{id}/moderation": func() {
+				notFound(http.MethodGet, "/api/v1/requests/"+id+"/moderation", "")
+				found(http.MethodGet, "/api/v1/requests/"+id+"/moderation", own, "", http.StatusOK)
+			},
+			"GET /api/v1/templates": func() {
+				// Canned responses are the catalog's text, not anyone's
+				// request: every staff key reads them all (README, Security).
+				all := found(http.MethodGet, "/api/v1/templates", admin, "", http.StatusOK)
+				if bytes.Equal(all, []byte("[]\n")) || bytes.Equal(all, []byte("[]")) {
+					t.Fatalf("the sample catalog has no templates: %s", all)
+				}
+				for name, k := range map[string]string{"parks": parks, "another ward": elsewhere} {
+					if b := found(http.MethodGet, "/api/v1/templates", k, "", http.StatusOK); !bytes.Equal(b, all) {
+						t.Errorf("templates with a %s key differ from admin's: %s", name, clipBody(b))
+					}
+				}
+			},
+			"POST /api/v1/clusters/{id}/transition": func() {
+				body := `{"to": "acknowledged"}`
+				notFound(http.MethodPost, "/api/v1/clusters/"+light.ClusterID+"/transition", body)
+				found(http.MethodPost, "/api/v1/clusters/"+light.ClusterID+"/transition", own, body, http.StatusOK)
+			},
+			"POST /api/v1/media/{id}/approve": func() {
+				notFound(http.MethodPost, "/api/v1/media/"+mediaID+"/approve", `{"reason": "fine"}`)
+				found(http.MethodPost, "/api/v1/media/"+mediaID+"/approve", own, `{"reason": "fine"}`, http.StatusOK)
+			},
+			"POST /api/v1/media/{id}/hide": func() {
+				notFound(http.MethodPost, "/api/v1/media/"+mediaID+"/hide", `{"reason": "a face"}`)
+				found(http.MethodPost, "/api/v1/media/"+mediaID+"/hide", own, `{"reason": "a face"}`, http.StatusOK)
+			},
+			"POST /api/v1/requests": func() {
+				// Nothing exists yet to hide: out of scope is a 403 saying why.
+				for name, k := range map[string]string{"parks": parks, "another ward": elsewhere} {
+					res := call(http.MethodPost, "/api/v1/requests", k, intake)
+					if res.status != http.StatusForbidden {
+						t.Errorf("staff intake out of scope with a %s key: %d %s, want 403", name, res.status, clipBody(res.body))
+						continue
+					}
+					checkError(t, res, http.StatusForbidden)
+				}
+				found(http.MethodPost, "/api/v1/requests", own, intake, http.StatusCreated)
+			},
+			"POST /api/v1/requests/{id}/assign": func() {
+				notFound(http.MethodPost, "/api/v1/requests/"+id+"/assign", `{"assignee": "crew-7"}`)
+				found(http.MethodPost, "/api/v1/requests/"+id+"/assign", own, `{"assignee": "crew-7"}`, http.StatusOK)
+			},
+			"POST /api/v1/requests/{id}/description/hide": func() {
+				notFound(http.MethodPost, "/api/v1/requests/"+id+"/description/hide", `{"reason": "a name"}`)
+				found(http.MethodPost, "/api/v1/requests/"+id+"/description/hide", own, `{"reason": "a name"}`, http.StatusOK)
+			},
+			"POST /api/v1/requests/{id}/description/show": func() {
+				notFound(http.MethodPost, "/api/v1/requests/"+id+"/description/show", "")
+				found(http.MethodPost, "/api/v1/requests/"+id+"/description/show", own, "", http.StatusOK)
+			},
+			"POST /api/v1/requests/{id}/notes": func() {
+				notFound(http.MethodPost, "/api/v1/requests/"+id+"/notes", `{"internal_note": "deep"}`)
+				found(http.MethodPost, "/api/v1/requests/"+id+"/notes", own, `{"internal_note": "deep"}`, http.StatusCreated)
+			},
+			"POST /api/v1/requests/{id}/transition": func() {
+				notFound(http.MethodPost, "/api/v1/requests/"+id+"/transition", `{"to": "in_progress"}`)
+				found(http.MethodPost, "/api/v1/requests/"+id+"/transition", own, `{"to": "in_progress"}`, http.StatusOK)
 			},
 			"GET /api/v1/reports/{by}.{format}": func() {
 				received := func(key string) float64 {

@@ -136,8 +136,8 @@ func photosDigest(ps []Photo) string {
 }
 
 // Photo returns photo id as the caller may see it: staff see every
-// photo, everyone else an approved one only (a pending or hidden photo is
-// NotFound to them, as if it did not exist).
+// photo (of their scope), everyone else an approved one only (a pending
+// or hidden photo is NotFound to them, as if it did not exist).
 func (s *Service) Photo(ctx context.Context, id string, thumb, staff bool) (Media, error) {
 	if s.cfg.Media == nil || !ValidMediaID(id) {
 		return Media{}, MediaNotFoundError()
@@ -149,13 +149,26 @@ func (s *Service) Photo(ctx context.Context, id string, thumb, staff bool) (Medi
 	if m.State != MediaApproved && !staff {
 		return Media{}, MediaNotFoundError()
 	}
+	if m.State != MediaApproved {
+		// Staff, but a photo of a request outside a scoped key's scope is
+		// as unseen as to the public.
+		switch err := s.requestInScope(ctx, m.ServiceRequestID); {
+		case i18n.KindOf(err) == i18n.NotFound:
+			return Media{}, MediaNotFoundError()
+		case err != nil:
+			return Media{}, err
+		}
+	}
 	return m, nil
 }
 
 // Photos returns a request's photos, for staff.
 func (s *Service) Photos(ctx context.Context, serviceRequestID string) ([]Media, error) {
-	if _, ok := ParseServiceRequestID(serviceRequestID); !ok || s.cfg.Media == nil {
+	if s.cfg.Media == nil {
 		return nil, RequestNotFoundError(clip(serviceRequestID))
+	}
+	if err := s.requestInScope(ctx, serviceRequestID); err != nil {
+		return nil, err
 	}
 	return s.cfg.Media.ListMedia(ctx, s.cfg.Tenant, serviceRequestID)
 }
@@ -170,6 +183,9 @@ func (s *Service) ModeratePhoto(ctx context.Context, id string, state MediaState
 		return Media{}, invalid("actor", msgRequired)
 	case s.cfg.Media == nil || !ValidMediaID(id):
 		return Media{}, MediaNotFoundError()
+	}
+	if err := s.mediaInScope(ctx, id); err != nil {
+		return Media{}, err
 	}
 	if err := checkText("reason", reason, MaxTextLen, false); err != nil {
 		return Media{}, err

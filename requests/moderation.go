@@ -60,9 +60,10 @@ type ModerationStore interface {
 	SetDescriptionHidden(ctx context.Context, c DescriptionChange) (Request, error)
 	// AddFlag records a flag; RequestNotFoundError for an unknown request.
 	AddFlag(ctx context.Context, f Flag) error
-	// ListFlags returns the tenant's flagged requests, most flagged first,
-	// at most limit.
-	ListFlags(ctx context.Context, tenant string, limit int) ([]FlagCount, error)
+	// ListFlags returns the tenant's flagged requests in scope (all for
+	// the zero Scope; stores apply Scope.Where), most flagged first, at
+	// most limit.
+	ListFlags(ctx context.Context, tenant string, scope Scope, limit int) ([]FlagCount, error)
 	// RequestModeration returns a request's moderation state.
 	RequestModeration(ctx context.Context, tenant, serviceRequestID string) (Moderation, error)
 }
@@ -95,8 +96,11 @@ func (s *Service) HideDescription(ctx context.Context, serviceRequestID string, 
 	if err := checkText("reason", reason, MaxTextLen, false); err != nil {
 		return Request{}, err
 	}
-	if _, ok := ParseServiceRequestID(serviceRequestID); !ok || s.cfg.Moderation == nil {
+	if s.cfg.Moderation == nil {
 		return Request{}, RequestNotFoundError(clip(serviceRequestID))
+	}
+	if err := s.requestInScope(ctx, serviceRequestID); err != nil {
+		return Request{}, err
 	}
 	return s.cfg.Moderation.SetDescriptionHidden(ctx, DescriptionChange{Tenant: s.cfg.Tenant, ServiceRequestID: serviceRequestID,
 		Hide: hide, Actor: actor, Reason: reason, At: s.now()})
@@ -110,13 +114,16 @@ func (s *Service) Flags(ctx context.Context, limit int) ([]FlagCount, error) {
 	if limit <= 0 || limit > MaxListLimit {
 		limit = MaxListLimit
 	}
-	return s.cfg.Moderation.ListFlags(ctx, s.cfg.Tenant, limit)
+	return s.cfg.Moderation.ListFlags(ctx, s.cfg.Tenant, ScopeFrom(ctx), limit)
 }
 
 // ModerationOf returns a request's moderation state, for staff.
 func (s *Service) ModerationOf(ctx context.Context, serviceRequestID string) (Moderation, error) {
-	if _, ok := ParseServiceRequestID(serviceRequestID); !ok || s.cfg.Moderation == nil {
+	if s.cfg.Moderation == nil {
 		return Moderation{}, RequestNotFoundError(clip(serviceRequestID))
+	}
+	if err := s.requestInScope(ctx, serviceRequestID); err != nil {
+		return Moderation{}, err
 	}
 	return s.cfg.Moderation.RequestModeration(ctx, s.cfg.Tenant, serviceRequestID)
 }

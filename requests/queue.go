@@ -48,6 +48,9 @@ type QueueQuery struct {
 	Sort    QueueSort
 	After   *QueueCursor // nil: from the start
 	Limit   int
+	// Scope keeps a scoped caller's requests (see ScopedQueue), on top of
+	// Department and WardID.
+	Scope Scope
 }
 
 // QueueCursor is a place in a queue's order: the sort key of the last

@@ -116,6 +116,70 @@ func (s *Service) clusterInScope(ctx context.Context, field, id string) error {
 	return nil
 }
 
+// requestInScope is the one check of an action on request id against the
+// caller's scope (assign, note, photos, moderation): an ID that cannot
+// exist, or a request out of scope, is not found. The store reads nothing
+// more for an unscoped caller.
+func (s *Service) requestInScope(ctx context.Context, id string) error {
+	if _, ok := ParseServiceRequestID(id); !ok {
+		return RequestNotFoundError(clip(id))
+	}
+	if ScopeFrom(ctx).IsZero() {
+		return nil
+	}
+	_, err := s.Get(ctx, id)
+	return err
+}
+
+// mediaInScope is the one check of an action on photo id against the
+// caller's scope, on the photo's request: out of scope, the photo is not
+// found.
+func (s *Service) mediaInScope(ctx context.Context, id string) error {
+	if ScopeFrom(ctx).IsZero() {
+		return nil
+	}
+	m, err := s.cfg.Media.GetMedia(ctx, s.cfg.Tenant, id, true) // the thumbnail: the smaller read
+	if err != nil {
+		return err
+	}
+	switch err := s.requestInScope(ctx, m.ServiceRequestID); {
+	case i18n.KindOf(err) == i18n.NotFound:
+		return MediaNotFoundError()
+	case err != nil:
+		return err
+	}
+	return nil
+}
+
+// submitInScope is the one check of a new request against the caller's
+// scope, once it is located and routed: a scoped key (a clerk's intake)
+// may not enter a request that would go to another department or ward.
+// It is Forbidden, not NotFound: nothing exists yet whose existence could
+// leak, and the clerk must learn to pass the call on.
+func submitInScope(ctx context.Context, r Request) error {
+	sc := ScopeFrom(ctx)
+	if sc.Allows(r.Department, r.WardID) {
+		return nil
+	}
+	return i18n.Errorf(i18n.Forbidden, "service_code", i18n.T(
+		"this request would go to department %q in ward %q, outside this key's scope (%s)",
+		"cette demande irait au service %q dans le quartier %q, hors de la portée de cette clé (%s)"),
+		r.Department, r.WardID, sc.String())
+}
+
+// ScopedQueue wraps the queue store the API serves, so that a scoped
+// caller's queue holds only the requests of its departments and wards,
+// within whatever department and ward the query asks for. The escalation
+// sweep and the live views use the store unwrapped.
+func ScopedQueue(q QueueStore) QueueStore { return scopedQueue{q} }
+
+type scopedQueue struct{ QueueStore }
+
+func (s scopedQueue) Queue(ctx context.Context, q QueueQuery) ([]QueueRow, error) {
+	q.Scope = ScopeFrom(ctx)
+	return s.QueueStore.Queue(ctx, q)
+}
+
 // ScopedWorkOrders wraps the work-order store the API serves, so that a
 // scoped caller lists, reads, retries and moves only the work orders of
 // its departments and wards (on the work order's department and its

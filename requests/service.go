@@ -146,6 +146,9 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Request, error) {
 	req.Status = New
 	req.RequestedAt, req.UpdatedAt = now, now
 	req.Department, _ = s.cfg.Catalog.Route(cat.Code, ward.ID)
+	if err := submitInScope(ctx, req); err != nil {
+		return Request{}, err
+	}
 	req.DueAt = s.cfg.Catalog.DueAt(cat.Code, now).Truncate(time.Microsecond)
 	// The escalation clock starts with the request; the live escalation
 	// view keeps it current afterwards.

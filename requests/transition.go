@@ -405,8 +405,8 @@ func (s *Service) Assign(ctx context.Context, id, assignee, actor string) (Reque
 	if err := checkText("assignee", assignee, MaxAssigneeLen, false); err != nil {
 		return Request{}, err
 	}
-	if _, ok := ParseServiceRequestID(id); !ok {
-		return Request{}, RequestNotFoundError(clip(id))
+	if err := s.requestInScope(ctx, id); err != nil {
+		return Request{}, err
 	}
 	return s.cfg.Store.AssignRequest(ctx, Assignment{Tenant: s.cfg.Tenant, ServiceRequestID: id, Assignee: assignee, Actor: actor, At: s.now()})
 }
@@ -423,8 +423,8 @@ func (s *Service) AddNote(ctx context.Context, id, note, actor string) (Event, e
 	if err := checkText("internal_note", note, MaxNoteLen, true); err != nil {
 		return Event{}, err
 	}
-	if _, ok := ParseServiceRequestID(id); !ok {
-		return Event{}, RequestNotFoundError(clip(id))
+	if err := s.requestInScope(ctx, id); err != nil {
+		return Event{}, err
 	}
 	return s.cfg.Store.AddStaffNote(ctx, StaffNote{Tenant: s.cfg.Tenant, ServiceRequestID: id, Note: note, Actor: actor, At: s.now()})
 }

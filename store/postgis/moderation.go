@@ -3,6 +3,7 @@ package postgis
 import (
 	"context"
 	"errors"
+	"strconv"
 
 	"github.com/jackc/pgx/v5"
 
@@ -90,11 +91,19 @@ func (s *Store) AddFlag(ctx context.Context, f requests.Flag) error {
 }
 
 // ListFlags implements requests.ModerationStore.
-func (s *Store) ListFlags(ctx context.Context, tenant string, limit int) ([]requests.FlagCount, error) {
+func (s *Store) ListFlags(ctx context.Context, tenant string, scope requests.Scope, limit int) ([]requests.FlagCount, error) {
+	args := []any{tenant, limit}
+	inScope := ""
+	if c := scope.Where("r.department", "r.ward_id", func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}); c != "" {
+		inScope = ` AND EXISTS (SELECT 1 FROM requests r WHERE r.tenant_id = f.tenant_id AND r.id = f.request_id AND ` + c + `)`
+	}
 	rows, err := s.pool.Query(ctx, `SELECT f.request_id, count(*), max(f.at),
 			(SELECT reason FROM flags g WHERE g.tenant_id = f.tenant_id AND g.request_id = f.request_id ORDER BY at DESC, id DESC LIMIT 1),
 			EXISTS (SELECT 1 FROM hidden_descriptions h WHERE h.tenant_id = f.tenant_id AND h.request_id = f.request_id)
-		FROM flags f WHERE f.tenant_id = $1 GROUP BY f.tenant_id, f.request_id ORDER BY count(*) DESC, max(f.at) DESC LIMIT $2`, tenant, limit)
+		FROM flags f WHERE f.tenant_id = $1`+inScope+` GROUP BY f.tenant_id, f.request_id ORDER BY count(*) DESC, max(f.at) DESC LIMIT $2`, args...)
 	if err != nil {
 		return nil, internal("list flags", err)
 	}

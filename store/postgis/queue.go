@@ -72,6 +72,9 @@ func queueSQL(q requests.QueueQuery) (string, []any) {
 	if q.WardID != "" {
 		where = append(where, "ward_id = "+arg(q.WardID))
 	}
+	if c := q.Scope.Where("department", "ward_id", arg); c != "" {
+		where = append(where, c)
+	}
 	if q.ServiceCode != "" {
 		where = append(where, "service_code = "+arg(q.ServiceCode))
 	}

@@ -65,11 +65,17 @@ func (s *Store) AddFlag(ctx context.Context, f requests.Flag) error {
 }
 
 // ListFlags implements requests.ModerationStore.
-func (s *Store) ListFlags(ctx context.Context, tenant string, limit int) ([]requests.FlagCount, error) {
+func (s *Store) ListFlags(ctx context.Context, tenant string, scope requests.Scope, limit int) ([]requests.FlagCount, error) {
+	args := []any{tenant}
+	inScope := ""
+	if c := scope.Where("r.department", "r.ward_id", func(v any) string { args = append(args, v); return "?" }); c != "" {
+		inScope = ` AND EXISTS (SELECT 1 FROM requests r WHERE r.tenant_id = f.tenant_id AND r.id = f.request_id AND ` + c + `)`
+	}
+	args = append(args, limit)
 	rows, err := s.read.QueryContext(ctx, `SELECT f.request_id, count(*), max(f.at),
 			(SELECT reason FROM flags g WHERE g.tenant_id = f.tenant_id AND g.request_id = f.request_id ORDER BY at DESC, id DESC LIMIT 1),
 			EXISTS (SELECT 1 FROM hidden_descriptions h WHERE h.tenant_id = f.tenant_id AND h.request_id = f.request_id)
-		FROM flags f WHERE f.tenant_id = ? GROUP BY f.request_id ORDER BY count(*) DESC, max(f.at) DESC LIMIT ?`, tenant, limit)
+		FROM flags f WHERE f.tenant_id = ?`+inScope+` GROUP BY f.request_id ORDER BY count(*) DESC, max(f.at) DESC LIMIT ?`, args...)
 	if err != nil {
 		return nil, wrap(ctx, "list flags", err)
 	}

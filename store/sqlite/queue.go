@@ -30,6 +30,9 @@ func (s *Store) Queue(ctx context.Context, q requests.QueueQuery) ([]requests.Qu
 	if q.WardID != "" {
 		add("ward_id = ?", q.WardID)
 	}
+	if c := q.Scope.Where("department", "ward_id", func(v any) string { args = append(args, v); return "?" }); c != "" {
+		where = append(where, c)
+	}
 	if q.ServiceCode != "" {
 		add("service_code = ?", q.ServiceCode)
 	}

@@ -24,7 +24,7 @@ func testModeration(t *testing.T, s Stores) {
 		}
 	}
 	wantKind(t, "flagging another tenant's request", s.AddFlag(ctx, requests.Flag{Tenant: tenantB, ServiceRequestID: a.ServiceRequestID, At: t0}), i18n.NotFound)
-	fs, err := s.ListFlags(ctx, tenantA, 10)
+	fs, err := s.ListFlags(ctx, tenantA, requests.Scope{}, 10)
 	if err != nil || len(fs) != 2 || fs[0].ServiceRequestID != b.ServiceRequestID || fs[0].Count != 2 || fs[1].Count != 1 ||
 		fs[0].LastReason != "spam "+b.ServiceRequestID || !fs[0].Last.Equal(utc(t0)) {
 		t.Fatalf("ListFlags = %+v, %v", fs, err)
@@ -40,7 +40,7 @@ func testModeration(t *testing.T, s Stores) {
 	if err != nil || !m.DescriptionHidden || m.HiddenDescription != in.Description || m.Flags != 1 {
 		t.Errorf("RequestModeration = %+v, %v", m, err)
 	}
-	if fs, _ := s.ListFlags(ctx, tenantA, 10); len(fs) != 2 || !fs[1].Hidden {
+	if fs, _ := s.ListFlags(ctx, tenantA, requests.Scope{}, 10); len(fs) != 2 || !fs[1].Hidden {
 		t.Errorf("ListFlags after hiding = %+v", fs)
 	}
 	show := hide
