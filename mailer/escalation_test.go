@@ -105,6 +105,9 @@ func TestEscalationMessagesGoOut(t *testing.T) {
 			if !strings.Contains(m.Text, link) || !strings.Contains(m.HTML, link) {
 				t.Errorf("%s: no link to %s in\n%s", addr, link, m.Text)
 			}
+			if dep := map[string]string{"fr": "Voirie", "en": "Roads"}[w.lang]; !strings.Contains(m.Text, ", "+dep) {
+				t.Errorf("%s: the department %q is not named:\n%s", addr, dep, m.Text)
+			}
 			if w.lang == "fr" && !strings.Contains(m.Text, "mars 2026") {
 				t.Errorf("%s: the due date is not written in French:\n%s", addr, m.Text)
 			}

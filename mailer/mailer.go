@@ -331,6 +331,9 @@ func (m *Mailer) renderEscalated(msg requests.MailMessage, lang i18n.Lang) (mail
 		if c, ok := m.cfg.Catalog.Category(msg.ServiceCode); ok {
 			d.Service = c.Name
 		}
+		if dep, ok := m.cfg.Catalog.Department(msg.Department); ok {
+			d.Department = dep.Name
+		}
 	}
 	r, err := m.cfg.Templates.Render(notify.Escalated, lang, d)
 	if err != nil {

@@ -53,6 +53,7 @@ type MailMessage struct {
 	To          string    // the reporter's address (MailEscalated: the contact's)
 	Lang        i18n.Lang // the reporter's language (the request's; MailEscalated: the contact's)
 	Level       int       // MailEscalated: the level reached
+	Department  string    // MailEscalated: the request's department code
 	ServiceCode string
 	DueAt       time.Time // the request's SLA due time (zero: none)
 	ToStatus    Status    // the event's new status ("" for a receipt)

@@ -73,7 +73,7 @@ func (s *Store) ClaimMail(ctx context.Context, tenant string, now time.Time, lea
 				FOR UPDATE SKIP LOCKED),
 			u AS (UPDATE mail_outbox o SET attempts = o.attempts + 1, next_attempt_at = $4
 				FROM c WHERE o.tenant_id = $1 AND o.id = c.id RETURNING o.*)
-			SELECT `+mailCols+`, COALESCE(o.to_address, rp.email), COALESCE(o.lang, q.lang), q.service_code, q.due_at,
+			SELECT `+mailCols+`, COALESCE(o.to_address, rp.email), COALESCE(o.lang, q.lang), q.service_code, q.due_at, q.department,
 				e.to_status, e.note, e.public_note_en, e.public_note_fr, e.reason, e.level
 			FROM u o
 			JOIN events e ON e.tenant_id = o.tenant_id AND e.id = o.event_id
@@ -93,7 +93,7 @@ func (s *Store) ClaimMail(ctx context.Context, tenant string, now time.Time, lea
 				lang, to    string
 			)
 			err := row.Scan(&m.ID, &kind, &state, &m.Attempts, &m.NextAttemptAt, &m.LastError, &m.CreatedAt, &delivered, &reqID, &m.EventID,
-				&m.To, &lang, &m.ServiceCode, &due, &to, &m.Note, &m.NoteEn, &m.NoteFr, &m.Reason, &m.Level)
+				&m.To, &lang, &m.ServiceCode, &due, &m.Department, &to, &m.Note, &m.NoteEn, &m.NoteFr, &m.Reason, &m.Level)
 			m.TenantID, m.Kind, m.State, m.Lang, m.ToStatus = tenant, requests.MailKind(kind), requests.OutboxState(state), i18n.Lang(lang), requests.Status(to)
 			m.NextAttemptAt, m.CreatedAt = m.NextAttemptAt.UTC(), m.CreatedAt.UTC()
 			m.RequestID = requests.FormatServiceRequestID(reqID)

@@ -99,7 +99,7 @@ func (s *Store) ClaimMail(ctx context.Context, tenant string, now time.Time, lea
 			}
 		}
 		ins.Close()
-		rows, err = tx.QueryContext(ctx, `SELECT `+mailCols+`, COALESCE(o.to_address, rp.email), COALESCE(o.lang, q.lang), q.service_code, q.due_at,
+		rows, err = tx.QueryContext(ctx, `SELECT `+mailCols+`, COALESCE(o.to_address, rp.email), COALESCE(o.lang, q.lang), q.service_code, q.due_at, q.department,
 				e.to_status, e.note, e.public_note_en, e.public_note_fr, e.reason, e.level
 			FROM mail_claim c JOIN mail_outbox o ON o.id = c.id
 			JOIN events e ON e.id = o.event_id
@@ -112,15 +112,15 @@ func (s *Store) ClaimMail(ctx context.Context, tenant string, now time.Time, lea
 		defer rows.Close()
 		for rows.Next() {
 			var (
-				lang, to, email, code, note, en, fr, reason string
-				due                                         sql.NullInt64
-				level                                       int
+				lang, to, email, code, note, en, fr, reason, dept string
+				due                                               sql.NullInt64
+				level                                             int
 			)
-			m, err := scanMail(rows, tenant, &email, &lang, &code, &due, &to, &note, &en, &fr, &reason, &level)
+			m, err := scanMail(rows, tenant, &email, &lang, &code, &due, &dept, &to, &note, &en, &fr, &reason, &level)
 			if err != nil {
 				return err
 			}
-			m.To, m.ServiceCode, m.Note, m.NoteEn, m.NoteFr, m.Reason = email, code, note, en, fr, reason
+			m.To, m.ServiceCode, m.Note, m.NoteEn, m.NoteFr, m.Reason, m.Department = email, code, note, en, fr, reason, dept
 			m.Lang, m.ToStatus, m.DueAt, m.Level = i18n.Lang(lang), requests.Status(to), fromMicros(due), level
 			out = append(out, m)
 		}
