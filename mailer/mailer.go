@@ -264,11 +264,15 @@ func MessageKey(tenant string, id int64) string {
 	return fmt.Sprintf("pinward.%s.mail.%d", tenant, id)
 }
 
-// Render writes msg in its reporter's language, with its links.
+// Render writes msg in its reporter's language, with its links; a staff
+// message (MailEscalated) in its contact's language.
 func (m *Mailer) Render(msg requests.MailMessage) (mail.Message, error) {
 	lang := msg.Lang
 	if lang != i18n.Fr {
 		lang = i18n.En
+	}
+	if msg.Kind == requests.MailEscalated {
+		return m.renderEscalated(msg, lang)
 	}
 	unsub, err := m.cfg.Links.Mint(linktoken.Unsubscribe, msg.RequestID)
 	if err != nil {
@@ -307,6 +311,38 @@ func (m *Mailer) Render(msg requests.MailMessage) (mail.Message, error) {
 		ID: mail.MessageID(MessageKey(msg.TenantID, msg.ID), m.cfg.SMTP.From), To: msg.To,
 		From: r.From, FromName: r.FromName, ReplyTo: r.ReplyTo, Lang: string(r.Lang),
 		Subject: r.Subject, Text: r.Text, HTML: r.HTML, UnsubscribeURL: d.UnsubscribeURL,
+	}, nil
+}
+
+// renderEscalated writes a staff message: the request, its service, the
+// level and the due time, and the link to the staff queue. It carries
+// nothing of the reporter, and no unsubscribe link (staff contacts are
+// the catalog's, not subscribers).
+func (m *Mailer) renderEscalated(msg requests.MailMessage, lang i18n.Lang) (mail.Message, error) {
+	d := notify.Data{
+		RequestID: msg.RequestID,
+		Service:   i18n.T(msg.ServiceCode, msg.ServiceCode),
+		Level:     msg.Level,
+		DueAt:     msg.DueAt,
+		Overdue:   !msg.DueAt.IsZero() && !m.now().Before(msg.DueAt),
+		StaffURL:  m.cfg.BaseURL + "/staff/queue?request=" + url.QueryEscape(msg.RequestID),
+	}
+	if m.cfg.Catalog != nil {
+		if c, ok := m.cfg.Catalog.Category(msg.ServiceCode); ok {
+			d.Service = c.Name
+		}
+		if dep, ok := m.cfg.Catalog.Department(msg.Department); ok {
+			d.Department = dep.Name
+		}
+	}
+	r, err := m.cfg.Templates.Render(notify.Escalated, lang, d)
+	if err != nil {
+		return mail.Message{}, err
+	}
+	return mail.Message{
+		ID: mail.MessageID(MessageKey(msg.TenantID, msg.ID), m.cfg.SMTP.From), To: msg.To,
+		From: r.From, FromName: r.FromName, ReplyTo: r.ReplyTo, Lang: string(r.Lang),
+		Subject: r.Subject, Text: r.Text, HTML: r.HTML,
 	}, nil
 }
 

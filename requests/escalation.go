@@ -258,8 +258,8 @@ type Escalation struct {
 	Actor    string    // the event's actor
 }
 
-// EscalationMessage is one queued message of a fired level, waiting for
-// the mail outbox.
+// EscalationMessage is one message of a fired level to one contact: a
+// MailEscalated row of the mail outbox (see MailStore), read back here.
 type EscalationMessage struct {
 	ID               int64
 	ServiceRequestID string
@@ -311,7 +311,8 @@ type QueueStore interface {
 	// Either all of a sweep is stored or none.
 	ClaimEscalations(ctx context.Context, c EscalationClaim) (int, error)
 
-	// EscalationMessages returns the queued messages of tenant created at
+	// EscalationMessages returns the escalation messages (the outbox's
+	// MailEscalated rows, whatever their state) of tenant created at
 	// or after since (zero: all), oldest first, at most limit.
 	EscalationMessages(ctx context.Context, tenant string, since time.Time, limit int) ([]EscalationMessage, error)
 }

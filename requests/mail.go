@@ -17,6 +17,11 @@ const (
 	MailUpdated  MailKind = "updated"  // a status change with a public note
 	MailClosed   MailKind = "closed"   // the request was closed
 	MailReopened MailKind = "reopened" // the request was reopened
+	// MailEscalated goes to staff, not to a reporter: one per contact of a
+	// fired escalation level (QueueStore.ClaimEscalations), to the
+	// contact's address in the contact's language; it names the request
+	// and nothing of its reporter.
+	MailEscalated MailKind = "escalated"
 )
 
 // MailMessage is one row of the mail outbox: a message to one reporter
@@ -38,14 +43,17 @@ type MailMessage struct {
 	CreatedAt     time.Time
 	DeliveredAt   time.Time // zero until delivered
 	// RequestID is the public ID of the reporter's own request (the
-	// message names it, not the request whose event caused it); EventID
-	// the event that caused the message.
+	// message names it, not the request whose event caused it), or of the
+	// escalated request for MailEscalated; EventID the event that caused
+	// the message.
 	RequestID string
 	EventID   int64
 
 	// Filled by ClaimMail only: what the message says and to whom.
-	To          string    // the reporter's address
-	Lang        i18n.Lang // the reporter's language (the request's)
+	To          string    // the reporter's address (MailEscalated: the contact's)
+	Lang        i18n.Lang // the reporter's language (the request's; MailEscalated: the contact's)
+	Level       int       // MailEscalated: the level reached
+	Department  string    // MailEscalated: the request's department code
 	ServiceCode string
 	DueAt       time.Time // the request's SLA due time (zero: none)
 	ToStatus    Status    // the event's new status ("" for a receipt)

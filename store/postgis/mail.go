@@ -17,8 +17,10 @@ var _ requests.MailStore = (*Store)(nil)
 // Rows are written by the trigger of migration 1300 on events; this file
 // claims, records, lists and unsubscribes.
 
-// mailCols are the columns every read of the outbox returns.
-const mailCols = `o.id, o.kind, o.state, o.attempts, o.next_attempt_at, o.last_error, o.created_at, o.delivered_at, o.request_id, o.event_id`
+// mailCols are the columns every read of the outbox returns. A staff row
+// (escalated) has no reporter: its request is its event's.
+const mailCols = `o.id, o.kind, o.state, o.attempts, o.next_attempt_at, o.last_error, o.created_at, o.delivered_at,
+	COALESCE(o.request_id, (SELECT ev.request_id FROM events ev WHERE ev.tenant_id = o.tenant_id AND ev.id = o.event_id)), o.event_id`
 
 func scanMail(row pgx.Row, tenant string) (requests.MailMessage, error) {
 	var (
@@ -43,7 +45,8 @@ func (s *Store) ClaimMail(ctx context.Context, tenant string, now time.Time, lea
 	var out []requests.MailMessage
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		// A message whose reporter opted out or whose address was refused
-		// since it was queued goes dead, with the reason.
+		// since it was queued goes dead, with the reason; so does a staff
+		// message to an address refused since.
 		if _, err := tx.Exec(ctx, `WITH c AS (
 				SELECT o.id FROM mail_outbox o JOIN pinward_private.reporters rp ON rp.tenant_id = o.tenant_id AND rp.request_id = o.request_id
 				WHERE o.tenant_id = $1 AND o.state = 'pending' AND o.next_attempt_at <= $2
@@ -54,6 +57,15 @@ func (s *Store) ClaimMail(ctx context.Context, tenant string, now time.Time, lea
 			FROM c WHERE o.tenant_id = $1 AND o.id = c.id`, tenant, now); err != nil {
 			return err
 		}
+		if _, err := tx.Exec(ctx, `WITH c AS (
+				SELECT o.id FROM mail_outbox o
+				WHERE o.tenant_id = $1 AND o.state = 'pending' AND o.next_attempt_at <= $2 AND o.kind = 'escalated'
+				  AND EXISTS (SELECT 1 FROM mail_undeliverable u WHERE u.tenant_id = o.tenant_id AND u.email = lower(o.to_address))
+				FOR UPDATE OF o SKIP LOCKED)
+			UPDATE mail_outbox o SET state = 'dead', last_error = 'the address is undeliverable'
+			FROM c WHERE o.tenant_id = $1 AND o.id = c.id`, tenant, now); err != nil {
+			return err
+		}
 		rows, err := tx.Query(ctx, `WITH c AS (
 				SELECT o.id FROM mail_outbox o
 				WHERE o.tenant_id = $1 AND o.state = 'pending' AND o.next_attempt_at <= $2
@@ -61,12 +73,12 @@ func (s *Store) ClaimMail(ctx context.Context, tenant string, now time.Time, lea
 				FOR UPDATE SKIP LOCKED),
 			u AS (UPDATE mail_outbox o SET attempts = o.attempts + 1, next_attempt_at = $4
 				FROM c WHERE o.tenant_id = $1 AND o.id = c.id RETURNING o.*)
-			SELECT `+mailCols+`, rp.email, q.lang, q.service_code, q.due_at,
-				e.to_status, e.note, e.public_note_en, e.public_note_fr, e.reason
+			SELECT `+mailCols+`, COALESCE(o.to_address, rp.email), COALESCE(o.lang, q.lang), q.service_code, q.due_at, q.department,
+				e.to_status, e.note, e.public_note_en, e.public_note_fr, e.reason, e.level
 			FROM u o
-			JOIN pinward_private.reporters rp ON rp.tenant_id = o.tenant_id AND rp.request_id = o.request_id
-			JOIN requests q ON q.tenant_id = o.tenant_id AND q.id = o.request_id
 			JOIN events e ON e.tenant_id = o.tenant_id AND e.id = o.event_id
+			LEFT JOIN pinward_private.reporters rp ON rp.tenant_id = o.tenant_id AND rp.request_id = o.request_id
+			JOIN requests q ON q.tenant_id = o.tenant_id AND q.id = COALESCE(o.request_id, e.request_id)
 			ORDER BY o.id`, tenant, now, limit, now.Add(lease))
 		if err != nil {
 			return err
@@ -81,7 +93,7 @@ func (s *Store) ClaimMail(ctx context.Context, tenant string, now time.Time, lea
 				lang, to    string
 			)
 			err := row.Scan(&m.ID, &kind, &state, &m.Attempts, &m.NextAttemptAt, &m.LastError, &m.CreatedAt, &delivered, &reqID, &m.EventID,
-				&m.To, &lang, &m.ServiceCode, &due, &to, &m.Note, &m.NoteEn, &m.NoteFr, &m.Reason)
+				&m.To, &lang, &m.ServiceCode, &due, &m.Department, &to, &m.Note, &m.NoteEn, &m.NoteFr, &m.Reason, &m.Level)
 			m.TenantID, m.Kind, m.State, m.Lang, m.ToStatus = tenant, requests.MailKind(kind), requests.OutboxState(state), i18n.Lang(lang), requests.Status(to)
 			m.NextAttemptAt, m.CreatedAt = m.NextAttemptAt.UTC(), m.CreatedAt.UTC()
 			m.RequestID = requests.FormatServiceRequestID(reqID)
@@ -111,18 +123,21 @@ func (s *Store) RecordMailAttempts(ctx context.Context, tenant string, rs []requ
 			b.Queue(`UPDATE mail_outbox SET state = 'delivered', delivered_at = $3, last_error = ''
 				WHERE tenant_id = $1 AND id = $2 AND state = 'pending'`, tenant, r.MessageID, r.At)
 		case r.Undeliverable:
-			// The address, then every pending message to it.
+			// The address (a reporter's or a staff contact's), then every
+			// pending message to it, to reporters and to staff.
 			b.Queue(`INSERT INTO mail_undeliverable (tenant_id, email, code, detail, at)
-				SELECT o.tenant_id, lower(rp.email), $3, $4, $5 FROM mail_outbox o
-				JOIN pinward_private.reporters rp ON rp.tenant_id = o.tenant_id AND rp.request_id = o.request_id
-				WHERE o.tenant_id = $1 AND o.id = $2 AND rp.email <> ''
+				SELECT o.tenant_id, lower(COALESCE(o.to_address, rp.email)), $3, $4, $5 FROM mail_outbox o
+				LEFT JOIN pinward_private.reporters rp ON rp.tenant_id = o.tenant_id AND rp.request_id = o.request_id
+				WHERE o.tenant_id = $1 AND o.id = $2 AND COALESCE(o.to_address, rp.email, '') <> ''
 				ON CONFLICT DO NOTHING`, tenant, r.MessageID, r.Code, r.Error, r.At)
-			b.Queue(`UPDATE mail_outbox o SET state = 'dead', last_error = $3
-				FROM pinward_private.reporters rp WHERE o.tenant_id = $1 AND o.state = 'pending'
-				  AND rp.tenant_id = o.tenant_id AND rp.request_id = o.request_id
-				  AND lower(rp.email) = (SELECT lower(r2.email) FROM mail_outbox o2
-				      JOIN pinward_private.reporters r2 ON r2.tenant_id = o2.tenant_id AND r2.request_id = o2.request_id
-				      WHERE o2.tenant_id = $1 AND o2.id = $2)`, tenant, r.MessageID, r.Error)
+			b.Queue(`WITH addr AS (SELECT lower(COALESCE(o2.to_address, r2.email)) AS email FROM mail_outbox o2
+				      LEFT JOIN pinward_private.reporters r2 ON r2.tenant_id = o2.tenant_id AND r2.request_id = o2.request_id
+				      WHERE o2.tenant_id = $1 AND o2.id = $2)
+				UPDATE mail_outbox o SET state = 'dead', last_error = $3
+				WHERE o.tenant_id = $1 AND o.state = 'pending' AND (
+				  lower(o.to_address) = (SELECT email FROM addr)
+				  OR o.request_id IN (SELECT rp.request_id FROM pinward_private.reporters rp
+				      WHERE rp.tenant_id = $1 AND lower(rp.email) = (SELECT email FROM addr)))`, tenant, r.MessageID, r.Error)
 		default:
 			state := requests.OutboxPending
 			if r.Dead {

@@ -311,12 +311,19 @@ func (s *Store) ClaimEscalations(ctx context.Context, c requests.EscalationClaim
 		if c.AfterClaim != nil {
 			c.AfterClaim(ctx)
 		}
+		// One message per contact into the mail outbox, against the
+		// level's event; an address refused for good gets none.
 		var mb pgx.Batch
 		for _, p := range planned {
 			for _, ct := range p.esc.Contacts {
-				mb.Queue(`INSERT INTO escalation_messages (tenant_id, request_id, level, notify, recipient, lang, created)
-					VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
-					c.Tenant, p.id, p.esc.Level, p.esc.Notify, ct.Email, string(ct.Lang), c.Now)
+				mb.Queue(`INSERT INTO mail_outbox (tenant_id, request_id, event_id, kind, cluster_id, event_at,
+						next_attempt_at, created_at, to_address, lang)
+					SELECT e.tenant_id, NULL, e.id, 'escalated', q.cluster_id, e.at, clock_timestamp(), $4, $5, $6
+					FROM events e JOIN requests q ON q.tenant_id = e.tenant_id AND q.id = e.request_id
+					WHERE e.tenant_id = $1 AND e.request_id = $2 AND e.kind = 'escalated' AND e.level = $3 AND e.at = $4
+					  AND NOT EXISTS (SELECT 1 FROM mail_undeliverable u WHERE u.tenant_id = $1 AND u.email = lower($5))
+					ON CONFLICT DO NOTHING`,
+					c.Tenant, p.id, p.esc.Level, c.Now, ct.Email, string(ct.Lang))
 			}
 		}
 		if mb.Len() > 0 {
@@ -345,8 +352,9 @@ func (s *Store) EscalationMessages(ctx context.Context, tenant string, since tim
 	if since.IsZero() {
 		since = time.Unix(0, 0)
 	}
-	rows, err := s.pool.Query(ctx, `SELECT id, request_id, level, notify, recipient, lang, created FROM escalation_messages
-		WHERE tenant_id = $1 AND created >= $2 ORDER BY created, id LIMIT $3`, tenant, since, limit)
+	rows, err := s.pool.Query(ctx, `SELECT o.id, e.request_id, e.level, e.note, o.to_address, o.lang, o.created_at
+		FROM mail_outbox o JOIN events e ON e.tenant_id = o.tenant_id AND e.id = o.event_id
+		WHERE o.tenant_id = $1 AND o.kind = 'escalated' AND o.created_at >= $2 ORDER BY o.created_at, o.id LIMIT $3`, tenant, since, limit)
 	if err != nil {
 		return nil, internal("escalation messages", err)
 	}

@@ -16,7 +16,9 @@ var _ requests.MailStore = (*Store)(nil)
 // Rows are written by the triggers of migration 1300 on events; this file
 // claims, records, lists and unsubscribes.
 
-const mailCols = `o.id, o.kind, o.state, o.attempts, o.next_attempt_at, o.last_error, o.created_at, o.delivered_at, o.request_id, o.event_id`
+// A staff row (escalated) has no reporter: its request is its event's.
+const mailCols = `o.id, o.kind, o.state, o.attempts, o.next_attempt_at, o.last_error, o.created_at, o.delivered_at,
+	COALESCE(o.request_id, (SELECT ev.request_id FROM events ev WHERE ev.id = o.event_id)), o.event_id`
 
 // scanMail reads mailCols, then extra.
 func scanMail(sc rowScanner, tenant string, extra ...any) (requests.MailMessage, error) {
@@ -44,6 +46,13 @@ func (s *Store) ClaimMail(ctx context.Context, tenant string, now time.Time, lea
 			WHERE tenant_id = ? AND state = 'pending' AND next_attempt_at <= ? AND request_id IN (
 				SELECT rp.request_id FROM reporters rp WHERE NOT rp.notify OR rp.email = ''
 				   OR EXISTS (SELECT 1 FROM mail_undeliverable u WHERE u.tenant_id = rp.tenant_id AND u.email = lower(rp.email)))`,
+			tenant, now.UnixMicro()); err != nil {
+			return err
+		}
+		// So does a staff message to an address refused since.
+		if _, err := tx.ExecContext(ctx, `UPDATE mail_outbox SET state = 'dead', last_error = 'the address is undeliverable'
+			WHERE tenant_id = ? AND state = 'pending' AND next_attempt_at <= ? AND kind = 'escalated'
+			  AND EXISTS (SELECT 1 FROM mail_undeliverable u WHERE u.tenant_id = mail_outbox.tenant_id AND u.email = lower(mail_outbox.to_address))`,
 			tenant, now.UnixMicro()); err != nil {
 			return err
 		}
@@ -90,12 +99,12 @@ func (s *Store) ClaimMail(ctx context.Context, tenant string, now time.Time, lea
 			}
 		}
 		ins.Close()
-		rows, err = tx.QueryContext(ctx, `SELECT `+mailCols+`, rp.email, q.lang, q.service_code, q.due_at,
-				e.to_status, e.note, e.public_note_en, e.public_note_fr, e.reason
+		rows, err = tx.QueryContext(ctx, `SELECT `+mailCols+`, COALESCE(o.to_address, rp.email), COALESCE(o.lang, q.lang), q.service_code, q.due_at, q.department,
+				e.to_status, e.note, e.public_note_en, e.public_note_fr, e.reason, e.level
 			FROM mail_claim c JOIN mail_outbox o ON o.id = c.id
-			JOIN reporters rp ON rp.request_id = o.request_id
-			JOIN requests q ON q.id = o.request_id
 			JOIN events e ON e.id = o.event_id
+			LEFT JOIN reporters rp ON rp.request_id = o.request_id
+			JOIN requests q ON q.id = COALESCE(o.request_id, e.request_id)
 			ORDER BY o.id`)
 		if err != nil {
 			return err
@@ -103,15 +112,16 @@ func (s *Store) ClaimMail(ctx context.Context, tenant string, now time.Time, lea
 		defer rows.Close()
 		for rows.Next() {
 			var (
-				lang, to, email, code, note, en, fr, reason string
-				due                                         sql.NullInt64
+				lang, to, email, code, note, en, fr, reason, dept string
+				due                                               sql.NullInt64
+				level                                             int
 			)
-			m, err := scanMail(rows, tenant, &email, &lang, &code, &due, &to, &note, &en, &fr, &reason)
+			m, err := scanMail(rows, tenant, &email, &lang, &code, &due, &dept, &to, &note, &en, &fr, &reason, &level)
 			if err != nil {
 				return err
 			}
-			m.To, m.ServiceCode, m.Note, m.NoteEn, m.NoteFr, m.Reason = email, code, note, en, fr, reason
-			m.Lang, m.ToStatus, m.DueAt = i18n.Lang(lang), requests.Status(to), fromMicros(due)
+			m.To, m.ServiceCode, m.Note, m.NoteEn, m.NoteFr, m.Reason, m.Department = email, code, note, en, fr, reason, dept
+			m.Lang, m.ToStatus, m.DueAt, m.Level = i18n.Lang(lang), requests.Status(to), fromMicros(due), level
 			out = append(out, m)
 		}
 		if err := rows.Err(); err != nil {
@@ -140,7 +150,9 @@ func (s *Store) RecordMailAttempts(ctx context.Context, tenant string, rs []requ
 					WHERE tenant_id = ? AND id = ? AND state = 'pending'`, r.At.UnixMicro(), tenant, r.MessageID)
 			case r.Undeliverable:
 				var email string
-				err = tx.QueryRowContext(ctx, `SELECT lower(rp.email) FROM mail_outbox o JOIN reporters rp ON rp.request_id = o.request_id
+				// The address, a reporter's or a staff contact's.
+				err = tx.QueryRowContext(ctx, `SELECT lower(COALESCE(o.to_address, rp.email, '')) FROM mail_outbox o
+					LEFT JOIN reporters rp ON rp.request_id = o.request_id
 					WHERE o.tenant_id = ? AND o.id = ?`, tenant, r.MessageID).Scan(&email)
 				if errors.Is(err, sql.ErrNoRows) || (err == nil && email == "") {
 					err = nil
@@ -154,8 +166,8 @@ func (s *Store) RecordMailAttempts(ctx context.Context, tenant string, rs []requ
 					break
 				}
 				_, err = tx.ExecContext(ctx, `UPDATE mail_outbox SET state = 'dead', last_error = ?
-					WHERE tenant_id = ? AND state = 'pending' AND request_id IN (
-						SELECT request_id FROM reporters WHERE tenant_id = ? AND lower(email) = ?)`, r.Error, tenant, tenant, email)
+					WHERE tenant_id = ? AND state = 'pending' AND (lower(to_address) = ? OR request_id IN (
+						SELECT request_id FROM reporters WHERE tenant_id = ? AND lower(email) = ?))`, r.Error, tenant, email, tenant, email)
 			default:
 				state := requests.OutboxPending
 				if r.Dead {

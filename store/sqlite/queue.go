@@ -327,12 +327,20 @@ func (s *Store) ClaimEscalations(ctx context.Context, c requests.EscalationClaim
 		if c.AfterClaim != nil {
 			c.AfterClaim(ctx)
 		}
+		// One message per contact into the mail outbox, against the
+		// level's event; an address refused for good gets none.
 		for _, p := range planned {
 			for _, ct := range p.esc.Contacts {
-				if _, err := tx.ExecContext(ctx, `INSERT INTO escalation_messages (tenant_id, request_id, level, notify, recipient, lang, created)
-					VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-					c.Tenant, p.id, p.esc.Level, p.esc.Notify, ct.Email, string(ct.Lang), micros(c.Now)); err != nil {
-					return err
+				if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO mail_outbox (tenant_id, request_id, event_id, kind, cluster_id,
+						event_at, next_attempt_at, created_at, to_address, lang)
+					SELECT e.tenant_id, NULL, e.id, 'escalated', q.cluster_id, e.at,
+						CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER), ?, ?, ?
+					FROM events e JOIN requests q ON q.id = e.request_id
+					WHERE e.tenant_id = ? AND e.request_id = ? AND e.kind = 'escalated' AND e.level = ? AND e.at = ?
+					  AND NOT EXISTS (SELECT 1 FROM mail_undeliverable u WHERE u.tenant_id = e.tenant_id AND u.email = lower(?))`,
+					micros(c.Now), ct.Email, string(ct.Lang),
+					c.Tenant, p.id, p.esc.Level, micros(c.Now), ct.Email); err != nil {
+					return fmt.Errorf("queue escalation messages: %w", err)
 				}
 			}
 		}
@@ -354,8 +362,9 @@ func (s *Store) EscalationMessages(ctx context.Context, tenant string, since tim
 	if limit <= 0 {
 		limit = 1000
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT id, request_id, level, notify, recipient, lang, created FROM escalation_messages
-		WHERE tenant_id = ? AND created >= ? ORDER BY created, id LIMIT ?`, tenant, since.UnixMicro(), limit)
+	rows, err := s.read.QueryContext(ctx, `SELECT o.id, e.request_id, e.level, e.note, o.to_address, o.lang, o.created_at
+		FROM mail_outbox o JOIN events e ON e.id = o.event_id
+		WHERE o.tenant_id = ? AND o.kind = 'escalated' AND o.created_at >= ? ORDER BY o.created_at, o.id LIMIT ?`, tenant, since.UnixMicro(), limit)
 	if err != nil {
 		return nil, wrap(ctx, "escalation messages", err)
 	}
