@@ -198,6 +198,7 @@ func New(cfg Config) http.Handler {
 	r.Get("/open311/v2/tokens/{token}.{format}", h.getToken)
 	r.With(h.limit(ratelimit.Locate)).Get("/api/v1/locate", h.locate)
 	r.Get("/api/v1/requests/{ref}/history", h.requestHistory)
+	h.mountUpdates(r)
 	h.mountNotice(r)
 	h.mountTiles(r.With(h.limit(ratelimit.Tiles)), cfg.Tiles)
 	h.mountWeb(r, cfg.Web)

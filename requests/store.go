@@ -39,6 +39,8 @@ type Store interface {
 // errors.go, anything else wrapped as Internal. Every committed change is
 // also logged to the change feed (ChangeFeed) in its transaction.
 type RequestStore interface {
+	PublicUpdateStore // Open311's service request updates (updates.go)
+
 	// CreateRequest stores a new request, in one transaction:
 	//
 	//  1. If nr.IdempotencyKey is set and the tenant already used it: return

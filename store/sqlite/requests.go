@@ -386,29 +386,17 @@ func (s *Store) ListEvents(ctx context.Context, tenant, serviceRequestID string)
 	if err != nil {
 		return nil, wrap(ctx, "list events", err)
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT id, tenant_id, request_id, at, actor, kind, from_status, to_status, note,
-			public_note_en, public_note_fr, internal_note, reason, template, level
-		FROM events WHERE tenant_id = ? AND request_id = ? ORDER BY at, id`, tenant, id)
+	rows, err := s.read.QueryContext(ctx, `SELECT `+eventColumns+` FROM events WHERE tenant_id = ? AND request_id = ? ORDER BY at, id`, tenant, id)
 	if err != nil {
 		return nil, wrap(ctx, "list events", err)
 	}
-	defer rows.Close()
-	var out []requests.Event
-	for rows.Next() {
-		var (
-			e              requests.Event
-			at             sql.NullInt64
-			kind, from, to string
-		)
-		if err := rows.Scan(&e.ID, &e.TenantID, &e.RequestID, &at, &e.Actor, &kind, &from, &to, &e.Note,
-			&e.PublicNoteEn, &e.PublicNoteFr, &e.InternalNote, &e.Reason, &e.Template, &e.Level); err != nil {
-			return nil, wrap(ctx, "list events", err)
-		}
-		e.At, e.Kind, e.From, e.To = fromMicros(at), requests.EventKind(kind), requests.Status(from), requests.Status(to)
-		out = append(out, e)
-	}
-	return out, wrap(ctx, "list events", rows.Err())
+	out, err := scanEvents(rows)
+	return out, wrap(ctx, "list events", err)
 }
+
+// eventColumns is what scanEvents reads, in order.
+const eventColumns = `id, tenant_id, request_id, at, actor, kind, from_status, to_status, note,
+	public_note_en, public_note_fr, internal_note, reason, template, level`
 
 // GetReporter implements requests.Store. The read and its audit event share
 // one write transaction: no read goes unlogged.
