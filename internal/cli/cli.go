@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -188,4 +189,17 @@ func SplitArgs(args []string) (flags, operands []string) {
 		}
 	}
 	return flags, operands
+}
+
+// CheckPublicURL refuses a --public-url that is not an absolute http or
+// https URL; "" (none given) passes.
+func CheckPublicURL(s string) error {
+	if s == "" {
+		return nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("--public-url must be an http or https URL, not %q", s)
+	}
+	return nil
 }

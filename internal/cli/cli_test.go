@@ -70,3 +70,12 @@ func TestBadRows(t *testing.T) {
 		t.Errorf("N = %d, output %q", bad.N, b.String())
 	}
 }
+
+func TestCheckPublicURL(t *testing.T) {
+	for s, ok := range map[string]bool{"": true, "https://311.example.ca": true, "http://localhost:8080/": true,
+		"ftp://x": false, "311.example.ca": false, "https://": false} {
+		if err := CheckPublicURL(s); (err == nil) != ok {
+			t.Errorf("CheckPublicURL(%q) = %v", s, err)
+		}
+	}
+}
