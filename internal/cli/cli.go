@@ -203,3 +203,22 @@ func CheckPublicURL(s string) error {
 	}
 	return nil
 }
+
+// ParsePeriod reads the --from and --to flags of a report: days
+// (YYYY-MM-DD in loc, --to inclusive) or RFC 3339 times. --from defaults to
+// 90 days before now, --to to none (open-ended). Errors name the flag.
+func ParsePeriod(from, to string, loc *time.Location, now time.Time) (start, end time.Time, err error) {
+	if start, err = ParseDay(from, loc, false); err != nil {
+		return start, end, fmt.Errorf("--from: %w", err)
+	}
+	if end, err = ParseDay(to, loc, true); err != nil {
+		return start, end, fmt.Errorf("--to: %w", err)
+	}
+	if start.IsZero() {
+		start = now.UTC().AddDate(0, 0, -90)
+	}
+	if !end.IsZero() && end.Before(start) {
+		return start, end, errors.New("--to is before --from")
+	}
+	return start, end, nil
+}

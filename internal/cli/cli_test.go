@@ -79,3 +79,24 @@ func TestCheckPublicURL(t *testing.T) {
 		}
 	}
 }
+
+func TestParsePeriod(t *testing.T) {
+	loc, err := time.LoadLocation("America/Toronto")
+	if err != nil {
+		t.Skip(err)
+	}
+	now := time.Date(2026, 6, 30, 12, 0, 0, 0, time.UTC)
+	start, end, err := ParsePeriod("", "", loc, now)
+	if err != nil || !start.Equal(now.AddDate(0, 0, -90)) || !end.IsZero() {
+		t.Errorf("defaults: %v %v %v", start, end, err)
+	}
+	start, end, err = ParsePeriod("2026-01-01", "2026-03-31", loc, now)
+	if err != nil || !start.Equal(time.Date(2026, 1, 1, 0, 0, 0, 0, loc)) || !end.After(time.Date(2026, 3, 31, 23, 0, 0, 0, loc)) {
+		t.Errorf("days: %v %v %v", start, end, err)
+	}
+	for _, c := range [][3]string{{"bad", "", "--from: "}, {"", "bad", "--to: "}, {"2026-02-01", "2026-01-01", "--to is before --from"}} {
+		if _, _, err := ParsePeriod(c[0], c[1], loc, now); err == nil || !strings.HasPrefix(err.Error(), c[2]) {
+			t.Errorf("%q..%q: %v, want %q", c[0], c[1], err, c[2])
+		}
+	}
+}
