@@ -80,8 +80,8 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	wf.register(fs)
 	var af assetFlags
 	af.register(fs)
-	var mf mailFlags
-	mf.register(fs)
+	var mf mailer.Flags
+	mf.Register(fs)
 	var pf publicFlags
 	pf.register(fs)
 	if err := stf.Parse(fs, env, args); err != nil {
@@ -193,10 +193,11 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	log.InfoContext(ctx, "serving", "addr", ln.Addr().String(), "store", stf.Describe(), "tenant", *tenant,
 		"hint", "POST requests needs an API key: pinward keys create --role integrator")
 
-	stopMail, err := mf.start(ctx, env, ln, pf.publicURL, st, catalog, links, *tenant, log)
+	stopMail, err := mf.Start(ctx, env.Getenv, ln.Addr(), mailer.ServeConfig{PublicURL: pf.publicURL, Tenant: *tenant,
+		Store: st, Catalog: catalog, Links: links, Logger: log})
 	if err != nil {
 		ln.Close()
-		return err
+		return usageErrorf("--smtp: %v", err)
 	}
 	defer stopMail() // before the store closes
 	if *metricsAddr != "" {
