@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/pinward/pinward/internal/cli"
 	"github.com/pinward/pinward/internal/storeflags"
 
 	"github.com/pinward/pinward/requests"
@@ -28,26 +29,23 @@ Dates are YYYY-MM-DD or RFC 3339.
 `
 
 func runIncidents(ctx context.Context, env Env, args []string) error {
-	usage := "usage: pinward incidents list|add|export [flags] (pinward incidents --help)"
-	if len(args) == 0 {
-		return usageErrorf("%s", usage)
+	subs := map[string]func([]string) error{}
+	for _, verb := range []string{"list", "export", "add"} {
+		subs[verb] = func(args []string) error { return runIncidentsVerb(ctx, env, verb, args) }
 	}
-	switch args[0] {
-	case "--help", "-h", "-help":
-		fmt.Fprintf(env.Stdout, "Usage: pinward incidents list|add|export [flags]\n%s", incidentsHelp)
-		return nil
-	case "list", "export", "add":
-	default:
-		return usageErrorf("%s", usage)
-	}
-	verb := args[0]
+	return cli.Subcommands(env, args, "incidents list|add|export [flags]", incidentsHelp, func(string) error {
+		return usageErrorf("usage: pinward incidents list|add|export [flags] (pinward incidents --help)")
+	}, subs)
+}
+
+func runIncidentsVerb(ctx context.Context, env Env, verb string, args []string) error {
 	fs := newFlags(env, "incidents "+verb, "incidents "+verb+" [flags]", incidentsHelp)
 	tenant := fs.String("tenant", "sample", "the municipality's tenant `id`")
 	var f requests.IncidentFlags
 	f.Register(fs)
 	var stf storeflags.Flags
 	stf.Register(fs)
-	if err := stf.Parse(fs, env, args[1:]); err != nil {
+	if err := stf.Parse(fs, env, args); err != nil {
 		return err
 	}
 	inc, err := f.Check(verb == "add", *tenant, time.Now())

@@ -13,8 +13,9 @@ import (
 	"github.com/pinward/pinward/requests"
 )
 
-// keySubcommands are the keys subcommands after create.
+// keySubcommands are the keys subcommands.
 var keySubcommands = map[string]func(context.Context, Env, []string) error{
+	"create": runKeysCreate,
 	"list":   runKeysList,
 	"revoke": runKeysRevoke,
 	"rotate": runKeysRotate,

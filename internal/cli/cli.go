@@ -222,3 +222,23 @@ func ParsePeriod(from, to string, loc *time.Location, now time.Time) (start, end
 	}
 	return start, end, nil
 }
+
+// Subcommands runs a command made of subcommands (keys create, sla due):
+// args[0] names one of subs, which gets the arguments after it. -h,
+// --help or -help prints "Usage: pinward SYNOPSIS" and help on stdout.
+// No subcommand or an unknown one is missing's to answer (a usage error
+// in the command's own words; sub is "" when none was given).
+func Subcommands(env Env, args []string, synopsis, help string, missing func(sub string) error, subs map[string]func(args []string) error) error {
+	if len(args) == 0 {
+		return missing("")
+	}
+	if run, ok := subs[args[0]]; ok {
+		return run(args[1:])
+	}
+	switch args[0] {
+	case "-h", "--help", "-help":
+		_, err := fmt.Fprintf(env.Stdout, "Usage: pinward %s\n%s", synopsis, help)
+		return err
+	}
+	return missing(args[0])
+}

@@ -100,3 +100,30 @@ func TestParsePeriod(t *testing.T) {
 		}
 	}
 }
+
+func TestSubcommands(t *testing.T) {
+	var ran []string
+	subs := map[string]func([]string) error{"due": func(a []string) error { ran = a; return nil }}
+	missing := func(sub string) error { return UsageErrorf("no %q", sub) }
+	var out strings.Builder
+	env := Env{Stdout: &out}
+	if err := Subcommands(env, []string{"due", "--at", "x"}, "sla due", "\nhelp\n", missing, subs); err != nil || strings.Join(ran, " ") != "--at x" {
+		t.Errorf("due: %v, ran %q", err, ran)
+	}
+	for _, h := range []string{"-h", "--help", "-help"} {
+		out.Reset()
+		if err := Subcommands(env, []string{h}, "sla due", "\nhelp\n", missing, subs); err != nil || out.String() != "Usage: pinward sla due\n\nhelp\n" {
+			t.Errorf("%s: %v, %q", h, err, out.String())
+		}
+	}
+	for args, want := range map[string]string{"": `no ""`, "nope": `no "nope"`} {
+		var a []string
+		if args != "" {
+			a = []string{args}
+		}
+		err := Subcommands(env, a, "sla due", "", missing, subs)
+		if err == nil || err.Error() != want || ExitCode(err) != 2 {
+			t.Errorf("%q: %v, want usage error %s", args, err, want)
+		}
+	}
+}
