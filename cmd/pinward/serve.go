@@ -14,6 +14,7 @@ import (
 	_ "time/tzdata"
 
 	"github.com/pinward/pinward/api"
+	"github.com/pinward/pinward/dispatch"
 	"github.com/pinward/pinward/escalate"
 	"github.com/pinward/pinward/live"
 	"github.com/pinward/pinward/mailer"
@@ -65,8 +66,8 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	sf.Register(fs)
 	var stf storeflags.Flags
 	stf.Register(fs)
-	var wof workorderFlags
-	wof.register(fs)
+	var wof dispatch.Flags
+	wof.Register(fs)
 	var rf retentionFlags
 	rf.register(fs)
 	categories := fs.String("categories", "", "service catalog `JSON` (default: the bundled sample's)")
@@ -123,11 +124,15 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	wo, err := wof.setup(ctx, env, log, catalog, *tenant, st)
+	woCfg, err := wof.Config(catalog, env.Getenv, *tenant, st, log)
+	if err != nil {
+		return usageError{err}
+	}
+	stopWO, err := dispatch.StartSending(ctx, woCfg)
 	if err != nil {
 		return err
 	}
-	defer wo.stop() // before the store closes
+	defer stopWO() // before the store closes
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	ops, err := opsmetrics.New(reg, st, *tenant, log)
@@ -139,7 +144,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer stopPurge() // before the store closes
-	svc, err := requests.NewService(requests.ServiceConfig{Tenant: *tenant, Catalog: catalog, Wards: set, Assets: ix, Store: st, SendsWorkOrders: wo.sends,
+	svc, err := requests.NewService(requests.ServiceConfig{Tenant: *tenant, Catalog: catalog, Wards: set, Assets: ix, Store: st, SendsWorkOrders: woCfg.Sends(),
 		PhotosPublic: pf.photosPublic()})
 	if err != nil {
 		return usageError{err}
