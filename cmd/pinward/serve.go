@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"time"
 
 	"github.com/pinward/pinward/internal/cli"
@@ -20,6 +22,7 @@ import (
 	"github.com/pinward/pinward/mailer"
 	"github.com/pinward/pinward/opsmetrics"
 	"github.com/pinward/pinward/requests"
+	"github.com/pinward/pinward/web"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -77,8 +80,8 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	escalateEvery := fs.Duration("escalation-every", escalate.DefaultEvery, "how often to look for escalation levels due (`duration`)")
 	var lf cli.LogFlags
 	lf.Register(fs)
-	var wf webFlags
-	wf.register(fs)
+	var wf web.Flags
+	wf.Register(fs)
 	var af assetFlags
 	af.register(fs)
 	var mf mailer.Flags
@@ -110,9 +113,18 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	}
 	defer closeStore()
 	// Before anything starts goroutines: a refused --web-key stops here.
-	pages, err := wf.pages(ctx, st, *tenant, set, log)
-	if err != nil {
-		return err
+	var pages http.Handler
+	if !wf.Off {
+		key, err := requests.PageKey(ctx, st, *tenant, wf.Key, time.Now())
+		if errors.Is(err, requests.ErrUnfitPageKey) {
+			return usageError{err}
+		} else if err != nil {
+			return err
+		}
+		if pages, err = wf.Pages(key, requests.PageBounds(set, time.Now())); err != nil {
+			return err
+		}
+		log.InfoContext(ctx, "web pages", "resident", "/", "staff", "/staff", "basemap", wf.Basemap != "")
 	}
 	stream := live.New(live.Config{Store: st, Tenant: *tenant, Poll: af.pollEvery(stf.DB != ""), Log: log})
 	assetView, assetAPI, err := af.start(ctx, st, ix, *tenant, stream, log)
@@ -182,7 +194,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		Tiles:       tl,
 		Assets:      assetAPI,
 		NoMetrics:   *metricsAddr != "",
-		PageOrigins: wf.origins(),
+		PageOrigins: wf.Origins(),
 		Queue:       st,
 		Mail:        api.MailAPI{Store: st, Links: links},
 		PublicURL:   pf.publicURL,
