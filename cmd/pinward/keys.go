@@ -53,19 +53,9 @@ func runKeysCreate(ctx context.Context, env Env, args []string) error {
 	if err := stf.Parse(fs, env, args); err != nil {
 		return err
 	}
-	r := requests.Role(*role)
-	if !r.Valid() {
-		return usageErrorf("--role must be integrator, staff or admin, not %q", *role)
-	}
-	if *tenant == "" {
-		return usageErrorf("--tenant is empty")
-	}
-	scope, err := requests.NewScope(*depts, *wards)
+	want, err := requests.NewKeyRequest(*role, *tenant, *label, *depts, *wards)
 	if err != nil {
-		return usageErrorf("%v", err)
-	}
-	if !scope.IsZero() && r != requests.RoleStaff {
-		return usageErrorf("--departments and --wards limit staff keys only, not %s keys", r)
+		return usageError{err}
 	}
 	expiry, err := cli.ParseExpiry(*expires)
 	if err != nil {
@@ -76,15 +66,15 @@ func runKeysCreate(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer closeStore()
-	key, k, err := requests.IssueAPIKey(ctx, st, requests.Key{TenantID: *tenant, Role: r, Label: *label, Scope: scope}, expiry, time.Now())
+	key, k, err := requests.IssueAPIKey(ctx, st, want, expiry, time.Now())
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(env.Stdout, key)
 	limited := ""
-	if !scope.IsZero() {
-		limited = " limited to " + scope.String()
+	if !want.Scope.IsZero() {
+		limited = " limited to " + want.Scope.String()
 	}
-	fmt.Fprintf(env.Stderr, "pinward keys: created %s key %d%s for tenant %q in %s; it is shown only this once\n", r, k.ID, limited, *tenant, stf.Describe())
+	fmt.Fprintf(env.Stderr, "pinward keys: created %s key %d%s for tenant %q in %s; it is shown only this once\n", want.Role, k.ID, limited, *tenant, stf.Describe())
 	return nil
 }
