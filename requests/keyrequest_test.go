@@ -28,3 +28,14 @@ func TestNewKeyRequest(t *testing.T) {
 		}
 	}
 }
+
+func TestParseKeyID(t *testing.T) {
+	if id, err := ParseKeyID([]string{"42"}); id != 42 || err != nil {
+		t.Errorf("42: %d, %v", id, err)
+	}
+	for _, ops := range [][]string{nil, {"1", "2"}, {"0"}, {"-3"}, {"abc"}} {
+		if _, err := ParseKeyID(ops); err == nil {
+			t.Errorf("%q: no error", ops)
+		}
+	}
+}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -57,12 +56,9 @@ func runKeysRevoke(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer closeStore()
-	if len(rest) != 1 {
-		return usageErrorf("usage: pinward keys revoke ID (the ID keys list shows)")
-	}
-	id, err := strconv.ParseInt(rest[0], 10, 64)
-	if err != nil || id <= 0 {
-		return usageErrorf("keys revoke: %q is not a key ID", rest[0])
+	id, err := requests.ParseKeyID(rest)
+	if err != nil {
+		return usageError{err}
 	}
 	k, err := st.RevokeAPIKey(ctx, tenant, id, time.Now().UTC().Truncate(time.Microsecond))
 	if err != nil {
