@@ -2,8 +2,10 @@ package requests
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"text/tabwriter"
 	"time"
 
@@ -87,4 +89,17 @@ func WriteKeyTable(w io.Writer, keys []Key, pageID int64, now time.Time) error {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Role, k.State(now, pageID), k.CreatedAt.UTC().Format(time.RFC3339), exp, k.Label)
 	}
 	return tw.Flush()
+}
+
+// ParseKeyID reads `pinward keys revoke ID`'s operands: exactly one, a
+// key ID as keys list shows it. Its errors are usage errors.
+func ParseKeyID(operands []string) (int64, error) {
+	if len(operands) != 1 {
+		return 0, errors.New("usage: pinward keys revoke ID (the ID keys list shows)")
+	}
+	id, err := strconv.ParseInt(operands[0], 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fmt.Errorf("keys revoke: %q is not a key ID", operands[0])
+	}
+	return id, nil
 }

@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/base32"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -61,4 +63,25 @@ func NewAPIKey() (key, hash string) {
 func HashAPIKey(key string) string {
 	sum := sha256.Sum256([]byte(key))
 	return hex.EncodeToString(sum[:])
+}
+
+// NewKeyRequest checks a new key as `pinward keys create` takes it: a
+// role, the tenant, and the comma-separated departments and wards that
+// limit a staff key. Its errors name the flag at fault.
+func NewKeyRequest(role, tenant, label, departments, wards string) (Key, error) {
+	r := Role(role)
+	if !r.Valid() {
+		return Key{}, fmt.Errorf("--role must be integrator, staff or admin, not %q", role)
+	}
+	if tenant == "" {
+		return Key{}, errors.New("--tenant is empty")
+	}
+	scope, err := NewScope(departments, wards)
+	if err != nil {
+		return Key{}, err
+	}
+	if !scope.IsZero() && r != RoleStaff {
+		return Key{}, fmt.Errorf("--departments and --wards limit staff keys only, not %s keys", r)
+	}
+	return Key{TenantID: tenant, Role: r, Label: label, Scope: scope}, nil
 }

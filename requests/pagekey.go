@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pinward/pinward/i18n"
+	"github.com/pinward/pinward/wards"
 )
 
 // ErrUnfitPageKey matches (errors.Is) PageKey's refusal of a key that
@@ -93,4 +94,14 @@ func RotatePageKey(ctx context.Context, st PageKeyStore, tenant, label string, n
 		return "", 0, fmt.Errorf("storing the web page's key: %w", err)
 	}
 	return key, previous, nil
+}
+
+// PageBounds is the extent of set's wards in force at now, [west, south,
+// east, north], the pages' first view; zero when none is in force.
+func PageBounds(set *wards.Set, now time.Time) (b [4]float64) {
+	if g := set.Current(now); g != nil {
+		r := g.Bound()
+		b = [4]float64{r.Min[0], r.Min[1], r.Max[0], r.Max[1]}
+	}
+	return b
 }

@@ -2,6 +2,8 @@ package requests
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"log/slog"
 	"time"
 )
@@ -110,4 +112,32 @@ func StartPurge(ctx context.Context, ps PurgeSchedule) (stop func()) {
 		}
 	}()
 	return func() { cancel(); <-done }
+}
+
+// PurgeStore is what a one-off purge needs of the store.
+type PurgeStore interface {
+	ReporterPurger
+	MediaStore
+}
+
+// PurgeOnce runs the purge once, as `pinward purge` does: the reporters of
+// requests closed more than retention before now and, with photos, those
+// requests' photos. Progress and the outcome go to w, one line each.
+func PurgeOnce(ctx context.Context, st PurgeStore, tenant string, retention time.Duration, photos bool, now time.Time, w io.Writer) error {
+	n, err := PurgeReporters(ctx, st, tenant, retention, now, func(total int) {
+		fmt.Fprintf(w, "pinward purge: %d reporters purged so far\n", total)
+	})
+	if err != nil {
+		return fmt.Errorf("purging reporters: %w", err)
+	}
+	if photos {
+		np, err := PurgePhotos(ctx, st, tenant, retention, now)
+		if err != nil {
+			return fmt.Errorf("purging photos: %w", err)
+		}
+		fmt.Fprintf(w, "pinward purge: photos of %d requests purged\n", np)
+	}
+	fmt.Fprintf(w, "pinward purge: %d reporters of requests closed before %s purged\n",
+		n, now.Add(-retention).Format("2006-01-02"))
+	return nil
 }

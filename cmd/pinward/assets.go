@@ -34,17 +34,13 @@ Progress goes to stderr. A new layer name is created by importing it.
 `
 
 func runAssets(ctx context.Context, env Env, args []string) error {
-	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" {
-		fmt.Fprintf(env.Stdout, "Usage: pinward assets import --layer L [flags] FILE\n%s", assetsHelp)
-		if len(args) == 0 {
+	return cli.Subcommands(env, args, "assets import --layer L [flags] FILE", assetsHelp, func(sub string) error {
+		if sub == "" {
+			fmt.Fprintf(env.Stdout, "Usage: pinward assets import --layer L [flags] FILE\n%s", assetsHelp)
 			return usageErrorf("assets needs a subcommand: import")
 		}
-		return nil
-	}
-	if args[0] != "import" {
-		return usageErrorf("unknown assets subcommand %q (want import)", args[0])
-	}
-	return runAssetsImport(ctx, env, args[1:])
+		return usageErrorf("unknown assets subcommand %q (want import)", sub)
+	}, map[string]func([]string) error{"import": func(args []string) error { return runAssetsImport(ctx, env, args) }})
 }
 
 func runAssetsImport(ctx context.Context, env Env, args []string) error {

@@ -3,9 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"time"
 
+	"github.com/pinward/pinward/internal/cli"
 	"github.com/pinward/pinward/internal/storeflags"
 
 	"github.com/pinward/pinward/requests"
@@ -29,56 +29,28 @@ Dates are YYYY-MM-DD or RFC 3339.
 `
 
 func runIncidents(ctx context.Context, env Env, args []string) error {
-	usage := "usage: pinward incidents list|add|export [flags] (pinward incidents --help)"
-	if len(args) == 0 {
-		return usageErrorf("%s", usage)
+	subs := map[string]func([]string) error{}
+	for _, verb := range []string{"list", "export", "add"} {
+		subs[verb] = func(args []string) error { return runIncidentsVerb(ctx, env, verb, args) }
 	}
-	switch args[0] {
-	case "--help", "-h", "-help":
-		fmt.Fprintf(env.Stdout, "Usage: pinward incidents list|add|export [flags]\n%s", incidentsHelp)
-		return nil
-	case "list", "export", "add":
-	default:
-		return usageErrorf("%s", usage)
-	}
-	verb := args[0]
+	return cli.Subcommands(env, args, "incidents list|add|export [flags]", incidentsHelp, func(string) error {
+		return usageErrorf("usage: pinward incidents list|add|export [flags] (pinward incidents --help)")
+	}, subs)
+}
+
+func runIncidentsVerb(ctx context.Context, env Env, verb string, args []string) error {
 	fs := newFlags(env, "incidents "+verb, "incidents "+verb+" [flags]", incidentsHelp)
 	tenant := fs.String("tenant", "sample", "the municipality's tenant `id`")
-	format := fs.String("format", "csv", "list and export `format`: csv or json")
-	var in requests.IncidentIn
-	fs.StringVar(&in.OccurredFrom, "occurred-from", "", "the incident's `date`, or the start of its period")
-	fs.StringVar(&in.OccurredTo, "occurred-to", "", "the end of the incident's period (`date`)")
-	fs.StringVar(&in.DiscoveredAt, "discovered", "", "the `date` the municipality learned of it")
-	fs.StringVar(&in.Description, "description", "", "what happened")
-	fs.StringVar(&in.Information, "information", "", "the personal information concerned")
-	people := fs.String("people", "", "the number of people concerned (leave out when not known)")
-	fs.StringVar(&in.RiskAssessment, "risk", "", "the assessment of the risk of serious injury")
-	fs.StringVar(&in.RiskFactors, "risk-factors", "", "the factors weighed (sensitivity, likely misuse, consequences)")
-	fs.BoolVar(&in.SeriousRisk, "serious", false, "the risk of serious injury is real (Law 25 then requires notifying)")
-	fs.StringVar(&in.RegulatorNotifiedAt, "regulator-notified", "", "the `date` the Commission d'accès à l'information or the Privacy Commissioner was notified")
-	fs.StringVar(&in.PeopleNotifiedAt, "people-notified", "", "the `date` the people concerned were notified")
-	fs.StringVar(&in.Measures, "measures", "", "the measures taken")
+	var f requests.IncidentFlags
+	f.Register(fs)
 	var stf storeflags.Flags
 	stf.Register(fs)
-	if err := stf.Parse(fs, env, args[1:]); err != nil {
+	if err := stf.Parse(fs, env, args); err != nil {
 		return err
 	}
-	if *format != "csv" && *format != "json" {
-		return usageErrorf("--format must be csv or json, not %q", *format)
-	}
-	if *people != "" {
-		n, err := strconv.Atoi(*people)
-		if err != nil {
-			return usageErrorf("--people must be a whole number, not %q", *people)
-		}
-		in.PeopleCount = &n
-	}
-	var inc requests.Incident
-	if verb == "add" {
-		var err error
-		if inc, err = requests.NewIncident(in, *tenant, "cli", time.Now()); err != nil {
-			return usageErrorf("%v", err)
-		}
+	inc, err := f.Check(verb == "add", *tenant, time.Now())
+	if err != nil {
+		return usageError{err}
 	}
 	st, closeStore, err := stf.Open(ctx)
 	if err != nil {
@@ -92,12 +64,5 @@ func runIncidents(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintf(env.Stderr, "pinward incidents: recorded incident %d for tenant %q in %s\n", inc.ID, *tenant, stf.Describe())
 		return requests.WriteIncidentsJSON(env.Stdout, []requests.Incident{inc})
 	}
-	incs, err := st.ListIncidents(ctx, *tenant)
-	if err != nil {
-		return fmt.Errorf("reading the register: %w", err)
-	}
-	if *format == "json" {
-		return requests.WriteIncidentsJSON(env.Stdout, incs)
-	}
-	return requests.WriteIncidentsCSV(env.Stdout, incs)
+	return requests.WriteRegister(ctx, st, *tenant, f.Format, env.Stdout)
 }

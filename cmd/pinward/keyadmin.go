@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -13,8 +11,9 @@ import (
 	"github.com/pinward/pinward/requests"
 )
 
-// keySubcommands are the keys subcommands after create.
+// keySubcommands are the keys subcommands.
 var keySubcommands = map[string]func(context.Context, Env, []string) error{
+	"create": runKeysCreate,
 	"list":   runKeysList,
 	"revoke": runKeysRevoke,
 	"rotate": runKeysRotate,
@@ -28,27 +27,9 @@ resident page, which every server publishes from its next start; the old
 one keeps working until you revoke it (the command prints its ID).
 `
 
-// openKeys parses the common flags of the key subcommands and opens the store.
-func openKeys(ctx context.Context, env Env, name, usage string, args []string, extra func(*flag.FlagSet)) (st requests.Store, tenant string, rest []string, closeStore func(), err error) {
-	fs := newFlags(env, name, usage, keysAdminHelp)
-	t := fs.String("tenant", "sample", "the municipality's tenant `id`")
-	if extra != nil {
-		extra(fs)
-	}
-	var stf storeflags.Flags
-	stf.Register(fs)
-	if err := stf.Parse(fs, env, args); err != nil {
-		return nil, "", nil, nil, err
-	}
-	st, closeStore, err = stf.Open(ctx)
-	if err != nil {
-		return nil, "", nil, nil, err
-	}
-	return st, *t, fs.Args(), closeStore, nil
-}
-
 func runKeysList(ctx context.Context, env Env, args []string) error {
-	st, tenant, _, closeStore, err := openKeys(ctx, env, "keys list", "keys list [--tenant T] [--data-dir D | --db URL]", args, nil)
+	fs := newFlags(env, "keys list", "keys list [--tenant T] [--data-dir D | --db URL]", keysAdminHelp)
+	st, tenant, closeStore, err := storeflags.OpenTenant(ctx, fs, env, args)
 	if err != nil {
 		return err
 	}
@@ -69,17 +50,15 @@ func runKeysRevoke(ctx context.Context, env Env, args []string) error {
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		rest, args = args[:1], args[1:]
 	}
-	st, tenant, _, closeStore, err := openKeys(ctx, env, "keys revoke", "keys revoke ID [--tenant T] [--data-dir D | --db URL]", args, nil)
+	fs := newFlags(env, "keys revoke", "keys revoke ID [--tenant T] [--data-dir D | --db URL]", keysAdminHelp)
+	st, tenant, closeStore, err := storeflags.OpenTenant(ctx, fs, env, args)
 	if err != nil {
 		return err
 	}
 	defer closeStore()
-	if len(rest) != 1 {
-		return usageErrorf("usage: pinward keys revoke ID (the ID keys list shows)")
-	}
-	id, err := strconv.ParseInt(rest[0], 10, 64)
-	if err != nil || id <= 0 {
-		return usageErrorf("keys revoke: %q is not a key ID", rest[0])
+	id, err := requests.ParseKeyID(rest)
+	if err != nil {
+		return usageError{err}
 	}
 	k, err := st.RevokeAPIKey(ctx, tenant, id, time.Now().UTC().Truncate(time.Microsecond))
 	if err != nil {
@@ -91,11 +70,9 @@ func runKeysRevoke(ctx context.Context, env Env, args []string) error {
 }
 
 func runKeysRotate(ctx context.Context, env Env, args []string) error {
-	var role *string
-	st, tenant, _, closeStore, err := openKeys(ctx, env, "keys rotate", "keys rotate --role reporter [--tenant T] [--data-dir D | --db URL]", args,
-		func(fs *flag.FlagSet) {
-			role = fs.String("role", "", "the key to rotate: `reporter` (the resident page's)")
-		})
+	fs := newFlags(env, "keys rotate", "keys rotate --role reporter [--tenant T] [--data-dir D | --db URL]", keysAdminHelp)
+	role := fs.String("role", "", "the key to rotate: `reporter` (the resident page's)")
+	st, tenant, closeStore, err := storeflags.OpenTenant(ctx, fs, env, args)
 	if err != nil {
 		return err
 	}

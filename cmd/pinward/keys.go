@@ -31,18 +31,16 @@ departments and wards; anything else answers 404 as if it did not exist.
 `
 
 func runKeys(ctx context.Context, env Env, args []string) error {
-	if len(args) > 0 {
-		if sub, ok := keySubcommands[args[0]]; ok {
-			return sub(ctx, env, args[1:])
-		}
+	subs := map[string]func([]string) error{}
+	for name, run := range keySubcommands {
+		subs[name] = func(args []string) error { return run(ctx, env, args) }
 	}
-	if len(args) == 0 || args[0] != "create" {
-		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h" || args[0] == "-help") {
-			fmt.Fprintf(env.Stdout, "Usage: pinward keys create --role reporter|integrator|staff|admin [--label L] [--departments D,D] [--wards W,W] [--tenant T] [--data-dir D | --db URL]\n%s", keysHelp)
-			return nil
-		}
+	return cli.Subcommands(env, args, "keys create --role reporter|integrator|staff|admin [--label L] [--departments D,D] [--wards W,W] [--tenant T] [--data-dir D | --db URL]", keysHelp, func(string) error {
 		return usageErrorf("usage: pinward keys create --role reporter|integrator|staff|admin [flags] (pinward keys create --help)")
-	}
+	}, subs)
+}
+
+func runKeysCreate(ctx context.Context, env Env, args []string) error {
 	fs := newFlags(env, "keys create", "keys create --role reporter|integrator|staff|admin [--label L] [--departments D,D] [--wards W,W] [--tenant T] [--data-dir D | --db URL]", keysHelp)
 	role := fs.String("role", "", "what the key may do: reporter, `integrator`, staff or admin (required)")
 	label := fs.String("label", "", "who holds the key, for operators (e.g. \"phone agents' app\")")
@@ -52,22 +50,12 @@ func runKeys(ctx context.Context, env Env, args []string) error {
 	expires := fs.String("expires", "", "the key stops working on this `date` (2027-01-01, midnight UTC) or time (RFC 3339); default: never")
 	var stf storeflags.Flags
 	stf.Register(fs)
-	if err := stf.Parse(fs, env, args[1:]); err != nil {
+	if err := stf.Parse(fs, env, args); err != nil {
 		return err
 	}
-	r := requests.Role(*role)
-	if !r.Valid() {
-		return usageErrorf("--role must be integrator, staff or admin, not %q", *role)
-	}
-	if *tenant == "" {
-		return usageErrorf("--tenant is empty")
-	}
-	scope, err := requests.NewScope(*depts, *wards)
+	want, err := requests.NewKeyRequest(*role, *tenant, *label, *depts, *wards)
 	if err != nil {
-		return usageErrorf("%v", err)
-	}
-	if !scope.IsZero() && r != requests.RoleStaff {
-		return usageErrorf("--departments and --wards limit staff keys only, not %s keys", r)
+		return usageError{err}
 	}
 	expiry, err := cli.ParseExpiry(*expires)
 	if err != nil {
@@ -78,15 +66,15 @@ func runKeys(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer closeStore()
-	key, k, err := requests.IssueAPIKey(ctx, st, requests.Key{TenantID: *tenant, Role: r, Label: *label, Scope: scope}, expiry, time.Now())
+	key, k, err := requests.IssueAPIKey(ctx, st, want, expiry, time.Now())
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(env.Stdout, key)
 	limited := ""
-	if !scope.IsZero() {
-		limited = " limited to " + scope.String()
+	if !want.Scope.IsZero() {
+		limited = " limited to " + want.Scope.String()
 	}
-	fmt.Fprintf(env.Stderr, "pinward keys: created %s key %d%s for tenant %q in %s; it is shown only this once\n", r, k.ID, limited, *tenant, stf.Describe())
+	fmt.Fprintf(env.Stderr, "pinward keys: created %s key %d%s for tenant %q in %s; it is shown only this once\n", want.Role, k.ID, limited, *tenant, stf.Describe())
 	return nil
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -42,22 +41,7 @@ func runPurge(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer closeStore()
-	n, err := requests.PurgeReporters(ctx, st, *tenant, retention, time.Now().UTC(), func(total int) {
-		fmt.Fprintf(env.Stderr, "pinward purge: %d reporters purged so far\n", total)
-	})
-	if err != nil {
-		return fmt.Errorf("purging reporters: %w", err)
-	}
-	if *photos {
-		np, err := requests.PurgePhotos(ctx, st, *tenant, retention, time.Now().UTC())
-		if err != nil {
-			return fmt.Errorf("purging photos: %w", err)
-		}
-		fmt.Fprintf(env.Stderr, "pinward purge: photos of %d requests purged\n", np)
-	}
-	fmt.Fprintf(env.Stderr, "pinward purge: %d reporters of requests closed before %s purged\n",
-		n, time.Now().UTC().Add(-retention).Format("2006-01-02"))
-	return nil
+	return requests.PurgeOnce(ctx, st, *tenant, retention, *photos, time.Now().UTC(), env.Stderr)
 }
 
 // retentionFlags schedule serve's hourly purge of reporters' personal

@@ -51,17 +51,8 @@ func runReport(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	q := requests.ReportQuery{By: grouping}
-	if q.Start, err = cli.ParseDay(*from, catalog.Location(), false); err != nil {
-		return usageErrorf("--from: %v", err)
-	}
-	if q.End, err = cli.ParseDay(*to, catalog.Location(), true); err != nil {
-		return usageErrorf("--to: %v", err)
-	}
-	if q.Start.IsZero() {
-		q.Start = time.Now().UTC().AddDate(0, 0, -90)
-	}
-	if !q.End.IsZero() && q.End.Before(q.Start) {
-		return usageErrorf("--to is before --from")
+	if q.Start, q.End, err = cli.ParsePeriod(*from, *to, catalog.Location(), time.Now()); err != nil {
+		return usageError{err}
 	}
 	sf.Assets = "" // the report names wards; it snaps nothing
 	set, _, err := sf.Load(env)

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"time"
 
 	"github.com/pinward/pinward/internal/cli"
@@ -14,11 +16,13 @@ import (
 	_ "time/tzdata"
 
 	"github.com/pinward/pinward/api"
+	"github.com/pinward/pinward/dispatch"
 	"github.com/pinward/pinward/escalate"
 	"github.com/pinward/pinward/live"
 	"github.com/pinward/pinward/mailer"
 	"github.com/pinward/pinward/opsmetrics"
 	"github.com/pinward/pinward/requests"
+	"github.com/pinward/pinward/web"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -65,8 +69,8 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	sf.Register(fs)
 	var stf storeflags.Flags
 	stf.Register(fs)
-	var wof workorderFlags
-	wof.register(fs)
+	var wof dispatch.Flags
+	wof.Register(fs)
 	var rf retentionFlags
 	rf.register(fs)
 	categories := fs.String("categories", "", "service catalog `JSON` (default: the bundled sample's)")
@@ -76,12 +80,12 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	escalateEvery := fs.Duration("escalation-every", escalate.DefaultEvery, "how often to look for escalation levels due (`duration`)")
 	var lf cli.LogFlags
 	lf.Register(fs)
-	var wf webFlags
-	wf.register(fs)
+	var wf web.Flags
+	wf.Register(fs)
 	var af assetFlags
 	af.register(fs)
-	var mf mailFlags
-	mf.register(fs)
+	var mf mailer.Flags
+	mf.Register(fs)
 	var pf publicFlags
 	pf.register(fs)
 	if err := stf.Parse(fs, env, args); err != nil {
@@ -109,9 +113,18 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	}
 	defer closeStore()
 	// Before anything starts goroutines: a refused --web-key stops here.
-	pages, err := wf.pages(ctx, st, *tenant, set, log)
-	if err != nil {
-		return err
+	var pages http.Handler
+	if !wf.Off {
+		key, err := requests.PageKey(ctx, st, *tenant, wf.Key, time.Now())
+		if errors.Is(err, requests.ErrUnfitPageKey) {
+			return usageError{err}
+		} else if err != nil {
+			return err
+		}
+		if pages, err = wf.Pages(key, requests.PageBounds(set, time.Now())); err != nil {
+			return err
+		}
+		log.InfoContext(ctx, "web pages", "resident", "/", "staff", "/staff", "basemap", wf.Basemap != "")
 	}
 	stream := live.New(live.Config{Store: st, Tenant: *tenant, Poll: af.pollEvery(stf.DB != ""), Log: log})
 	assetView, assetAPI, err := af.start(ctx, st, ix, *tenant, stream, log)
@@ -123,11 +136,15 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	wo, err := wof.setup(ctx, env, log, catalog, *tenant, st)
+	woCfg, err := wof.Config(catalog, env.Getenv, *tenant, st, log)
+	if err != nil {
+		return usageError{err}
+	}
+	stopWO, err := dispatch.StartSending(ctx, woCfg)
 	if err != nil {
 		return err
 	}
-	defer wo.stop() // before the store closes
+	defer stopWO() // before the store closes
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	ops, err := opsmetrics.New(reg, st, *tenant, log)
@@ -139,7 +156,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer stopPurge() // before the store closes
-	svc, err := requests.NewService(requests.ServiceConfig{Tenant: *tenant, Catalog: catalog, Wards: set, Assets: ix, Store: st, SendsWorkOrders: wo.sends,
+	svc, err := requests.NewService(requests.ServiceConfig{Tenant: *tenant, Catalog: catalog, Wards: set, Assets: ix, Store: st, SendsWorkOrders: woCfg.Sends(),
 		PhotosPublic: pf.photosPublic()})
 	if err != nil {
 		return usageError{err}
@@ -177,7 +194,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		Tiles:       tl,
 		Assets:      assetAPI,
 		NoMetrics:   *metricsAddr != "",
-		PageOrigins: wf.origins(),
+		PageOrigins: wf.Origins(),
 		Queue:       st,
 		Mail:        api.MailAPI{Store: st, Links: links},
 		PublicURL:   pf.publicURL,
@@ -193,10 +210,11 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	log.InfoContext(ctx, "serving", "addr", ln.Addr().String(), "store", stf.Describe(), "tenant", *tenant,
 		"hint", "POST requests needs an API key: pinward keys create --role integrator")
 
-	stopMail, err := mf.start(ctx, env, ln, pf.publicURL, st, catalog, links, *tenant, log)
+	stopMail, err := mf.Start(ctx, env.Getenv, ln.Addr(), mailer.ServeConfig{PublicURL: pf.publicURL, Tenant: *tenant,
+		Store: st, Catalog: catalog, Links: links, Logger: log})
 	if err != nil {
 		ln.Close()
-		return err
+		return usageErrorf("--smtp: %v", err)
 	}
 	defer stopMail() // before the store closes
 	if *metricsAddr != "" {

@@ -21,21 +21,20 @@ municipality's time zone; default now.
 const slaUsage = "sla due --service-code C [--at 2026-06-23T15:00:00-04:00] [--categories F]"
 
 func runSLA(_ context.Context, env Env, args []string) error {
-	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" || args[0] == "-help" {
-		if len(args) == 0 {
+	return cli.Subcommands(env, args, slaUsage, slaHelp, func(sub string) error {
+		if sub == "" {
 			return usageErrorf("usage: pinward %s (pinward sla due --help)", slaUsage)
 		}
-		fmt.Fprintf(env.Stdout, "Usage: pinward %s\n%s", slaUsage, slaHelp)
-		return nil
-	}
-	if args[0] != "due" {
-		return usageErrorf("unknown sla subcommand %q (want due)", args[0])
-	}
+		return usageErrorf("unknown sla subcommand %q (want due)", sub)
+	}, map[string]func([]string) error{"due": func(args []string) error { return runSLADue(env, args) }})
+}
+
+func runSLADue(env Env, args []string) error {
 	fs := newFlags(env, "sla due", slaUsage, slaHelp)
 	code := fs.String("service-code", "", "the category's service `code` (required)")
 	atFlag := fs.String("at", "", "when the request was received: RFC 3339 or local `time` (default: now)")
 	categories := fs.String("categories", "", "service catalog `JSON` (default: the bundled sample's)")
-	if err := parseFlags(fs, env, args[1:]); err != nil {
+	if err := parseFlags(fs, env, args); err != nil {
 		return err
 	}
 	catalog, err := cli.LoadCatalog(*categories)

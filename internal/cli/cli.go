@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -188,4 +189,56 @@ func SplitArgs(args []string) (flags, operands []string) {
 		}
 	}
 	return flags, operands
+}
+
+// CheckPublicURL refuses a --public-url that is not an absolute http or
+// https URL; "" (none given) passes.
+func CheckPublicURL(s string) error {
+	if s == "" {
+		return nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("--public-url must be an http or https URL, not %q", s)
+	}
+	return nil
+}
+
+// ParsePeriod reads the --from and --to flags of a report: days
+// (YYYY-MM-DD in loc, --to inclusive) or RFC 3339 times. --from defaults to
+// 90 days before now, --to to none (open-ended). Errors name the flag.
+func ParsePeriod(from, to string, loc *time.Location, now time.Time) (start, end time.Time, err error) {
+	if start, err = ParseDay(from, loc, false); err != nil {
+		return start, end, fmt.Errorf("--from: %w", err)
+	}
+	if end, err = ParseDay(to, loc, true); err != nil {
+		return start, end, fmt.Errorf("--to: %w", err)
+	}
+	if start.IsZero() {
+		start = now.UTC().AddDate(0, 0, -90)
+	}
+	if !end.IsZero() && end.Before(start) {
+		return start, end, errors.New("--to is before --from")
+	}
+	return start, end, nil
+}
+
+// Subcommands runs a command made of subcommands (keys create, sla due):
+// args[0] names one of subs, which gets the arguments after it. -h,
+// --help or -help prints "Usage: pinward SYNOPSIS" and help on stdout.
+// No subcommand or an unknown one is missing's to answer (a usage error
+// in the command's own words; sub is "" when none was given).
+func Subcommands(env Env, args []string, synopsis, help string, missing func(sub string) error, subs map[string]func(args []string) error) error {
+	if len(args) == 0 {
+		return missing("")
+	}
+	if run, ok := subs[args[0]]; ok {
+		return run(args[1:])
+	}
+	switch args[0] {
+	case "-h", "--help", "-help":
+		_, err := fmt.Fprintf(env.Stdout, "Usage: pinward %s\n%s", synopsis, help)
+		return err
+	}
+	return missing(args[0])
 }

@@ -70,3 +70,60 @@ func TestBadRows(t *testing.T) {
 		t.Errorf("N = %d, output %q", bad.N, b.String())
 	}
 }
+
+func TestCheckPublicURL(t *testing.T) {
+	for s, ok := range map[string]bool{"": true, "https://311.example.ca": true, "http://localhost:8080/": true,
+		"ftp://x": false, "311.example.ca": false, "https://": false} {
+		if err := CheckPublicURL(s); (err == nil) != ok {
+			t.Errorf("CheckPublicURL(%q) = %v", s, err)
+		}
+	}
+}
+
+func TestParsePeriod(t *testing.T) {
+	loc, err := time.LoadLocation("America/Toronto")
+	if err != nil {
+		t.Skip(err)
+	}
+	now := time.Date(2026, 6, 30, 12, 0, 0, 0, time.UTC)
+	start, end, err := ParsePeriod("", "", loc, now)
+	if err != nil || !start.Equal(now.AddDate(0, 0, -90)) || !end.IsZero() {
+		t.Errorf("defaults: %v %v %v", start, end, err)
+	}
+	start, end, err = ParsePeriod("2026-01-01", "2026-03-31", loc, now)
+	if err != nil || !start.Equal(time.Date(2026, 1, 1, 0, 0, 0, 0, loc)) || !end.After(time.Date(2026, 3, 31, 23, 0, 0, 0, loc)) {
+		t.Errorf("days: %v %v %v", start, end, err)
+	}
+	for _, c := range [][3]string{{"bad", "", "--from: "}, {"", "bad", "--to: "}, {"2026-02-01", "2026-01-01", "--to is before --from"}} {
+		if _, _, err := ParsePeriod(c[0], c[1], loc, now); err == nil || !strings.HasPrefix(err.Error(), c[2]) {
+			t.Errorf("%q..%q: %v, want %q", c[0], c[1], err, c[2])
+		}
+	}
+}
+
+func TestSubcommands(t *testing.T) {
+	var ran []string
+	subs := map[string]func([]string) error{"due": func(a []string) error { ran = a; return nil }}
+	missing := func(sub string) error { return UsageErrorf("no %q", sub) }
+	var out strings.Builder
+	env := Env{Stdout: &out}
+	if err := Subcommands(env, []string{"due", "--at", "x"}, "sla due", "\nhelp\n", missing, subs); err != nil || strings.Join(ran, " ") != "--at x" {
+		t.Errorf("due: %v, ran %q", err, ran)
+	}
+	for _, h := range []string{"-h", "--help", "-help"} {
+		out.Reset()
+		if err := Subcommands(env, []string{h}, "sla due", "\nhelp\n", missing, subs); err != nil || out.String() != "Usage: pinward sla due\n\nhelp\n" {
+			t.Errorf("%s: %v, %q", h, err, out.String())
+		}
+	}
+	for args, want := range map[string]string{"": `no ""`, "nope": `no "nope"`} {
+		var a []string
+		if args != "" {
+			a = []string{args}
+		}
+		err := Subcommands(env, a, "sla due", "", missing, subs)
+		if err == nil || err.Error() != want || ExitCode(err) != 2 {
+			t.Errorf("%q: %v, want usage error %s", args, err, want)
+		}
+	}
+}

@@ -77,3 +77,19 @@ func (sf *Flags) Parse(fs *flag.FlagSet, env cli.Env, args []string) error {
 	}
 	return sf.Check(given)
 }
+
+// OpenTenant starts a command on one tenant's data in the store: it adds
+// --tenant and the store flags to fs, parses args and opens the store.
+// closeStore is the caller's to defer.
+func OpenTenant(ctx context.Context, fs *flag.FlagSet, env cli.Env, args []string) (st requests.Store, tenant string, closeStore func(), err error) {
+	t := fs.String("tenant", "sample", "the municipality's tenant `id`")
+	var sf Flags
+	sf.Register(fs)
+	if err := sf.Parse(fs, env, args); err != nil {
+		return nil, "", nil, err
+	}
+	if st, closeStore, err = sf.Open(ctx); err != nil {
+		return nil, "", nil, err
+	}
+	return st, *t, closeStore, nil
+}
