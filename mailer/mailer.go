@@ -282,7 +282,7 @@ func (m *Mailer) Render(msg requests.MailMessage) (mail.Message, error) {
 	d := notify.Data{
 		RequestID:      msg.RequestID,
 		Service:        i18n.T(msg.ServiceCode, msg.ServiceCode),
-		Status:         displayStatus(msg.ToStatus),
+		Status:         string(msg.ToStatus),
 		Note:           publicNote(msg),
 		TrackingURL:    m.cfg.BaseURL + "/r/" + url.PathEscape(msg.RequestID) + q,
 		UnsubscribeURL: m.cfg.BaseURL + "/u/" + unsub + q,
@@ -345,9 +345,6 @@ func (m *Mailer) renderEscalated(msg requests.MailMessage, lang i18n.Lang) (mail
 		Subject: r.Subject, Text: r.Text, HTML: r.HTML,
 	}, nil
 }
-
-// displayStatus is the status a message names.
-func displayStatus(s requests.Status) string { return string(s) }
 
 // publicNote is the event's public note in both languages; a note written
 // in one language only is shown in both. Older events (a cluster close, a
