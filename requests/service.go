@@ -51,12 +51,15 @@ type ServiceConfig struct {
 	// PhotosPublic publishes photos as they arrive (--photos-public
 	// immediately) instead of after a staff member approves each.
 	PhotosPublic bool
+	// Blocks is the block list (blocklist.go); nil: the Store's.
+	Blocks BlockStore
 }
 
 // Service is the domain's entry point for one municipality: the API calls
 // it, it calls the Store. It is safe for concurrent use.
 type Service struct {
-	cfg ServiceConfig
+	cfg    ServiceConfig
+	blocks blockCache
 }
 
 // NewService checks cfg and returns its Service.
@@ -79,6 +82,9 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 	}
 	if ms, ok := cfg.Store.(ModerationStore); ok && cfg.Moderation == nil {
 		cfg.Moderation = ms
+	}
+	if bs, ok := cfg.Store.(BlockStore); ok && cfg.Blocks == nil {
+		cfg.Blocks = bs
 	}
 	return &Service{cfg: cfg}, nil
 }
@@ -194,6 +200,9 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Request, error) {
 		nr.Reporter = &r
 	}
 	nr.WorkOrder = s.cfg.SendsWorkOrders != nil && s.cfg.SendsWorkOrders(req.Department)
+	if r, blocked, err := s.stopBlocked(ctx, nr); blocked || err != nil {
+		return r, err
+	}
 	return s.cfg.Store.CreateRequest(ctx, nr)
 }
 

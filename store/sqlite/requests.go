@@ -159,10 +159,11 @@ func createRequest(ctx context.Context, tx *sql.Tx, stmts cachedTx, nr requests.
 		} else {
 			r.Attributes = nil
 		}
-		res, err := stmts.ExecContext(ctx, `INSERT INTO requests (tenant_id, service_code, description, status, status_notes,
+		// The ID skips the numbers answered to blocked senders (blocklist.go).
+		res, err := stmts.ExecContext(ctx, `INSERT INTO requests (id, tenant_id, service_code, description, status, status_notes,
 			lon, lat, address, ward_id, asset_layer, asset_id, asset_distance_m, cluster_id, department,
 			requested_at, updated_at, due_at, attributes, media_url, token, lang, channel, next_escalation_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (`+nextRequestID+`, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			r.TenantID, r.ServiceCode, r.Description, string(r.Status), r.StatusNotes,
 			r.Point[0], r.Point[1], r.Address, r.WardID, r.AssetLayer, r.AssetID, r.AssetDistanceM, r.ClusterID, r.Department,
 			micros(r.RequestedAt), micros(r.UpdatedAt), micros(r.DueAt), attrs, r.MediaURL, r.Token, string(r.Lang), string(r.Channel),

@@ -103,6 +103,7 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		{"KeyAdmin", testKeyAdmin},
 		{"Hotspot", testHotspot},
 		{"Moderation", testModeration},
+		{"BlockList", testBlockList},
 		{"PublicUpdates", testPublicUpdates},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
