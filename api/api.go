@@ -226,6 +226,7 @@ func New(cfg Config) http.Handler {
 	staff := r.Group(func(r chi.Router) { r.Use(h.require(staffers...)) })
 	h.mountMedia(r, staff)
 	h.mountModeration(r, staff)
+	h.mountBlockList(staff)
 	r.Group(func(r chi.Router) {
 		r.Use(h.require(staffers...))
 		r.Get("/api/v1/clusters", h.listClusters)

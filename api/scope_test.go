@@ -218,6 +218,32 @@ func TestStaffScope(t *testing.T) {
 			`, "long": ` + strconv.FormatFloat(hole.Point[0], 'f', -1, 64) +
 			`, "description": "a caller's pothole", "attributes": {"size": "large"}, "channel": "phone"}`
 
+		// The block list is the whole municipality's: only unscoped staff
+		// (and admins) manage it; its stopped submissions are listed by scope.
+		unscoped := key(requests.RoleStaff, requests.Scope{})
+		if _, err := svc.AddBlock(ctx, requests.BlockEmail, "blocked@example.org", "scope test", "staff:test"); err != nil {
+			t.Fatal(err)
+		}
+		gone, err := svc.AddBlock(ctx, requests.BlockDevice, "scope-device", "scope test", "staff:test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		blocked, err := svc.Submit(ctx, requests.Submission{ServiceCode: "pothole", Point: &hole.Point, Description: "blocked",
+			Attributes: size, Reporter: requests.Reporter{Email: "blocked@example.org"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		forbidden := func(method, path, body string) {
+			t.Helper()
+			for name, k := range map[string]string{"parks": parks, "another ward": elsewhere, "own department": own} {
+				res := call(method, path, k, body)
+				if res.status != http.StatusForbidden {
+					t.Errorf("%s %s with a %s key: %d %s, want 403", method, path, name, res.status, clipBody(res.body))
+					continue
+				}
+				checkError(t, res, http.StatusForbidden)
+			}
+		}
 		cases := map[string]func(){
 			"POST /api/v1/workorders/{id}/status": func() {
 				notFound(http.MethodPost, "/api/v1/workorders/"+woID+"/status", `{"status": "acknowledged"}`)
@@ -265,6 +291,23 @@ func TestStaffScope(t *testing.T) {
 				if b := found(http.MethodGet, "/api/v1/requests/"+id+"/reporter", own, "", http.StatusOK); !bytes.Contains(b, []byte("resident@example.org")) {
 					t.Errorf("reporter in scope: %s", b)
 				}
+			},
+			"GET /api/v1/blocked": func() { absentFromList("/api/v1/blocked", "", "service_request_id", blocked.ServiceRequestID) },
+			"GET /api/v1/blocks": func() {
+				forbidden(http.MethodGet, "/api/v1/blocks", "")
+				if !lists(found(http.MethodGet, "/api/v1/blocks", unscoped, "", http.StatusOK), "", "value", "blocked@example.org") {
+					t.Error("GET /api/v1/blocks with an unscoped staff key does not list the entry")
+				}
+			},
+			"POST /api/v1/blocks": func() {
+				body := `{"kind": "device", "value": "scope-2", "reason": "spam"}`
+				forbidden(http.MethodPost, "/api/v1/blocks", body)
+				found(http.MethodPost, "/api/v1/blocks", unscoped, body, http.StatusCreated)
+			},
+			"DELETE /api/v1/blocks/{id}": func() {
+				path := "/api/v1/blocks/" + strconv.FormatInt(gone.ID, 10)
+				forbidden(http.MethodDelete, path, "")
+				found(http.MethodDelete, path, unscoped, "", http.StatusNoContent)
 			},
 			"GET /api/v1/flags": func() { absentFromList("/api/v1/flags", "", "service_request_id", id) },
 			"GET /api/v1/queue": func() {
