@@ -14,7 +14,9 @@ import (
 	"syscall"
 
 	"github.com/pinward/pinward/internal/bench"
+	"github.com/pinward/pinward/internal/blockcli"
 	"github.com/pinward/pinward/internal/cli"
+	"github.com/pinward/pinward/internal/storeflags"
 )
 
 func main() {
@@ -40,6 +42,7 @@ func commands() []command {
 		{"purge", "delete reporters' personal information past its retention", runPurge},
 		{"report", "write a council report (CSV): volumes, response times, SLA compliance by ward, department or category", runReport},
 		{"keys", "API keys: keys create --role ..., keys list, keys revoke ID, keys rotate --role reporter", runKeys},
+		{"blocks", "the block list: blocks add --kind email|device --value V, blocks list, blocks remove ID", blockcli.Command(storeflags.OpenTenant)},
 		{"incidents", "keep the confidentiality-incident register (incidents list|add|export)", runIncidents},
 		{"geocode", "locate points (CSV) in their ward and at their nearest asset", runGeocode},
 		{"assets", "import asset layers into the store (assets import --layer L FILE)", runAssets},
