@@ -28,6 +28,7 @@ type Store interface {
 	KeyAdmin
 	ModerationStore
 	BlockStore
+	MediaPurgeLister
 }
 
 // RequestStore is the persistence the Service needs.
