@@ -5,9 +5,11 @@ package storeflags
 import (
 	"context"
 	"flag"
+	"log/slog"
 	"path/filepath"
 
 	"github.com/pinward/pinward/internal/cli"
+	"github.com/pinward/pinward/mediabucket"
 	"github.com/pinward/pinward/requests"
 	"github.com/pinward/pinward/store/postgis"
 	"github.com/pinward/pinward/store/sqlite"
@@ -17,12 +19,17 @@ import (
 // --data-dir. Shared by serve, migrate and keys.
 type Flags struct {
 	DataDir, DB string
+	// MediaBucket keeps photos in a bucket instead of the database
+	// (package mediabucket); "" keeps them in the database.
+	MediaBucket string
 }
 
 // Register adds --data-dir and --db to fs.
 func (sf *Flags) Register(fs *flag.FlagSet) {
 	fs.StringVar(&sf.DataDir, "data-dir", "./var", "`folder` of the embedded SQLite store, created if missing")
 	fs.StringVar(&sf.DB, "db", "", "PostGIS database `URL` (postgres://...) instead of the embedded store")
+	fs.StringVar(&sf.MediaBucket, "media-bucket", "", "keep photos in this bucket `URL` instead of the database: "+
+		"s3://NAME?region=R[&endpoint=URL&use_path_style=true] (credentials from the AWS_* environment), file:///DIR or mem://")
 }
 
 // Check refuses --data-dir and --db together on the command line (the
@@ -49,8 +56,22 @@ func (sf *Flags) Describe() string {
 	return "sqlite:" + sf.SQLitePath()
 }
 
-// Open opens (and migrates) the chosen store.
+// Open opens (and migrates) the chosen store, keeping its photos in
+// --media-bucket when set.
 func (sf *Flags) Open(ctx context.Context) (requests.Store, func(), error) {
+	st, closeStore, err := sf.open(ctx)
+	if err != nil || sf.MediaBucket == "" {
+		return st, closeStore, err
+	}
+	mb, err := mediabucket.Open(ctx, sf.MediaBucket, st, slog.Default())
+	if err != nil {
+		closeStore()
+		return nil, nil, cli.UsageError{Err: err}
+	}
+	return mb, func() { mb.Close(); closeStore() }, nil
+}
+
+func (sf *Flags) open(ctx context.Context) (requests.Store, func(), error) {
 	if sf.DB != "" {
 		s, err := postgis.Open(ctx, sf.DB)
 		if err != nil {
