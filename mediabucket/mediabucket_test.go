@@ -106,7 +106,9 @@ func forEachStore(t *testing.T, fn func(t *testing.T, st requests.Store)) {
 	})
 }
 
-func photoKeys(id string) []string { return []string{tenant + "/" + id + ".jpg", tenant + "/" + id + "_thumb.jpg"} }
+func photoKeys(id string) []string {
+	return []string{tenant + "/" + id + ".jpg", tenant + "/" + id + "_thumb.jpg"}
+}
 
 // TestBucketStore: photos go to the S3 bucket, not the database, and come
 // back from it; a request the store refuses leaves no object, nor does an
