@@ -9,6 +9,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/paulmach/orb"
@@ -51,6 +53,7 @@ func benchHotspot(ctx context.Context, env Env, args []string) error {
 	duration := fs.Duration("duration", 60*time.Second, "length of the hotspot phase")
 	baseline := fs.Duration("baseline", 10*time.Second, "length of the empty phase (0 skips it)")
 	serialN := fs.Int("serial", 200, "POSTs sent one at a time, before the empty phase and before the hotspot phase (0 skips them)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of each store's hotspot phase to `file`.STORE")
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
 	}
@@ -143,8 +146,30 @@ func benchHotspot(ctx context.Context, env Env, args []string) error {
 		if *serialN > 0 {
 			serial("hotspot")
 		}
+		stop, err := startProfile(*cpuProfile, name)
+		if err != nil {
+			return err
+		}
 		r := l.open(ctx, *rate, *duration, 1_000_000)
+		stop()
 		fmt.Fprintf(env.Stdout, "%-8s hotspot rate %d for %s: %s\n", name, *rate, *duration, r)
 		return ctx.Err()
 	})
+}
+
+// startProfile writes a CPU profile to file.store until stop is called;
+// nothing when file is "".
+func startProfile(file, store string) (stop func(), err error) {
+	if file == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(file + "." + store)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

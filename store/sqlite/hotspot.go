@@ -2,19 +2,71 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 
 	"github.com/paulmach/orb"
 	"github.com/pinward/pinward/geo"
 	"github.com/pinward/pinward/requests"
 )
 
+// rowReader reads requests with some of their columns: fullRows all of
+// them, candidateRows only what ClusterQuery.Pick looks at (cluster
+// assignment reads up to 130 candidates per creation at a busy spot, and
+// decoding whole rows was most of its cost).
+type rowReader struct {
+	cols string
+	scan func(scanner) (requests.Request, error)
+}
+
+var (
+	fullRows      = rowReader{requestCols, scanRequest}
+	candidateRows = rowReader{candidateCols, scanCandidate}
+)
+
+// candidateCols are the columns ClusterQuery.Pick (and Best, Matches)
+// read.
+const candidateCols = `id, tenant_id, service_code, status, lon, lat, asset_layer, asset_id, cluster_id, requested_at`
+
+func scanCandidate(sc scanner) (requests.Request, error) {
+	var (
+		r         requests.Request
+		status    string
+		requested sql.NullInt64
+	)
+	if err := sc.Scan(&r.ID, &r.TenantID, &r.ServiceCode, &status, &r.Point[0], &r.Point[1], &r.AssetLayer, &r.AssetID,
+		&r.ClusterID, &requested); err != nil {
+		return requests.Request{}, err
+	}
+	r.ServiceRequestID = requests.FormatServiceRequestID(r.ID)
+	r.Status, r.RequestedAt = requests.Status(status), fromMicros(requested)
+	return r, nil
+}
+
+// query runs query (whose select list is rd.cols) and reads every row.
+func (rd rowReader) query(ctx context.Context, q querier, query string, args ...any) ([]requests.Request, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []requests.Request
+	for rows.Next() {
+		r, err := rd.scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
 // inBox reads at most limit open requests matching filter in bound, by
 // the R-tree (a limit of 0: all of them).
-func inBox(ctx context.Context, tx querier, bound orb.Bound, filter string, args []any, limit int) ([]requests.Request, error) {
+func inBox(ctx context.Context, tx querier, rd rowReader, bound orb.Bound, filter string, args []any, limit int) ([]requests.Request, error) {
 	if limit <= 0 {
 		limit = -1 // SQLite: no limit
 	}
-	return queryRequests(ctx, tx, `SELECT `+requestCols+` FROM
+	return rd.query(ctx, tx, `SELECT `+rd.cols+` FROM
 		(SELECT id AS rid FROM requests_rtree WHERE max_lon >= ? AND min_lon <= ? AND max_lat >= ? AND min_lat <= ?) AS t
 		CROSS JOIN requests ON requests.id = t.rid WHERE`+filter+` LIMIT ?`,
 		append(append([]any{bound.Min[0], bound.Max[0], bound.Min[1], bound.Max[1]}, args...), limit)...)
@@ -29,14 +81,14 @@ var hotspotRadiiM = []float64{0.5, 2, 8, 32, 128}
 // requests) says: the smallest box around the point that holds a match
 // within its radius, whole when it is not crowded, else a sample of it;
 // plus the earliest request at the exact point of the best so far.
-func hotspotCandidates(ctx context.Context, tx querier, q requests.ClusterQuery, filter string, args []any, sample []requests.Request) ([]requests.Request, error) {
+func hotspotCandidates(ctx context.Context, tx querier, rd rowReader, q requests.ClusterQuery, filter string, args []any, sample []requests.Request) ([]requests.Request, error) {
 	ruler := geo.NewRuler(q.Point[1])
 	out := sample
 	for _, r := range hotspotRadiiM {
 		if r >= q.DistanceM {
 			break
 		}
-		rs, err := inBox(ctx, tx, ruler.Buffer(q.Point, r), filter, args, requests.HotspotLimit+1)
+		rs, err := inBox(ctx, tx, rd, ruler.Buffer(q.Point, r), filter, args, requests.HotspotLimit+1)
 		if err != nil {
 			return nil, err
 		}
@@ -49,7 +101,7 @@ func hotspotCandidates(ctx context.Context, tx querier, q requests.ClusterQuery,
 	if !ok {
 		return out, nil
 	}
-	earliest, err := queryRequests(ctx, tx, `SELECT `+requestCols+` FROM requests INDEXED BY requests_tenant_point
+	earliest, err := rd.query(ctx, tx, `SELECT `+rd.cols+` FROM requests INDEXED BY requests_tenant_point
 		WHERE lon = ? AND lat = ? AND`+filter+` ORDER BY requested_at, id LIMIT 1`,
 		append([]any{best.Point[0], best.Point[1]}, args...)...)
 	if err != nil {

@@ -239,25 +239,35 @@ func candidatesIn(ctx context.Context, tx querier, q requests.ClusterQuery, limi
 		args = append(args, q.Since.UnixMicro())
 	}
 	var out []requests.Request
+	rd := fullRows // Locate shows them
+	if limit > 0 {
+		rd = candidateRows // Pick chooses among them
+	}
 	if q.DistanceM > 0 {
 		n := 0 // all
 		if limit > 0 {
 			n = limit + 1 // one more tells a crowded Bound
 		}
-		rs, err := inBox(ctx, tx, q.Bound, filter, args, n)
+		rs, err := inBox(ctx, tx, rd, q.Bound, filter, args, n)
 		if err != nil {
 			return nil, err
 		}
 		if limit > 0 && len(rs) > limit {
-			if rs, err = hotspotCandidates(ctx, tx, q, filter, args, rs); err != nil {
+			if rs, err = hotspotCandidates(ctx, tx, rd, q, filter, args, rs); err != nil {
 				return nil, err
 			}
 		}
 		out = rs
 	}
 	if q.AssetID != "" {
-		rs, err := queryRequests(ctx, tx, `SELECT `+requestCols+` FROM requests INDEXED BY requests_tenant_asset
-			WHERE asset_layer = ? AND asset_id = ? AND asset_id <> '' AND`+filter,
+		// For assignment, the earliest on the asset is the one Pick takes
+		// among them (as on PostgreSQL); Locate lists them all.
+		order := ""
+		if limit > 0 {
+			order = ` ORDER BY requested_at, id LIMIT 1`
+		}
+		rs, err := rd.query(ctx, tx, `SELECT `+rd.cols+` FROM requests INDEXED BY requests_tenant_asset
+			WHERE asset_layer = ? AND asset_id = ? AND asset_id <> '' AND`+filter+order,
 			append([]any{q.AssetLayer, q.AssetID}, args...)...)
 		if err != nil {
 			return nil, err
