@@ -193,7 +193,7 @@ func createRequest(ctx context.Context, tx *sql.Tx, stmts cachedTx, nr requests.
 		}
 		ev := nr.Event
 		ev.RequestID, ev.TenantID = r.ID, r.TenantID
-		if err := insertEvent(ctx, tx, ev); err != nil {
+		if err := insertEvent(ctx, stmts, ev); err != nil {
 			return err
 		}
 		if nr.IdempotencyKey != "" {
@@ -281,13 +281,18 @@ func candidatesIn(ctx context.Context, tx querier, q requests.ClusterQuery, limi
 	return out, nil
 }
 
-func insertEvent(ctx context.Context, tx *sql.Tx, ev requests.Event) error {
+func insertEvent(ctx context.Context, tx execer, ev requests.Event) error {
 	_, err := insertEventID(ctx, tx, ev)
 	return err
 }
 
 // insertEventID inserts ev and returns its ID.
-func insertEventID(ctx context.Context, tx *sql.Tx, ev requests.Event) (int64, error) {
+// execer is a *sql.Tx, or a cachedTx running prepared statements (intake).
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+func insertEventID(ctx context.Context, tx execer, ev requests.Event) (int64, error) {
 	res, err := tx.ExecContext(ctx, `INSERT INTO events (tenant_id, request_id, at, actor, kind, from_status, to_status, note,
 			public_note_en, public_note_fr, internal_note, reason, template, level)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
