@@ -54,6 +54,9 @@ type BlockedSubmission struct {
 	DeviceID         string
 	Actor            string
 	ReceivedAt       time.Time
+	// IdempotencyKey is the scoped key (see ScopedIdempotencyKey), "" for
+	// none: a retry with it gets the first one's number and token back.
+	IdempotencyKey string
 }
 
 // BlockStore keeps the block list and the submissions it stopped.
@@ -68,7 +71,8 @@ type BlockStore interface {
 	// no such entry. The submissions it stopped stay listed.
 	RemoveBlock(ctx context.Context, tenant string, id int64) error
 	// StoreBlocked keeps a stopped submission and returns it with its ID
-	// and the ServiceRequestID its sender is answered with: on PostgreSQL
+	// and the ServiceRequestID its sender is answered with (the stored one,
+	// number and token, when one with the same IdempotencyKey exists): on PostgreSQL
 	// a number of the requests' own sequence (never a request's), on
 	// SQLite the next request number at that moment.
 	StoreBlocked(ctx context.Context, b BlockedSubmission) (BlockedSubmission, error)
@@ -179,13 +183,13 @@ func (s *Service) stopBlocked(ctx context.Context, nr NewRequest) (Request, bool
 	b, err := s.cfg.Blocks.StoreBlocked(ctx, BlockedSubmission{TenantID: s.cfg.Tenant, Token: r.Token, EntryID: e.ID,
 		Kind: e.Kind, Value: e.Value, ServiceCode: r.ServiceCode, Description: r.Description, Address: r.Address,
 		Point: r.Point, WardID: r.WardID, Department: r.Department, Email: nr.Reporter.Email, DeviceID: nr.Reporter.DeviceID,
-		Actor: nr.Event.Actor, ReceivedAt: r.RequestedAt})
+		Actor: nr.Event.Actor, ReceivedAt: r.RequestedAt, IdempotencyKey: nr.IdempotencyKey})
 	if err != nil {
 		return Request{}, true, err
 	}
 	// What a new request starting its own cluster answers; the photos and
 	// a public media_url are dropped with it.
-	r.ServiceRequestID, r.ClusterID, r.MediaURL = b.ServiceRequestID, b.ServiceRequestID, ""
+	r.ServiceRequestID, r.ClusterID, r.MediaURL, r.Token = b.ServiceRequestID, b.ServiceRequestID, "", b.Token
 	r.ID, _ = ParseServiceRequestID(b.ServiceRequestID)
 	return r, true, nil
 }

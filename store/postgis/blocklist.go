@@ -67,13 +67,17 @@ func (s *Store) RemoveBlock(ctx context.Context, tenant string, id int64) error 
 // from the requests' own sequence, so no request ever has it.
 func (s *Store) StoreBlocked(ctx context.Context, b requests.BlockedSubmission) (requests.BlockedSubmission, error) {
 	var answered int64
+	// A retry's row answers with the first one's number and token.
 	err := s.pool.QueryRow(ctx, `INSERT INTO pinward_private.blocked_submissions (tenant_id, answered_id, token, entry_id,
-			kind, value, service_code, description, address, lon, lat, ward_id, department, email, device_id, actor, received_at)
+			kind, value, service_code, description, address, lon, lat, ward_id, department, email, device_id, actor, received_at,
+			idempotency_key)
 		VALUES ($1, nextval(pg_get_serial_sequence('requests', 'id')::regclass), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
-			$12, $13, $14, $15, $16)
-		RETURNING id, answered_id, received_at`,
+			$12, $13, $14, $15, $16, $17)
+		ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key <> '' DO UPDATE SET idempotency_key = EXCLUDED.idempotency_key
+		RETURNING id, answered_id, token, received_at`,
 		b.TenantID, b.Token, b.EntryID, string(b.Kind), b.Value, b.ServiceCode, b.Description, b.Address,
-		b.Point[0], b.Point[1], b.WardID, b.Department, b.Email, b.DeviceID, b.Actor, b.ReceivedAt).Scan(&b.ID, &answered, &b.ReceivedAt)
+		b.Point[0], b.Point[1], b.WardID, b.Department, b.Email, b.DeviceID, b.Actor, b.ReceivedAt, b.IdempotencyKey).
+		Scan(&b.ID, &answered, &b.Token, &b.ReceivedAt)
 	if err != nil {
 		return b, wrapCtx(ctx, "store blocked submission", err)
 	}

@@ -85,19 +85,19 @@ func (s *Store) StoreBlocked(ctx context.Context, b requests.BlockedSubmission) 
 		if err := tx.QueryRowContext(ctx, `SELECT `+nextRequestID).Scan(&answered); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO blocked_submissions (tenant_id, answered_id, token, entry_id, kind, value,
-			service_code, description, address, lon, lat, ward_id, department, email, device_id, actor, received_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		// A retry's row answers with the first one's number and token.
+		var at sql.NullInt64
+		err := tx.QueryRowContext(ctx, `INSERT INTO blocked_submissions (tenant_id, answered_id, token, entry_id, kind, value,
+			service_code, description, address, lon, lat, ward_id, department, email, device_id, actor, received_at, idempotency_key)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key <> '' DO UPDATE SET idempotency_key = excluded.idempotency_key
+			RETURNING id, answered_id, token, received_at`,
 			b.TenantID, answered, b.Token, b.EntryID, string(b.Kind), b.Value, b.ServiceCode, b.Description, b.Address,
-			b.Point[0], b.Point[1], b.WardID, b.Department, b.Email, b.DeviceID, b.Actor, micros(b.ReceivedAt))
-		if err != nil {
-			return err
-		}
-		b.ID, err = res.LastInsertId()
-		b.ServiceRequestID = requests.FormatServiceRequestID(answered)
+			b.Point[0], b.Point[1], b.WardID, b.Department, b.Email, b.DeviceID, b.Actor, micros(b.ReceivedAt), b.IdempotencyKey).
+			Scan(&b.ID, &answered, &b.Token, &at)
+		b.ServiceRequestID, b.ReceivedAt = requests.FormatServiceRequestID(answered), fromMicros(at)
 		return err
 	})
-	b.ReceivedAt = norm(b.ReceivedAt)
 	return b, err
 }
 

@@ -122,6 +122,26 @@ func testBlockList(t *testing.T, s Stores) {
 		t.Errorf("another tenant's ListBlocked = %+v, %v", bs, err)
 	}
 
+	// A retry with the same Idempotency-Key is answered as the first was,
+	// as a request's retry would be, and kept once.
+	retry := func() requests.Request {
+		t.Helper()
+		p := east(300)
+		r, err := svc.Submit(ctx, requests.Submission{ServiceCode: "pothole", Point: &p, Attributes: map[string][]string{"size": {"large"}},
+			Description: "Again", Reporter: requests.Reporter{Email: "spam@example.org"}, IdempotencyKey: "retry-1", APIKeyID: 7})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	if first, second := retry(), retry(); first.ServiceRequestID != second.ServiceRequestID || first.Token != second.Token {
+		t.Errorf("a blocked retry is answered %s/%s, the first %s/%s; want the same", second.ServiceRequestID, second.Token,
+			first.ServiceRequestID, first.Token)
+	}
+	if bs, err := s.ListBlocked(ctx, tenantA, requests.Scope{}, 10); err != nil || len(bs) != 3 {
+		t.Errorf("after a retried blocked submission, ListBlocked = %d rows, %v; want 3", len(bs), err)
+	}
+
 	// Unblocked, the same sender's next submission is a request.
 	if err := svc.RemoveBlock(ctx, e.ID); err != nil {
 		t.Fatal(err)

@@ -36,7 +36,11 @@ CREATE TABLE pinward_private.blocked_submissions (
     email        text             NOT NULL,
     device_id    text             NOT NULL,
     actor        text             NOT NULL,
-    received_at  timestamptz      NOT NULL
+    received_at  timestamptz      NOT NULL,
+    idempotency_key text          NOT NULL DEFAULT ''
 );
+-- A retry with the same Idempotency-Key gets the same answer, as a request's would.
+CREATE UNIQUE INDEX blocked_submissions_idempotency ON pinward_private.blocked_submissions (tenant_id, idempotency_key)
+    WHERE idempotency_key <> '';
 CREATE INDEX blocked_submissions_recent ON pinward_private.blocked_submissions (tenant_id, id);
 REVOKE ALL ON pinward_private.blocked_submissions FROM PUBLIC;

@@ -32,8 +32,11 @@ CREATE TABLE blocked_submissions (
     email        TEXT    NOT NULL,
     device_id    TEXT    NOT NULL,
     actor        TEXT    NOT NULL,
-    received_at  INTEGER NOT NULL
+    received_at  INTEGER NOT NULL,
+    idempotency_key TEXT NOT NULL DEFAULT ''
 );
+-- A retry with the same Idempotency-Key gets the same answer, as a request's would.
+CREATE UNIQUE INDEX blocked_submissions_idempotency ON blocked_submissions (tenant_id, idempotency_key) WHERE idempotency_key <> '';
 CREATE INDEX blocked_submissions_recent ON blocked_submissions (tenant_id, id);
 -- Requests are numbered past max(answered_id) (see the store).
 CREATE INDEX blocked_submissions_answered ON blocked_submissions (answered_id);
