@@ -32,7 +32,7 @@ func runReport(ctx context.Context, env Env, args []string) error {
 	tenant := fs.String("tenant", "sample", "the municipality's tenant `id`")
 	categories := fs.String("categories", "", "service catalog `JSON` (default: the bundled sample's)")
 	var sf cli.SpatialFlags
-	fs.StringVar(&sf.Wards, "wards", "", "ward boundaries `GeoJSON` that name the wards (default: the bundled sample)")
+	cli.RegisterWards(fs, &sf.Wards)
 	fs.StringVar(&sf.WardFields, "ward-fields", "id,name_en,name_fr", "ward property names: `ID,NAME_EN[,NAME_FR]`")
 	var stf storeflags.Flags
 	stf.Register(fs)
@@ -55,7 +55,7 @@ func runReport(ctx context.Context, env Env, args []string) error {
 		return usageError{err}
 	}
 	sf.Assets = "" // the report names wards; it snaps nothing
-	set, _, err := sf.Load(env)
+	set, _, err := sf.LoadIn(env, catalog.Location())
 	if err != nil {
 		return err
 	}

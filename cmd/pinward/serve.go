@@ -103,7 +103,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	set, ix, err := sf.Load(env)
+	set, ix, err := sf.LoadIn(env, catalog.Location())
 	if err != nil {
 		return err
 	}
