@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -34,20 +35,41 @@ func (w WardFiles) String() string {
 	return strings.Join(parts, " ")
 }
 
-// Set adds one --wards value. "DATE=FILE" is read as dated only when
-// DATE is a date, so a file name with "=" in it still works undated.
+// Set adds one --wards value. "DATE=FILE" is read as dated when DATE
+// starts as a date does (YYYY-MM-DD), so a file name with "=" in it still
+// works undated. Several dated files may come in one value separated by
+// commas, as PINWARD_WARDS gives them.
 func (w *WardFiles) Set(s string) error {
-	f := WardFile{Path: s}
-	if day, path, ok := strings.Cut(s, "="); ok {
-		if _, err := parseDay(day, time.UTC); err == nil {
+	parts := strings.Split(s, ",")
+	if len(parts) == 1 || !all(parts, func(p string) bool { return looksDated.MatchString(p) }) {
+		parts = []string{s}
+	}
+	for _, p := range parts {
+		f := WardFile{Path: p}
+		if day, path, ok := strings.Cut(p, "="); ok && looksDated.MatchString(p) {
+			if _, err := parseDay(day, time.UTC); err != nil {
+				return err
+			}
 			f = WardFile{From: day, Path: path}
 		}
+		if f.Path == "" {
+			return fmt.Errorf("%q names no file: want FILE or DATE=FILE (e.g. 2022-11-15=wards.geojson)", p)
+		}
+		*w = append(*w, f)
 	}
-	if f.Path == "" {
-		return fmt.Errorf("%q names no file: want FILE or DATE=FILE (e.g. 2022-11-15=wards.geojson)", s)
-	}
-	*w = append(*w, f)
 	return nil
+}
+
+// looksDated is the start of a DATE=FILE value.
+var looksDated = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}[^=]*=`)
+
+func all(ss []string, ok func(string) bool) bool {
+	for _, s := range ss {
+		if !ok(s) {
+			return false
+		}
+	}
+	return true
 }
 
 // parseDay reads a generation's first day: midnight in loc, or an RFC 3339
