@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/pinward/pinward/requests"
@@ -13,11 +15,13 @@ import (
 // recut applies a report's re-cut (requests.Recut) to its statements: a
 // common table expression named requests shadows the table (main.requests)
 // with the re-cut ward in ward_id, so the report's SQL counts as it always
-// does. The pairs come as one JSON array, materialized so SQLite indexes
-// it for the join. The zero recut changes nothing.
+// does. The IDs come as one JSON array per re-cut ward, each the list of
+// an IN, which SQLite builds once into an index (a join on json_each
+// would scan the whole list for every request). The zero recut changes
+// nothing.
 type recut struct {
-	cte  string
-	pair any
+	cte string
+	pre []any
 }
 
 // recutFor reads the table's columns in tx, so columns other migrations
@@ -37,28 +41,36 @@ func recutFor(ctx context.Context, tx *sql.Tx, q requests.ReportQuery) (recut, e
 		if err := rows.Scan(&c); err != nil {
 			return recut{}, wrap(ctx, "report re-cut: columns", err)
 		}
-		if c == "ward_id" {
-			cols = append(cols, "coalesce(rc.ward, r.ward_id) AS ward_id")
-		} else {
-			cols = append(cols, `r."`+c+`"`)
-		}
+		cols = append(cols, c)
 	}
 	if err := rows.Err(); err != nil {
 		return recut{}, wrap(ctx, "report re-cut: columns", err)
 	}
-	pairs := make([][2]any, len(q.Recut.IDs))
+	byWard := map[string][]int64{}
 	for i, id := range q.Recut.IDs {
-		pairs[i] = [2]any{id, q.Recut.Wards[i]}
+		byWard[q.Recut.Wards[i]] = append(byWard[q.Recut.Wards[i]], id)
 	}
-	b, err := json.Marshal(pairs)
-	if err != nil {
-		return recut{}, fmt.Errorf("report re-cut: %w", err)
+	if len(byWard) == 0 {
+		return recut{}, nil
 	}
-	return recut{
-		cte: "recut(id, ward) AS MATERIALIZED (SELECT value->>0, value->>1 FROM json_each(?)), " +
-			"requests AS (SELECT " + strings.Join(cols, ", ") + " FROM main.requests r LEFT JOIN recut rc ON rc.id = r.id) ",
-		pair: string(b),
-	}, nil
+	wardExpr, pre := "CASE", make([]any, 0, 2*len(byWard))
+	for _, w := range slices.Sorted(maps.Keys(byWard)) {
+		b, err := json.Marshal(byWard[w])
+		if err != nil {
+			return recut{}, fmt.Errorf("report re-cut: %w", err)
+		}
+		wardExpr += " WHEN r.id IN (SELECT value FROM json_each(?)) THEN ?"
+		pre = append(pre, string(b), w)
+	}
+	wardExpr += " ELSE r.ward_id END AS ward_id"
+	for i, c := range cols {
+		if c == "ward_id" {
+			cols[i] = wardExpr
+		} else {
+			cols[i] = `r."` + c + `"`
+		}
+	}
+	return recut{cte: "requests AS (SELECT " + strings.Join(cols, ", ") + " FROM main.requests r) ", pre: pre}, nil
 }
 
 // sql prefixes a statement with the re-cut's CTEs.
@@ -72,10 +84,10 @@ func (rc recut) sql(stmt string) string {
 	return "WITH " + rc.cte + stmt
 }
 
-// args puts the re-cut's parameter first, where its placeholder is.
+// args puts the re-cut's parameters first, where their placeholders are.
 func (rc recut) args(args ...any) []any {
 	if rc.cte == "" {
 		return args
 	}
-	return append([]any{rc.pair}, args...)
+	return append(slices.Clone(rc.pre), args...)
 }
