@@ -273,6 +273,38 @@ func TestRedistricting(t *testing.T) {
 	}
 }
 
+// TestWardsFlagUsage: a --wards or --generation that cannot be used
+// exits with status 2 and says why.
+func TestWardsFlagUsage(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "wards.geojson")
+	if err := os.WriteFile(file, data.SampleWardsGeoJSON(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	storeArgs := []string{"--data-dir", filepath.Join(dir, "var")}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"report", "--generation", "March"}, "--generation"},
+		{[]string{"report", "--wards", "2018-12-01=" + file, "--generation", "2010-01-01"}, "no wards are in force"},
+		{[]string{"report", "--wards", "2022-13-01=" + file}, "not a day"},
+		{[]string{"report", "--wards", file, "--wards", file}, "only one boundary file may be undated"},
+		{[]string{"report", "--wards", "2018-12-01=" + file, "--wards", "2018-12-01=" + file}, "both start on 2018-12-01"},
+		{[]string{"geocode", "--wards", "2018-12-01=" + filepath.Join(dir, "missing.geojson")}, "missing.geojson"},
+		{[]string{"serve", "--addr", "127.0.0.1:0", "--wards", "2018-12-01="}, "names no file"},
+	} {
+		env, _, errb := testEnv(nil)
+		args := tc.args
+		if args[0] == "report" || args[0] == "serve" {
+			args = append(args, storeArgs...)
+		}
+		if code := Main(t.Context(), args, env); code != 2 || !strings.Contains(errb.String(), tc.want) {
+			t.Errorf("%v: exit %d, %s; want 2 and %q", tc.args, code, errb, tc.want)
+		}
+	}
+}
+
 // startServeArgs runs Main with args (a serve) on loopback and returns its
 // URL; it stops when the test ends.
 func startServeArgs(t *testing.T, args ...string) string {

@@ -55,12 +55,12 @@ func runReport(ctx context.Context, env Env, args []string) error {
 	if q.Start, q.End, err = cli.ParsePeriod(*from, *to, catalog.Location(), time.Now()); err != nil {
 		return usageError{err}
 	}
-	if q.Generation, err = cli.ParseDay(*generation, catalog.Location(), false); err != nil {
-		return usageErrorf("--generation: %v", err)
-	}
 	sf.Assets = "" // the report names wards; it snaps nothing
 	set, _, err := sf.LoadIn(env, catalog.Location())
 	if err != nil {
+		return err
+	}
+	if q.Generation, err = cli.ParseGeneration(*generation, catalog.Location(), set); err != nil {
 		return err
 	}
 	st, closeStore, err := stf.Open(ctx)

@@ -56,3 +56,17 @@ func SampleTown(env Env) (*wards.Set, *assets.Index, error) {
 	sf := SpatialFlags{geocode.Files{WardFields: "id,name_en,name_fr"}}
 	return sf.Load(env)
 }
+
+// ParseGeneration reads a report's --generation: a day in loc (or an RFC
+// 3339 time) on which set has wards in force; "" is the zero time (no
+// re-cut). Anything else is a usage error.
+func ParseGeneration(s string, loc *time.Location, set *wards.Set) (time.Time, error) {
+	t, err := ParseDay(s, loc, false)
+	if err != nil {
+		return time.Time{}, UsageErrorf("--generation: %v", err)
+	}
+	if s != "" && set.Current(t) == nil {
+		return time.Time{}, UsageErrorf("--generation %s: no wards are in force then (see --wards DATE=FILE)", s)
+	}
+	return t, nil
+}
