@@ -66,7 +66,7 @@ func TestRedistricting(t *testing.T) {
 	if err := os.WriteFile(newFile, newJSON, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	change := time.Now().Add(6 * time.Second).UTC().Truncate(time.Second)
+	change := time.Now().Add(10 * time.Second).UTC().Truncate(time.Second)
 	changeArg := change.Format(time.RFC3339)
 	wardArgs := []string{"--wards", "2018-12-01=" + oldFile, "--wards", changeArg + "=" + newFile}
 	stores := map[string][]string{"sqlite": {"--data-dir", filepath.Join(dir, "var")}, "postgis": {"--db", db}}
@@ -103,16 +103,26 @@ func TestRedistricting(t *testing.T) {
 		}
 	}
 	anywhere := func(orb.Point) bool { return true }
-	// Before the change: anywhere in the old wards.
-	for range 25 {
+	east := func(p orb.Point) bool { return p[0] > west+0.001 }
+	// Before the change: anywhere in the old wards, the first east of the
+	// strips; up to 25 each, as many as a loaded machine posts in time.
+	created := map[string]int{}
+	for i := 0; i < 25 && time.Now().Before(change.Add(-time.Second)); i++ {
 		for name := range servers {
-			if code, body := post(name, inTown(anywhere)); code != http.StatusCreated {
+			keep := anywhere
+			if i == 0 {
+				keep = east
+			}
+			code, body := post(name, inTown(keep))
+			switch {
+			case code == http.StatusCreated:
+				created[name]++
+			case code == http.StatusBadRequest && !time.Now().Before(change):
+				// The change came while posting: east of the strips is outside.
+			default:
 				t.Fatalf("%s: POST before the change: %d %s", name, code, body)
 			}
 		}
-	}
-	if time.Now().After(change) {
-		t.Fatalf("posting the first requests took past the change (%s): the machine is too slow for this test's clock", change)
 	}
 	time.Sleep(time.Until(change) + 100*time.Millisecond)
 	// After it: inside the strips; east of them is outside the town now.
@@ -121,10 +131,11 @@ func TestRedistricting(t *testing.T) {
 			if code, body := post(name, inTown(func(p orb.Point) bool { return p[0] < west })); code != http.StatusCreated {
 				t.Fatalf("%s: POST after the change: %d %s", name, code, body)
 			}
+			created[name]++
 		}
 	}
 	for name := range servers {
-		code, body := post(name, inTown(func(p orb.Point) bool { return p[0] > west+0.001 }))
+		code, body := post(name, inTown(east))
 		if code != http.StatusBadRequest || !strings.Contains(body, "outside") || !strings.Contains(body, "l'extérieur") {
 			t.Errorf("%s: POST east of the new wards after the change: %d %s, want 400 outside (bilingual)", name, code, body)
 		}
@@ -209,8 +220,8 @@ func TestRedistricting(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name := range stores {
-		if sides[name] != [2]int{25, 25} {
-			t.Errorf("%s: %v requests before and after the change, want 25 and 25", name, sides[name])
+		if s := sides[name]; s[0] < 1 || s[1] < 25 || s[0]+s[1] != created[name] {
+			t.Errorf("%s: %v requests stored before and after the change, want at least 1 and 25, %d in all", name, s, created[name])
 		}
 	}
 
@@ -255,8 +266,8 @@ func TestRedistricting(t *testing.T) {
 			}
 			for _, rec := range recs[1:] {
 				if rec[0] == "*" {
-					if rec[2] != "50" {
-						t.Errorf("%s --generation %q: total %s, want 50", name, gen.flag, rec[2])
+					if rec[2] != strconv.Itoa(created[name]) {
+						t.Errorf("%s --generation %q: total %s, want %d", name, gen.flag, rec[2], created[name])
 					}
 					continue
 				}
