@@ -12,10 +12,11 @@ import (
 
 // report answers council reports (staff or admin key):
 //
-//	GET /api/v1/reports/{by}.{json|csv}?start_date=&end_date=&locale=
+//	GET /api/v1/reports/{by}.{json|csv}?start_date=&end_date=&generation=&locale=
 //
 // by is ward, department or category. The period bounds when requests
 // were received, as Open311's filters do (default: the last 90 days).
+// generation, a date, re-cuts a ward report by the wards in force then.
 
 // reportRowOut is one row of a report in JSON; figures that do not exist
 // yet (no outcome known, nothing closed) are null.
@@ -58,6 +59,10 @@ func (h *handler) report(w http.ResponseWriter, r *http.Request) {
 	}
 	q := requests.ReportQuery{By: by}
 	if q.Start, q.End, err = h.period(r.URL.Query()); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	if q.Generation, err = parseDate("generation", r.URL.Query().Get("generation"), h.svc.Catalog().Location(), false); err != nil {
 		h.writeError(w, r, err)
 		return
 	}

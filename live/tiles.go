@@ -12,17 +12,12 @@ import (
 	"github.com/pinward/pinward/wards"
 )
 
-// NewTiler returns the tile renderer with the wards in force today and
+// NewTiler returns the tile renderer with the wards in force today (see
+// WatchWards for the next generation's) and
 // every asset of ix; the requests come with the Tiles view's Load.
 func NewTiler(set *wards.Set, ix *assets.Index) (*tiles.Tiler, error) {
 	tl := tiles.New(tiles.Options{})
-	var ws []tiles.Ward
-	if g := set.Current(time.Now()); g != nil {
-		for _, w := range g.Wards {
-			ws = append(ws, tiles.Ward{ID: w.ID, NameEn: w.Name.En, NameFr: w.Name.Fr, Geometry: w.Geometry})
-		}
-	}
-	if err := tl.SetWards(ws); err != nil {
+	if err := tl.SetWards(tileWards(set.Current(time.Now()))); err != nil {
 		return nil, err
 	}
 	tl.SetAssets(tileAssets(ix))

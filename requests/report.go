@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/pinward/pinward/i18n"
-	"github.com/pinward/pinward/wards"
 )
 
 // ReportBy is what a council report groups requests by.
@@ -46,6 +45,10 @@ type ReportQuery struct {
 	// Scope keeps the requests a scoped staff key may see (Service.Report
 	// sets it from the context).
 	Scope Scope
+	// Generation, when set, re-cuts a ward report by the wards in force
+	// then; Service.Report fills Recut, which stores apply (recut.go).
+	Generation time.Time
+	Recut      *Recut
 }
 
 // ReportQuantiles are the quantiles of hours to close a report gives:
@@ -120,12 +123,15 @@ func (s *Service) Report(ctx context.Context, q ReportQuery) (Report, error) {
 		return Report{}, i18n.Errorf(i18n.Invalid, "end_date", i18n.T("is before start_date", "est antérieure à start_date"))
 	}
 	q.AsOf, q.Scope = s.now(), ScopeFrom(ctx)
+	if err := s.recutInto(ctx, &q); err != nil {
+		return Report{}, err
+	}
 	rows, total, err := s.cfg.Store.ReportRows(ctx, s.cfg.Tenant, q)
 	if err != nil {
 		return Report{}, fmt.Errorf("report: %w", err)
 	}
 	for i := range rows {
-		rows[i].Name = s.reportName(q.By, rows[i].Key, q.AsOf)
+		rows[i].Name = s.reportName(q.By, rows[i].Key, cmp.Or(q.Generation, q.AsOf))
 		rows[i].finish()
 	}
 	slices.SortFunc(rows, func(a, b ReportRow) int { return compareKeys(a.Key, b.Key) })
@@ -150,14 +156,8 @@ func (s *Service) reportName(by ReportBy, key string, now time.Time) i18n.Text {
 			return d.Name
 		}
 	case ByWard:
-		if ws, ok := s.cfg.Wards.(interface {
-			Current(time.Time) *wards.Generation
-		}); ok {
-			if g := ws.Current(now); g != nil {
-				if w, ok := g.Ward(key); ok {
-					return w.Name
-				}
-			}
+		if n, ok := s.wardName(key, now); ok {
+			return n
 		}
 	}
 	return i18n.T(key, key)

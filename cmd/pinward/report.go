@@ -24,15 +24,16 @@ or --db); --wards and --categories name the groups as serve would.
 `
 
 func runReport(ctx context.Context, env Env, args []string) error {
-	fs := newFlags(env, "report", "report [--by ward|department|category] [--from 2026-01-01] [--to 2026-03-31] [--lang en|fr] [--data-dir D | --db URL] > report.csv", reportHelp)
+	fs := newFlags(env, "report", "report [--by ward|department|category] [--from 2026-01-01] [--to 2026-03-31] [--lang en|fr] [--generation DAY] [--data-dir D | --db URL] > report.csv", reportHelp)
 	by := fs.String("by", "ward", "group by `ward`, department or category")
 	from := fs.String("from", "", "first `day` received (YYYY-MM-DD or RFC 3339; default 90 days ago)")
 	to := fs.String("to", "", "last `day` received, included (default: now)")
 	lang := fs.String("lang", "en", "`language` of the names: en or fr")
+	generation := fs.String("generation", "", "re-cut by the wards in force on this `day` (see --wards DATE=FILE): each request with a point counts in the ward covering it then")
 	tenant := fs.String("tenant", "sample", "the municipality's tenant `id`")
 	categories := fs.String("categories", "", "service catalog `JSON` (default: the bundled sample's)")
 	var sf cli.SpatialFlags
-	fs.StringVar(&sf.Wards, "wards", "", "ward boundaries `GeoJSON` that name the wards (default: the bundled sample)")
+	cli.RegisterWards(fs, &sf.Wards)
 	fs.StringVar(&sf.WardFields, "ward-fields", "id,name_en,name_fr", "ward property names: `ID,NAME_EN[,NAME_FR]`")
 	var stf storeflags.Flags
 	stf.Register(fs)
@@ -55,8 +56,11 @@ func runReport(ctx context.Context, env Env, args []string) error {
 		return usageError{err}
 	}
 	sf.Assets = "" // the report names wards; it snaps nothing
-	set, _, err := sf.Load(env)
+	set, _, err := sf.LoadIn(env, catalog.Location())
 	if err != nil {
+		return err
+	}
+	if q.Generation, err = cli.ParseGeneration(*generation, catalog.Location(), set); err != nil {
 		return err
 	}
 	st, closeStore, err := stf.Open(ctx)

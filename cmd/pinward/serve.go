@@ -103,7 +103,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	set, ix, err := sf.Load(env)
+	set, ix, err := sf.LoadIn(env, catalog.Location())
 	if err != nil {
 		return err
 	}
@@ -175,6 +175,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	defer svc.StartAutoClose(ctx, 10*time.Minute, log)() // requests waiting on residents too long close as no_response
 	defer escalate.Start(ctx, esc)()                     // the escalation sweeper; stopped before the store closes
 	defer tilesView.Watch(ctx, 30*time.Second)()         // requests turn overdue on the map without a change
+	defer live.WatchWards(ctx, set, tl, nil)()           // the ward layer follows the generation in force
 
 	links, err := mailer.LinkKeys(ctx, st, *tenant)
 	if err != nil {

@@ -75,7 +75,7 @@ func benchGeocode(ctx context.Context, env Env, args []string) (err error) {
 	var ws []wards.Ward
 	var list []assets.Asset
 	var dataset string
-	if sf.Wards == "" {
+	if len(sf.Wards) == 0 {
 		if ws, list, err = syntheticSpatial(); err != nil {
 			return err
 		}
@@ -87,7 +87,7 @@ func benchGeocode(ctx context.Context, env Env, args []string) (err error) {
 		}
 		ws = set.Current(time.Now()).Wards
 		ix.Scan(func(a assets.Asset) bool { list = append(list, a); return true })
-		dataset = sf.Wards
+		dataset = sf.Wards.String()
 		if sf.Assets != "" {
 			dataset += " + " + sf.Assets
 		}

@@ -21,10 +21,13 @@ import (
 
 // Files name a municipality's boundaries and assets.
 type Files struct {
-	Wards      string // ward boundaries GeoJSON; "" is the bundled sample
-	WardFields string // ID,NAME_EN[,NAME_FR]
+	Wards      WardFiles // ward generations; none is the bundled sample
+	WardFields string    // ID,NAME_EN[,NAME_FR]
+	// Location is the time zone of the generations' first days (the
+	// municipality's); nil is UTC.
+	Location *time.Location
 	// Assets is an asset layer file (.csv or .geojson); "" is the bundled
-	// sample's assets when Wards is "" too, else no assets.
+	// sample's assets when Wards is empty too, else no assets.
 	Assets       string
 	AssetColumns string // see LoadAssets
 }
@@ -37,28 +40,13 @@ func (f Files) Load(warn io.Writer) (*wards.Set, *assets.Index, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("--ward-fields: %w", err)
 	}
-	wardData, wardName := data.SampleWardsGeoJSON(), "bundled sample wards"
-	if f.Wards != "" {
-		if wardData, err = os.ReadFile(f.Wards); err != nil {
-			return nil, nil, fmt.Errorf("boundary file: %w", err)
-		}
-		wardName = f.Wards
-	}
-	ws, err := wards.LoadGeoJSON(bytes.NewReader(wardData), fields)
+	set, err := f.Wards.Load(fields, f.Location)
 	if err != nil {
-		return nil, nil, fmt.Errorf("boundary file %s: %w", wardName, err)
-	}
-	gen, err := wards.NewGeneration(ws, time.Time{}, time.Time{})
-	if err != nil {
-		return nil, nil, fmt.Errorf("boundary file %s: %w", wardName, err)
-	}
-	set, err := wards.NewSet(gen)
-	if err != nil {
-		return nil, nil, fmt.Errorf("boundary file %s: %w", wardName, err)
+		return nil, nil, err
 	}
 
 	// The sample's assets only make sense with the sample's wards.
-	if f.Assets == "" && f.Wards != "" {
+	if f.Assets == "" && len(f.Wards) > 0 {
 		ix, err := assets.NewIndex(nil)
 		return set, ix, err
 	}

@@ -49,6 +49,10 @@ func (s *Store) ReportRows(ctx context.Context, tenant string, q requests.Report
 		where = append(where, scope)
 	}
 	sql := strings.NewReplacer("%[1]s", q.By.Column(), "%[2]s", strings.Join(where, " AND ")).Replace(reportSelect)
+	sql, args, err := s.withRecut(ctx, sql, args, q)
+	if err != nil {
+		return nil, total, err
+	}
 	rows, err := s.pool.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, total, wrapCtx(ctx, "report", err)

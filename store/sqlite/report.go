@@ -48,7 +48,11 @@ func (s *Store) ReportRows(ctx context.Context, tenant string, q requests.Report
 	}
 	defer tx.Rollback() //nolint:errcheck // read only
 
-	rows, err := tx.QueryContext(ctx, sub.Replace(reportCounts), append([]any{ceilMicros(q.AsOf)}, args...)...)
+	rc, err := recutFor(ctx, tx, q)
+	if err != nil {
+		return nil, total, err
+	}
+	rows, err := tx.QueryContext(ctx, rc.sql(sub.Replace(reportCounts)), rc.args(append([]any{ceilMicros(q.AsOf)}, args...)...)...)
 	if err != nil {
 		return nil, total, wrap(ctx, "report", err)
 	}
@@ -79,7 +83,7 @@ func (s *Store) ReportRows(ctx context.Context, tenant string, q requests.Report
 		pickers[r.Key] = newQuantilePicker(r.Closed)
 	}
 	all := newQuantilePicker(total.Closed)
-	rows, err = tx.QueryContext(ctx, sub.Replace(reportHours), args...)
+	rows, err = tx.QueryContext(ctx, rc.sql(sub.Replace(reportHours)), rc.args(args...)...)
 	if err != nil {
 		return nil, total, wrap(ctx, "report", err)
 	}

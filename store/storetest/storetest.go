@@ -106,6 +106,7 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		{"BlockList", testBlockList},
 		{"MediaPurgeList", testMediaPurgeList},
 		{"PublicUpdates", testPublicUpdates},
+		{"Recut", testRecut},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
