@@ -31,6 +31,13 @@ func scanNearest(all []Asset, p orb.Point, radius float64, layers ...string) (As
 	return *best, bestD, true
 }
 
+// pruned reports whether a search takes the grid's usual path (a small
+// window inside the directory, cells pruned), rather than a tile walk.
+func pruned(s *Snapshot, p orb.Point, radius float64) bool {
+	se := s.grid.newSearch(p, radius, nil, nil)
+	return s.grid.nearestPruned(&se, se.r.Buffer(p, radius*(1+1e-9)+1e-9))
+}
+
 type gridCase struct {
 	p      orb.Point
 	radius float64
@@ -54,7 +61,7 @@ func checkGrid(t *testing.T, ix *Index, cases []gridCase) (byGrid int) {
 			t.Fatalf("Nearest(%v, %v, %q) = %s/%s@%d %v m %v; scan gives %s/%s@%d %v m %v",
 				c.p, c.radius, c.layers, ga.Layer, ga.ID, ga.Version, gd, gok, wa.Layer, wa.ID, wa.Version, wd, wok)
 		}
-		if _, _, _, done := s.nearestInGrid(c.p, c.radius, c.layers); done {
+		if pruned(s, c.p, c.radius) {
 			byGrid++
 		}
 	}
@@ -214,9 +221,10 @@ func TestGridMatchesScan(t *testing.T) {
 	}
 }
 
-// An asset far from the others (past the largest directory) and searches
-// the grid cannot answer (wide radii, the antimeridian) go to the R-trees,
-// with the same answers.
+// An asset far from the others (past the largest directory) goes to the
+// grid's overflow R-tree, and searches the pruned path cannot take (wide
+// radii, the antimeridian) walk the tiles, with the same answers; so do
+// layers past the tiles' 256 ordinals.
 func TestGridFallbacks(t *testing.T) {
 	ix, err := NewIndex([]Asset{
 		{Layer: "l", ID: "a", Point: orb.Point{-73.6, 45.5}},
@@ -248,5 +256,35 @@ func TestGridFallbacks(t *testing.T) {
 	}
 	if a, _, ok := ix.Nearest(orb.Point{-73.5, 45.5}, 1); !ok || a.ID != "near" {
 		t.Fatalf("near: %v %v", a.ID, ok)
+	}
+	// Retiring assets of the overflow: never answered again.
+	ix.Delete("l", "paris")
+	ix.Delete("l", "west")
+	if a, _, ok := ix.Nearest(orb.Point{2.3501, 48.85}, 50); ok {
+		t.Fatalf("retired Paris answered: %v", a.ID)
+	}
+	checkGrid(t, ix, cases)
+
+	// 300 layers: those past the 256 ordinals live in the overflow too.
+	var many []Asset
+	for i := range 300 {
+		many = append(many, Asset{Layer: fmt.Sprintf("L%03d", i), ID: "x", Point: orb.Point{-73.6 + float64(i)*1e-5, 45.5001}})
+	}
+	if err := ix.Upsert(many); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []string{"L000", "L255", "L256", "L299"} {
+		cases = append(cases, gridCase{orb.Point{-73.6, 45.5001}, 80, []string{l}}, gridCase{orb.Point{-73.5975, 45.5001}, 60, []string{l}},
+			gridCase{orb.Point{-73.597, 45.5001}, 5000, []string{l}})
+	}
+	cases = append(cases, gridCase{orb.Point{-73.597, 45.5001}, 30, nil}, gridCase{orb.Point{-73.5971, 45.5001}, 1e7, nil})
+	checkGrid(t, ix, cases)
+	at299 := many[299].Point
+	if a, _, ok := ix.Nearest(at299, 1, "L299"); !ok || a.Layer != "L299" {
+		t.Fatalf("layer L299: %v %v", a.Layer, ok)
+	}
+	ix.Delete("L299", "x")
+	if a, _, ok := ix.Nearest(at299, 1, "L299"); ok {
+		t.Fatalf("retired L299/x answered: %v", a.ID)
 	}
 }
