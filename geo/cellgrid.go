@@ -2,15 +2,19 @@ package geo
 
 import (
 	"math"
+	"slices"
 
 	"github.com/paulmach/orb"
 )
 
 // cellGrid is PolygonIndex's fast path: a regular grid over the indexed
-// bounds whose cells each hold the answer for every point in them, or
-// cellMixed when a ring edge (a border, a hole, a coastline) touches the
-// cell and the exact edge test must decide. In a city most cells lie wholly
-// inside one ward, so most lookups are one array read.
+// bounds whose cells each hold the answer for every point in them, or, when
+// a ring edge (a border, a hole, a coastline) touches the cell, a mixed
+// value naming the cell's entry in a side table: the polygon parts whose
+// edges touch the cell, in owner order, and the owner of the cell's other
+// points. There the exact edge test decides among those parts alone. In a
+// city most cells lie wholly inside one ward, so most lookups are one array
+// read, and the rest test the one or two wards whose border crosses the cell.
 //
 // Why it is exact: a cell no edge touches is a connected set that crosses
 // no ring, so every point in it has the same class against every ring, and
@@ -30,14 +34,22 @@ type cellGrid struct {
 	// Most blocks are uniform, and their table is small enough to stay in
 	// cache, so most lookups never read the slab.
 	blocks []uint32
-	slab   []uint16 // cell values of non-uniform blocks, row-major per block
+	slab   []uint32 // cell values of non-uniform blocks, row-major per block
+
+	// The side table of mixed cells: mixed cell k (its value is
+	// cellMixed|k) tests the parts cands[side[k]:side[k+1]], sorted by
+	// owner, and when none covers the point answers base[k], the lowest
+	// owner of the parts that cover the whole cell (-1 for none).
+	side  []uint32
+	cands []int32
+	base  []int32
 }
 
 const (
-	cellMixed = math.MaxUint16     // an edge touches the cell: test edges
-	cellNone  = math.MaxUint16 - 1 // no polygon covers the cell
+	cellMixed = 1 << 30   // flag: an edge touches the cell; the other bits are its side-table entry
+	cellNone  = 1<<30 - 1 // no polygon covers the cell
 
-	// maxCells bounds the grid (1024 × 1024 cells, 2 MiB); cellsPerEdge
+	// maxCells bounds the grid (1024 × 1024 cells); cellsPerEdge
 	// sizes smaller boundary sets' grids in proportion to their edges, so a
 	// test's square ward does not pay for a million cells.
 	maxCells     = 1 << 20
@@ -71,16 +83,16 @@ func (g *cellGrid) cellXY(p orb.Point) (x, y int, ok bool) {
 }
 
 // value returns the value of cell (x, y).
-func (g *cellGrid) value(x, y int) uint16 {
+func (g *cellGrid) value(x, y int) uint32 {
 	b := g.blocks[(y>>blockBits)*g.nbx+x>>blockBits]
 	if b&uniformBlock != 0 {
-		return uint16(b)
+		return b &^ uniformBlock
 	}
 	return g.slab[int(b)+(y&(blockSide-1))<<blockBits|x&(blockSide-1)]
 }
 
 // lookup returns the value for p, or cellNone outside the grid.
-func (g *cellGrid) lookup(p orb.Point) uint16 {
+func (g *cellGrid) lookup(p orb.Point) uint32 {
 	x, y, ok := g.cellXY(p)
 	if !ok {
 		return cellNone
@@ -120,34 +132,65 @@ func newCellGrid(ix *PolygonIndex, polys []orb.MultiPolygon) cellGrid {
 		invW: float64(nx) / w, invH: float64(ny) / h,
 		nx: nx, ny: ny, nbx: nx / blockSide,
 	}
-	cells := make([]uint16, nx*ny) // 0 = clean, 1 = mixed until filled below
-	mixed := cells
+	// Every (cell, part) pair where an edge of the part touches the cell,
+	// as cell<<32 | part; parts are numbered as NewPolygonIndex numbers
+	// them, in owner order.
+	cells := make([]uint32, nx*ny) // 0 = clean until filled below
+	var touches []uint64
+	part := 0
 	for _, mp := range polys {
 		for _, poly := range mp {
+			if len(poly) == 0 {
+				continue
+			}
 			for _, r := range poly {
 				for k := 0; k+1 < len(r); k++ {
 					e := newEdge(r[k], r[k+1])
-					g.markEdge(&e, mixed)
+					g.markEdge(&e, func(c int) { touches = append(touches, uint64(c)<<32|uint64(part)) })
 				}
+			}
+			part++
+		}
+	}
+	slices.Sort(touches)
+	touches = slices.Compact(touches)
+	// Mixed cells, in cell order: their parts, and the owner of the parts
+	// covering the whole cell, whose class the cell's centre gives (no edge
+	// of theirs comes near the cell).
+	for i := 0; i < len(touches); {
+		c := int(touches[i] >> 32)
+		var parts []int32
+		for ; i < len(touches) && int(touches[i]>>32) == c; i++ {
+			parts = append(parts, int32(uint32(touches[i])))
+		}
+		x, y := c%nx, c/nx
+		centre := orb.Point{g.minX + (float64(x)+0.5)/g.invW, g.minY + (float64(y)+0.5)/g.invH}
+		base := ix.lowestCovering(centre, parts)
+		cells[c] = cellMixed | uint32(len(g.side))
+		g.side = append(g.side, uint32(len(g.cands)))
+		g.base = append(g.base, int32(base))
+		for _, pt := range parts {
+			if base < 0 || ix.parts[pt].owner < base {
+				g.cands = append(g.cands, pt)
 			}
 		}
 	}
+	g.side = append(g.side, uint32(len(g.cands)))
 	// Neighbouring clean cells in a row form a connected set no edge
 	// touches, so one exact lookup answers for the whole run.
 	for j := 0; j < ny; j++ {
 		row := cells[j*nx : (j+1)*nx]
 		for i := 0; i < nx; {
-			if row[i] == 1 {
-				row[i] = cellMixed
+			if row[i]&cellMixed != 0 {
 				i++
 				continue
 			}
 			centre := orb.Point{g.minX + (float64(i)+0.5)/g.invW, g.minY + (float64(j)+0.5)/g.invH}
-			v := uint16(cellNone)
+			v := uint32(cellNone)
 			if owner := ix.locateEdges(centre); owner >= 0 {
-				v = uint16(owner)
+				v = uint32(owner)
 			}
-			for ; i < nx && row[i] != 1; i++ {
+			for ; i < nx && row[i]&cellMixed == 0; i++ {
 				row[i] = v
 			}
 		}
@@ -157,10 +200,10 @@ func newCellGrid(ix *PolygonIndex, polys []orb.MultiPolygon) cellGrid {
 }
 
 // compress fills blocks and slab from the flat row-major cells.
-func (g *cellGrid) compress(cells []uint16) {
+func (g *cellGrid) compress(cells []uint32) {
 	nby := g.ny / blockSide
 	g.blocks = make([]uint32, g.nbx*nby)
-	var block [blockSide * blockSide]uint16
+	var block [blockSide * blockSide]uint32
 	for by := 0; by < nby; by++ {
 		for bx := 0; bx < g.nbx; bx++ {
 			uniform := true
@@ -170,7 +213,7 @@ func (g *cellGrid) compress(cells []uint16) {
 				uniform = uniform && block[k] == block[0]
 			}
 			if uniform {
-				g.blocks[by*g.nbx+bx] = uniformBlock | uint32(block[0])
+				g.blocks[by*g.nbx+bx] = uniformBlock | block[0]
 				continue
 			}
 			g.blocks[by*g.nbx+bx] = uint32(len(g.slab))
@@ -179,11 +222,23 @@ func (g *cellGrid) compress(cells []uint16) {
 	}
 }
 
-// markEdge sets to 1 every cell the edge touches, each cell widened by
-// cellMargin. It walks the columns the edge spans and, in each, the rows
+// locateMixed is Locate in mixed cell k: the first of its parts, in owner
+// order, that covers p, else the owner of the whole cell.
+func (ix *PolygonIndex) locateMixed(k uint32, p orb.Point) int {
+	g := &ix.grid
+	for _, part := range g.cands[g.side[k]:g.side[k+1]] {
+		if pp := &ix.parts[part]; pp.classify(p) != outside {
+			return pp.owner
+		}
+	}
+	return int(g.base[k])
+}
+
+// markEdge calls mark with every cell the edge touches, each cell widened
+// by cellMargin. It walks the columns the edge spans and, in each, the rows
 // of the part of the edge inside that column, so a long edge costs the
 // cells it crosses, not its bounding box.
-func (g *cellGrid) markEdge(e *edge, cells []uint16) {
+func (g *cellGrid) markEdge(e *edge, mark func(cell int)) {
 	mx, my := cellMargin/g.invW, cellMargin/g.invH
 	x0, x1 := math.Min(e.ax, e.bx), math.Max(e.ax, e.bx)
 	y0, y1 := e.ay, e.by // stored bottom-up
@@ -202,7 +257,7 @@ func (g *cellGrid) markEdge(e *edge, cells []uint16) {
 			yhi = math.Min(y1, math.Max(ya, yb))
 		}
 		for j, j1 := g.row(ylo-my), g.row(yhi+my); j <= j1; j++ {
-			cells[j*g.nx+i] = 1
+			mark(j*g.nx + i)
 		}
 	}
 }
@@ -220,10 +275,10 @@ func (g *cellGrid) row(y float64) int {
 func (g *cellGrid) stats() (cells, mixed, bytes int) {
 	for y := 0; y < g.ny; y++ {
 		for x := 0; x < g.nx; x++ {
-			if g.value(x, y) == cellMixed {
+			if g.value(x, y)&cellMixed != 0 {
 				mixed++
 			}
 		}
 	}
-	return g.nx * g.ny, mixed, 4*len(g.blocks) + 2*len(g.slab)
+	return g.nx * g.ny, mixed, 4 * (len(g.blocks) + len(g.slab) + len(g.side) + len(g.cands) + len(g.base))
 }
