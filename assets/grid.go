@@ -30,7 +30,8 @@ import (
 // over, and a search reads both wherever its window reaches, which is what
 // makes the answer exact.
 type grid struct {
-	invW, invH float64 // cells per degree of longitude and latitude
+	invW, invH   float64 // cells per degree of longitude and latitude
+	cellW, cellH float64 // degrees per cell: 1/invW, 1/invH
 	tx0, ty0   int     // directory origin, in tiles
 	tw, th     int     // directory size, in tiles
 	tiles      []*tile // row-major; nil is an empty tile
@@ -75,7 +76,9 @@ const (
 
 func newGrid(lat float64) *grid {
 	kx, ky := geo.NewRuler(lat).MetresPerDegree()
-	return &grid{invW: kx / gridCellM, invH: ky / gridCellM}
+	g := &grid{invW: kx / gridCellM, invH: ky / gridCellM}
+	g.cellW, g.cellH = 1/g.invW, 1/g.invH
+	return g
 }
 
 func (g *grid) cellOf(x, y float64) (cx, cy int) {
@@ -449,14 +452,16 @@ func (g *grid) nearestPruned(s *search, w orb.Bound) bool {
 	pcx, pcy := g.cellOf(p[0], p[1])
 	g.scanCell(s, pcx, pcy)
 	// A cell's box is taken a little short (by slack, in cells) so that
-	// rounding in mapping a point to its cell can never hide an asset.
+	// rounding in mapping a point to its cell, or in multiplying by the
+	// cell's size rather than dividing by invW, can never hide an asset.
 	const slack = 1e-6
+	sx, sy := slack*g.cellW, slack*g.cellH
 	for cy := cy0; cy <= cy1; cy++ {
 		dy := 0.0
 		if cy < pcy {
-			dy = (p[1] - float64(cy+1)/g.invH) - slack/g.invH
+			dy = (p[1] - float64(cy+1)*g.cellH) - sy
 		} else if cy > pcy {
-			dy = (float64(cy)/g.invH - p[1]) - slack/g.invH
+			dy = (float64(cy)*g.cellH - p[1]) - sy
 		}
 		dy = max(dy, 0) * s.ky
 		for cx := cx0; cx <= cx1; cx++ {
@@ -465,9 +470,9 @@ func (g *grid) nearestPruned(s *search, w orb.Bound) bool {
 			}
 			dx := 0.0
 			if cx < pcx {
-				dx = (p[0] - float64(cx+1)/g.invW) - slack/g.invW
+				dx = (p[0] - float64(cx+1)*g.cellW) - sx
 			} else if cx > pcx {
-				dx = (float64(cx)/g.invW - p[0]) - slack/g.invW
+				dx = (float64(cx)*g.cellW - p[0]) - sx
 			}
 			dx = max(dx, 0) * s.kx
 			if dx*dx+dy*dy > s.lim {
@@ -512,4 +517,31 @@ func (g *grid) scanWindow(s *search, b orb.Bound, filter bool) {
 			}
 		}
 	}
+}
+
+// tileOrder returns the positions of pts grouped by the directory tile
+// they fall in (a counting sort), points outside the directory last.
+func (g *grid) tileOrder(pts []orb.Point) []int32 {
+	n := len(g.tiles)
+	key := make([]int32, len(pts))
+	count := make([]int32, n+2)
+	for i, p := range pts {
+		k := n // outside, or not a finite place
+		if p[0] >= -180 && p[0] <= 180 && p[1] >= -90 && p[1] <= 90 {
+			if t, in := g.tileIndex(g.cellOf(p[0], p[1])); in {
+				k = t
+			}
+		}
+		key[i] = int32(k)
+		count[k+1]++
+	}
+	for k := 1; k < len(count); k++ {
+		count[k] += count[k-1]
+	}
+	order := make([]int32, len(pts))
+	for i, k := range key {
+		order[count[k]] = int32(i)
+		count[k]++
+	}
+	return order
 }

@@ -68,6 +68,34 @@ func checkGrid(t *testing.T, ix *Index, cases []gridCase) (byGrid int) {
 	return byGrid
 }
 
+// checkAll compares NearestAll with Nearest, point by point, at each
+// radius, for every layer and for each layer alone.
+func checkAll(t *testing.T, s *Snapshot, cases []gridCase) {
+	t.Helper()
+	pts := make([]orb.Point, len(cases))
+	for i, c := range cases {
+		pts[i] = c.p
+	}
+	found := make([]*Asset, len(pts))
+	dist := make([]float64, len(pts))
+	for _, radius := range []float64{0, 30, 75, 5000} {
+		for _, layers := range append([][]string{nil}, func() (ls [][]string) {
+			for _, l := range s.Layers() {
+				ls = append(ls, []string{l})
+			}
+			return ls
+		}()...) {
+			s.NearestAll(pts, radius, found, dist, layers...)
+			for i, p := range pts {
+				a, d, ok := s.Nearest(p, radius, layers...)
+				if ok != (found[i] != nil) || (ok && (a.Layer != found[i].Layer || a.ID != found[i].ID || d != dist[i])) {
+					t.Fatalf("NearestAll(%v, %v, %q): %v %v; Nearest %s/%s %v %v", p, radius, layers, found[i], dist[i], a.Layer, a.ID, d, ok)
+				}
+			}
+		}
+	}
+}
+
 // adversarialCases puts query points where a bucket grid can go wrong:
 // assets exactly radius away (the radius is the computed distance, and the
 // next float below it), points and assets on cell lines and corners, on
@@ -160,6 +188,7 @@ func TestGridMatchesScan(t *testing.T) {
 	if n := checkGrid(t, ix, cases); n < len(cases)*9/10 {
 		t.Fatalf("the grid answered %d of %d searches", n, len(cases))
 	}
+	checkAll(t, ix.Snapshot(), cases[:1000])
 
 	// Moves across cells, new assets, retirements and a new layer, in
 	// batches: each published snapshot must match the scan.

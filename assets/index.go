@@ -340,6 +340,41 @@ func (s *Snapshot) Nearest(p orb.Point, radius float64, layers ...string) (Asset
 	return *a, d, true
 }
 
+// NearestAll answers Nearest(pts[i], radius, layers...) for every point:
+// found[i] is the asset (nil for none; it must not be modified) and
+// dist[i] its distance. It is the loop a bulk geocode (an import) runs: the
+// points are visited grouped by the grid's tile they fall in, so the cells
+// one point reads are still in cache for the next. found and dist must be
+// at least as long as pts.
+func (s *Snapshot) NearestAll(pts []orb.Point, radius float64, found []*Asset, dist []float64, layers ...string) {
+	found, dist = found[:len(pts)], dist[:len(pts)]
+	clear(found)
+	clear(dist)
+	if !(radius >= 0) || s.grid == nil || len(pts) == 0 {
+		return
+	}
+	var want *layerSet
+	var names []string // nil for every layer
+	if len(layers) > 0 {
+		want, names = new(layerSet), layers
+		for _, name := range layers {
+			if l := s.layers[name]; l != nil {
+				want.add(l.ord)
+			}
+		}
+	}
+	for _, i := range s.grid.tileOrder(pts) {
+		p := pts[i]
+		if geo.ValidatePoint(p) != nil {
+			continue
+		}
+		found[i], dist[i] = s.grid.nearest(p, radius, want, names)
+		if found[i] == nil {
+			dist[i] = 0
+		}
+	}
+}
+
 // Get is Index.Get on this snapshot.
 func (s *Snapshot) Get(layer, id string) (Asset, bool) {
 	if a := s.getPtr(layer, id); a != nil {
