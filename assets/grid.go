@@ -32,10 +32,10 @@ import (
 type grid struct {
 	invW, invH   float64 // cells per degree of longitude and latitude
 	cellW, cellH float64 // degrees per cell: 1/invW, 1/invH
-	tx0, ty0   int     // directory origin, in tiles
-	tw, th     int     // directory size, in tiles
-	tiles      []*tile // row-major; nil is an empty tile
-	frozen     bool    // the directory refused an asset and may not grow
+	tx0, ty0     int     // directory origin, in tiles
+	tw, th       int     // directory size, in tiles
+	tiles        []*tile // row-major; nil is an empty tile
+	frozen       bool    // the directory refused an asset and may not grow
 	// over holds the assets the tiles do not (rare); nil when none ever
 	// did. Shared between snapshots and copied (lazily, by the R-tree) on
 	// write.
