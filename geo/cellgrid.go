@@ -30,13 +30,17 @@ type cellGrid struct {
 	nx, ny     int     // cells, multiples of blockSide
 	nbx        int     // blocks per row
 	// blocks holds, per block of blockSide × blockSide cells, the value of
-	// all its cells (uniformBlock set), or the offset of its cells in slab.
-	// Most blocks are uniform, and their table is small enough to stay in
-	// cache, so most lookups never read the slab.
-	blocks []uint32
-	slab   []uint32 // cell values of non-uniform blocks, row-major per block
+	// all its cells (uniformBlock set), or the offset of its cells in slab
+	// (low 32 bits) and the side-table entry of its first mixed cell (high
+	// 32). Most blocks are uniform; the table and the slab together are
+	// small enough to stay in a core's cache.
+	blocks []uint64
+	// slab holds the cells of non-uniform blocks, row-major per block: an
+	// owner, cellNone, or slabMixed | the cell's rank among its block's
+	// mixed cells.
+	slab []uint16
 
-	// The side table of mixed cells: mixed cell k (its value is
+	// The side table of mixed cells: mixed cell k (value() gives
 	// cellMixed|k) tests the parts cands[side[k]:side[k+1]], sorted by
 	// owner, and when none covers the point answers base[k], the lowest
 	// owner of the parts that cover the whole cell (-1 for none).
@@ -46,8 +50,9 @@ type cellGrid struct {
 }
 
 const (
-	cellMixed = 1 << 30   // flag: an edge touches the cell; the other bits are its side-table entry
-	cellNone  = 1<<30 - 1 // no polygon covers the cell
+	cellMixed = 1 << 30   // flag from value(): an edge touches the cell; the other bits are its side-table entry
+	cellNone  = 1<<15 - 1 // no polygon covers the cell; owners are below
+	slabMixed = 1 << 15
 
 	// maxCells bounds the grid (1024 × 1024 cells); cellsPerEdge
 	// sizes smaller boundary sets' grids in proportion to their edges, so a
@@ -60,9 +65,9 @@ const (
 	// point-to-cell mapping, and too small to cost noticeably more mixed cells.
 	cellMargin = 1e-3
 
-	blockBits    = 4
+	blockBits    = 3
 	blockSide    = 1 << blockBits
-	uniformBlock = 1 << 31
+	uniformBlock = 1 << 63
 )
 
 // cell returns the grid offset of the cell p falls in, or false when p is
@@ -86,9 +91,13 @@ func (g *cellGrid) cellXY(p orb.Point) (x, y int, ok bool) {
 func (g *cellGrid) value(x, y int) uint32 {
 	b := g.blocks[(y>>blockBits)*g.nbx+x>>blockBits]
 	if b&uniformBlock != 0 {
-		return b &^ uniformBlock
+		return uint32(b)
 	}
-	return g.slab[int(b)+(y&(blockSide-1))<<blockBits|x&(blockSide-1)]
+	v := uint32(g.slab[int(uint32(b))+(y&(blockSide-1))<<blockBits|x&(blockSide-1)])
+	if v&slabMixed != 0 {
+		v = cellMixed | (uint32(b>>32) + v&^slabMixed)
+	}
+	return v
 }
 
 // lookup returns the value for p, or cellNone outside the grid.
@@ -199,10 +208,16 @@ func newCellGrid(ix *PolygonIndex, polys []orb.MultiPolygon) cellGrid {
 	return g
 }
 
-// compress fills blocks and slab from the flat row-major cells.
+// compress fills blocks and slab from the flat row-major cells, and
+// renumbers the side table (built in row-major cell order) block by block,
+// so a block names its mixed cells by one base and their rank.
 func (g *cellGrid) compress(cells []uint32) {
 	nby := g.ny / blockSide
-	g.blocks = make([]uint32, g.nbx*nby)
+	g.blocks = make([]uint64, g.nbx*nby)
+	side, cands, base := g.side, g.cands, g.base
+	g.side = make([]uint32, 0, len(side))
+	g.cands = make([]int32, 0, len(cands))
+	g.base = make([]int32, 0, len(base))
 	var block [blockSide * blockSide]uint32
 	for by := 0; by < nby; by++ {
 		for bx := 0; bx < g.nbx; bx++ {
@@ -212,14 +227,27 @@ func (g *cellGrid) compress(cells []uint32) {
 				block[k] = cells[y*g.nx+x]
 				uniform = uniform && block[k] == block[0]
 			}
-			if uniform {
-				g.blocks[by*g.nbx+bx] = uniformBlock | block[0]
+			if uniform && block[0]&cellMixed == 0 {
+				g.blocks[by*g.nbx+bx] = uniformBlock | uint64(block[0])
 				continue
 			}
-			g.blocks[by*g.nbx+bx] = uint32(len(g.slab))
-			g.slab = append(g.slab, block[:]...)
+			g.blocks[by*g.nbx+bx] = uint64(len(g.slab)) | uint64(len(g.base))<<32
+			rank := uint16(0)
+			for _, v := range block {
+				if v&cellMixed == 0 {
+					g.slab = append(g.slab, uint16(v))
+					continue
+				}
+				k := v &^ cellMixed
+				g.slab = append(g.slab, slabMixed|rank)
+				rank++
+				g.side = append(g.side, uint32(len(g.cands)))
+				g.cands = append(g.cands, cands[side[k]:side[k+1]]...)
+				g.base = append(g.base, base[k])
+			}
 		}
 	}
+	g.side = append(g.side, uint32(len(g.cands)))
 }
 
 // locateMixed is Locate in mixed cell k: the first of its parts, in owner
@@ -280,5 +308,5 @@ func (g *cellGrid) stats() (cells, mixed, bytes int) {
 			}
 		}
 	}
-	return g.nx * g.ny, mixed, 4 * (len(g.blocks) + len(g.slab) + len(g.side) + len(g.cands) + len(g.base))
+	return g.nx * g.ny, mixed, 8*len(g.blocks) + 2*len(g.slab) + 4*(len(g.side)+len(g.cands)+len(g.base))
 }
