@@ -47,12 +47,22 @@ type cellGrid struct {
 	side  []uint32
 	cands []int32
 	base  []int32
+	// sub holds, for mixed cell k, the values of its subSide × subSide
+	// subcells at sub[k*subCells:], row-major: an owner or cellNone for a
+	// subcell no edge touches (margin included, as for cells), subMixed
+	// for the others. Most points of a mixed cell fall in a clean subcell,
+	// so few reach the edge test.
+	sub []uint16
 }
 
 const (
 	cellMixed = 1 << 30   // flag from value(): an edge touches the cell; the other bits are its side-table entry
 	cellNone  = 1<<15 - 1 // no polygon covers the cell; owners are below
 	slabMixed = 1 << 15
+	subMixed  = 1<<16 - 1
+	subBits   = 2
+	subSide   = 1 << subBits
+	subCells  = subSide * subSide
 
 	// maxCells bounds the grid (1024 × 1024 cells); cellsPerEdge
 	// sizes smaller boundary sets' grids in proportion to their edges, so a
@@ -146,6 +156,9 @@ func newCellGrid(ix *PolygonIndex, polys []orb.MultiPolygon) cellGrid {
 	// them, in owner order.
 	cells := make([]uint32, nx*ny) // 0 = clean until filled below
 	var touches []uint64
+	// The same marking on the grid of subcells, as a bit set.
+	fine := cellGrid{minX: g.minX, minY: g.minY, invW: g.invW * subSide, invH: g.invH * subSide, nx: nx * subSide, ny: ny * subSide}
+	fineMarked := make([]uint64, (fine.nx*fine.ny+63)/64)
 	part := 0
 	for _, mp := range polys {
 		for _, poly := range mp {
@@ -156,6 +169,7 @@ func newCellGrid(ix *PolygonIndex, polys []orb.MultiPolygon) cellGrid {
 				for k := 0; k+1 < len(r); k++ {
 					e := newEdge(r[k], r[k+1])
 					g.markEdge(&e, func(c int) { touches = append(touches, uint64(c)<<32|uint64(part)) })
+					fine.markEdge(&e, func(c int) { fineMarked[c/64] |= 1 << (c % 64) })
 				}
 			}
 			part++
@@ -178,9 +192,25 @@ func newCellGrid(ix *PolygonIndex, polys []orb.MultiPolygon) cellGrid {
 		cells[c] = cellMixed | uint32(len(g.side))
 		g.side = append(g.side, uint32(len(g.cands)))
 		g.base = append(g.base, int32(base))
+		first := len(g.cands)
 		for _, pt := range parts {
 			if base < 0 || ix.parts[pt].owner < base {
 				g.cands = append(g.cands, pt)
+			}
+		}
+		// Its subcells: a clean one holds the answer at its centre.
+		for sy := range subSide {
+			for sx := range subSide {
+				fx, fy := x*subSide+sx, y*subSide+sy
+				v := uint16(subMixed)
+				if fc := fy*fine.nx + fx; fineMarked[fc/64]&(1<<(fc%64)) == 0 {
+					centre := orb.Point{g.minX + (float64(fx)+0.5)/fine.invW, g.minY + (float64(fy)+0.5)/fine.invH}
+					v = cellNone
+					if owner := ix.firstCovering(g.cands[first:], base, centre); owner >= 0 {
+						v = uint16(owner)
+					}
+				}
+				g.sub = append(g.sub, v)
 			}
 		}
 	}
@@ -214,10 +244,11 @@ func newCellGrid(ix *PolygonIndex, polys []orb.MultiPolygon) cellGrid {
 func (g *cellGrid) compress(cells []uint32) {
 	nby := g.ny / blockSide
 	g.blocks = make([]uint64, g.nbx*nby)
-	side, cands, base := g.side, g.cands, g.base
+	side, cands, base, sub := g.side, g.cands, g.base, g.sub
 	g.side = make([]uint32, 0, len(side))
 	g.cands = make([]int32, 0, len(cands))
 	g.base = make([]int32, 0, len(base))
+	g.sub = make([]uint16, 0, len(sub))
 	var block [blockSide * blockSide]uint32
 	for by := 0; by < nby; by++ {
 		for bx := 0; bx < g.nbx; bx++ {
@@ -244,22 +275,43 @@ func (g *cellGrid) compress(cells []uint32) {
 				g.side = append(g.side, uint32(len(g.cands)))
 				g.cands = append(g.cands, cands[side[k]:side[k+1]]...)
 				g.base = append(g.base, base[k])
+				g.sub = append(g.sub, sub[k*subCells:(k+1)*subCells]...)
 			}
 		}
 	}
 	g.side = append(g.side, uint32(len(g.cands)))
 }
 
-// locateMixed is Locate in mixed cell k: the first of its parts, in owner
-// order, that covers p, else the owner of the whole cell.
-func (ix *PolygonIndex) locateMixed(k uint32, p orb.Point) int {
+// locateMixed is Locate in mixed cell k, cell (x, y): the subcell's
+// answer when no edge touches it, else the first of the cell's parts, in
+// owner order, that covers p, else the owner of the whole cell.
+func (ix *PolygonIndex) locateMixed(k uint32, x, y int, p orb.Point) int {
 	g := &ix.grid
-	for _, part := range g.cands[g.side[k]:g.side[k+1]] {
+	// Scaling by subSide (a power of two) is exact, so the subcell lies in
+	// cell (x, y) unless the cell was clamped at the grid's far edge.
+	fx := int((p[0] - g.minX) * g.invW * subSide)
+	fy := int((p[1] - g.minY) * g.invH * subSide)
+	if fx>>subBits == x && fy>>subBits == y {
+		switch v := g.sub[int(k)*subCells+(fy&(subSide-1))<<subBits|fx&(subSide-1)]; v {
+		case subMixed:
+		case cellNone:
+			return -1
+		default:
+			return int(v)
+		}
+	}
+	return ix.firstCovering(g.cands[g.side[k]:g.side[k+1]], int(g.base[k]), p)
+}
+
+// firstCovering returns the owner of the first of parts (in owner order)
+// that covers p, else base.
+func (ix *PolygonIndex) firstCovering(parts []int32, base int, p orb.Point) int {
+	for _, part := range parts {
 		if pp := &ix.parts[part]; pp.classify(p) != outside {
 			return pp.owner
 		}
 	}
-	return int(g.base[k])
+	return base
 }
 
 // markEdge calls mark with every cell the edge touches, each cell widened
@@ -308,5 +360,5 @@ func (g *cellGrid) stats() (cells, mixed, bytes int) {
 			}
 		}
 	}
-	return g.nx * g.ny, mixed, 8*len(g.blocks) + 2*len(g.slab) + 4*(len(g.side)+len(g.cands)+len(g.base))
+	return g.nx * g.ny, mixed, 8*len(g.blocks) + 2*(len(g.slab)+len(g.sub)) + 4*(len(g.side)+len(g.cands)+len(g.base))
 }

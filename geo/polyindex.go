@@ -85,17 +85,18 @@ func NewPolygonIndex(polys []orb.MultiPolygon) *PolygonIndex {
 func (ix *PolygonIndex) Locate(p orb.Point) (int, bool) {
 	var best int
 	if ix.grid.blocks != nil {
-		v := uint32(cellNone) // outside the grid's bounds
-		if x, y, ok := ix.grid.cellXY(p); ok {
-			v = ix.grid.value(x, y)
+		x, y, ok := ix.grid.cellXY(p)
+		if !ok { // outside the polygons' bounds
+			return -1, false
 		}
+		v := ix.grid.value(x, y)
 		if v < cellNone {
 			return int(v), true
 		}
-		if v == cellNone { // outside every polygon, or their bounds
+		if v == cellNone { // outside every polygon
 			return -1, false
 		}
-		best = ix.locateMixed(v&^cellMixed, p)
+		best = ix.locateMixed(v&^cellMixed, x, y, p)
 	} else {
 		best = ix.locateEdges(p)
 	}
@@ -116,17 +117,18 @@ func (ix *PolygonIndex) LocateAll(pts []orb.Point, out []int32) {
 		return
 	}
 	for i, p := range pts {
-		v := uint32(cellNone) // outside the grid's bounds
-		if x, y, ok := g.cellXY(p); ok {
-			v = g.value(x, y)
+		x, y, ok := g.cellXY(p)
+		if !ok { // outside the polygons' bounds
+			out[i] = -1
+			continue
 		}
-		switch {
+		switch v := g.value(x, y); {
 		case v < cellNone:
 			out[i] = int32(v)
 		case v == cellNone:
 			out[i] = -1
 		default:
-			out[i] = int32(ix.locateMixed(v&^cellMixed, p))
+			out[i] = int32(ix.locateMixed(v&^cellMixed, x, y, p))
 		}
 	}
 }
