@@ -363,15 +363,30 @@ func (s *Snapshot) NearestAll(pts []orb.Point, radius float64, found []*Asset, d
 			}
 		}
 	}
-	for _, i := range s.grid.tileOrder(pts) {
-		p := pts[i]
+	// Gather the points in tile order, answer them in a tight loop, then
+	// scatter the answers: the gather and scatter loops' loads and stores
+	// are independent, so the memory overlaps them, which the search loop,
+	// waiting on each point, could not.
+	order := s.grid.tileOrder(pts)
+	sorted := make([]orb.Point, len(order))
+	for j, i := range order {
+		sorted[j] = pts[i]
+	}
+	type answer struct {
+		a *Asset
+		d float64
+	}
+	answers := make([]answer, len(sorted))
+	for j, p := range sorted {
 		if geo.ValidatePoint(p) != nil {
 			continue
 		}
-		found[i], dist[i] = s.grid.nearest(p, radius, want, names)
-		if found[i] == nil {
-			dist[i] = 0
+		if a, d := s.grid.nearest(p, radius, want, names); a != nil {
+			answers[j] = answer{a, d}
 		}
+	}
+	for j, i := range order {
+		found[i], dist[i] = answers[j].a, answers[j].d
 	}
 }
 
