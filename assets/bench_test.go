@@ -92,6 +92,40 @@ func BenchmarkNearest(b *testing.B) {
 		})
 		b.ReportMetric(float64(found)/float64(b.N), "found/op")
 	})
+	// NearestAll over the same kind of points, reported per point.
+	b.Run("bench_city/r=75m/all_layers/batch", func(b *testing.B) {
+		city, err := benchCity()
+		if err != nil {
+			b.Fatal(err)
+		}
+		as := make([]assets.Asset, len(city.Assets))
+		for i, a := range city.Assets {
+			as[i] = assets.Asset{Layer: a.Type, ID: a.ID, Point: a.Point}
+		}
+		ix, err := assets.NewIndex(as)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rng := rand.New(rand.NewPCG(4, 4))
+		bound := city.Bound
+		pts := make([]orb.Point, 1<<16)
+		for i := range pts {
+			if i%2 == 0 {
+				a := as[rng.IntN(len(as))].Point
+				pts[i] = orb.Point{a[0] + (rng.Float64()-0.5)*0.0015, a[1] + (rng.Float64()-0.5)*0.001}
+				continue
+			}
+			pts[i] = orb.Point{bound.Min[0] + rng.Float64()*(bound.Max[0]-bound.Min[0]), bound.Min[1] + rng.Float64()*(bound.Max[1]-bound.Min[1])}
+		}
+		snap := ix.Snapshot()
+		found := make([]*assets.Asset, len(pts))
+		dist := make([]float64, len(pts))
+		cpuLoop(b, func(i int) {
+			if i%len(pts) == 0 {
+				snap.NearestAll(pts, 75, found, dist)
+			}
+		})
+	})
 	// The same search over 16 points, whose cells stay in cache: the cost
 	// of the instructions alone, without waiting for memory.
 	b.Run("bench_city/r=75m/all_layers/hot", func(b *testing.B) {

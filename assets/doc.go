@@ -10,14 +10,15 @@
 //
 // Index serves lookups from an immutable Snapshot published through an
 // atomic pointer: readers never lock and never see a half-applied change.
-// Upsert and Delete build the next snapshot by copy-on-write (the per-layer
-// R-trees through geo.PointIndex.Copy, the by-ID maps as persistent hash
-// tries, the bucket grid by rebuilding only the tiles a write touches), so a
-// sync batch costs time proportional to its size, not to the number of
-// assets held. Nearest reads the grid of 75 m buckets that holds every layer
-// (grid.go) and falls back to the R-trees for assets far from the rest,
-// searches wider than 64 cells and the antimeridian. Versions make replays of a sync feed idempotent and
-// refuse stale updates.
+// Upsert and Delete build the next snapshot by copy-on-write (the by-ID maps
+// as persistent hash tries, the bucket grid by rebuilding only the tiles a
+// write touches), so a sync batch costs time proportional to its size, not
+// to the number of assets held. The grid of 75 m buckets (grid.go) is the one
+// index by place, holding every layer: Nearest reads the few buckets around
+// the point, walks the grid's tiles for wide radii and the antimeridian, and
+// reads a small overflow R-tree only for assets far from the rest (past the
+// grid's 300 km directory) and layers past the 256th. Versions make replays
+// of a sync feed idempotent and refuse stale updates.
 //
 // Distances are metres from geo.Ruler, fitted at the query point's latitude.
 // Equal distances are broken by (layer, ID), so answers never depend on the

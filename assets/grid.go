@@ -6,42 +6,55 @@ import (
 
 	"github.com/paulmach/orb"
 	"github.com/pinward/pinward/geo"
+	"github.com/tidwall/rtree"
 )
 
-// grid is a snapshot's fast path for Nearest: every asset, of every layer,
-// in a bucket of about gridCellM × gridCellM metres, so a search within the
-// usual radii reads the few buckets around the point instead of walking one
-// R-tree per layer.
+// grid is a snapshot's one index by place, for Nearest: every asset, of
+// every layer, in a bucket of about gridCellM × gridCellM metres, so a
+// search within the usual radii reads the few buckets around the point.
 //
 // Cells lie on a fixed lattice of longitude and latitude (sized at the
 // latitude of the first assets), so a cell never moves. Cells are grouped in
 // tiles of tileSide × tileSide behind a directory covering the assets'
 // extent; a tile stores its cells' entries back to back, cell after cell
-// (compressed rows), so the cells of one row of a search window are one run
-// of memory. Tiles are immutable: a write collects its changes per tile and
-// builds each tile it touched once, when it publishes, sharing every other
-// tile with older snapshots.
+// (compressed rows), each entry the asset's place and its pointer side by
+// side, so the cells of one row of a search window are one run of memory.
+// Tiles are immutable: a write collects its changes per tile and builds each
+// tile it touched once, when it publishes, sharing every other tile with
+// older snapshots.
 //
 // The directory grows with the assets but not past maxTiles: an asset
-// outside it is left to the R-trees, the directory stops growing for good
-// (so that asset stays outside), and a search whose window leaves the
-// directory uses the R-trees too. Every asset inside the directory is in the
-// grid, which is what makes an answer from the grid exact.
+// outside it goes to over, a small R-tree, and the directory stops growing
+// for good (so that asset stays outside). over also holds the assets of
+// layers past maxLayerOrd. Every asset is in exactly one of the tiles and
+// over, and a search reads both wherever its window reaches, which is what
+// makes the answer exact.
 type grid struct {
-	invW, invH float64 // cells per degree of longitude and latitude
-	tx0, ty0   int     // directory origin, in tiles
-	tw, th     int     // directory size, in tiles
-	tiles      []*tile // row-major; nil is an empty tile
-	frozen     bool    // the directory refused an asset and may not grow
+	invW, invH   float64 // cells per degree of longitude and latitude
+	cellW, cellH float64 // degrees per cell: 1/invW, 1/invH
+	tx0, ty0     int     // directory origin, in tiles
+	tw, th       int     // directory size, in tiles
+	tiles        []*tile // row-major; nil is an empty tile
+	frozen       bool    // the directory refused an asset and may not grow
+	// over holds the assets the tiles do not (rare); nil when none ever
+	// did. Shared between snapshots and copied (lazily, by the R-tree) on
+	// write.
+	over *rtree.RTreeG[*Asset]
 }
 
 // tile holds its cells' entries in cell order: cell s (row-major within the
-// tile) is [off[s], off[s+1]) of pts, ords and as.
+// tile) is [off[s], off[s+1]) of ents and ords.
 type tile struct {
 	off  [tileCells + 1]uint32
-	pts  []orb.Point // the asset's place, repeated so a search reads only the tile
-	ords []uint8     // the asset's layer ordinal (see layer.ord)
-	as   []*Asset
+	ents []gridEntry
+	ords []uint8 // the asset's layer ordinal (see layer.ord), read only when a search filters layers
+}
+
+// gridEntry is one asset in a tile: its place beside its pointer, so a
+// search reads one run of memory and dereferences only the winner.
+type gridEntry struct {
+	p orb.Point
+	a *Asset
 }
 
 const (
@@ -54,16 +67,18 @@ const (
 	// maxTiles bounds the directory (512 KiB of pointers): about 300 km ×
 	// 300 km, more than any municipality.
 	maxTiles = 1 << 16
-	// maxSearchCells sends searches of wider radii to the R-trees, which
-	// skip empty space faster than a walk over cells.
+	// maxSearchCells is the widest window searched cell by cell, nearest
+	// cells pruned; wider ones walk the directory's tiles.
 	maxSearchCells = 64
-	// maxLayerOrd is the number of layer ordinals the grid holds.
+	// maxLayerOrd is the number of layer ordinals the tiles hold.
 	maxLayerOrd = 256
 )
 
 func newGrid(lat float64) *grid {
 	kx, ky := geo.NewRuler(lat).MetresPerDegree()
-	return &grid{invW: kx / gridCellM, invH: ky / gridCellM}
+	g := &grid{invW: kx / gridCellM, invH: ky / gridCellM}
+	g.cellW, g.cellH = 1/g.invW, 1/g.invH
+	return g
 }
 
 func (g *grid) cellOf(x, y float64) (cx, cy int) {
@@ -82,29 +97,38 @@ func (g *grid) tileIndex(cx, cy int) (int, bool) {
 
 func cellSlot(cx, cy int) int { return (cy&(tileSide-1))<<tileBits | cx&(tileSide-1) }
 
+// inTiles reports whether an asset of layer ordinal ord at p is (or would
+// be, before any growth) held by the tiles rather than over.
+func (g *grid) inTiles(p orb.Point, ord uint32) bool {
+	if ord >= maxLayerOrd {
+		return false
+	}
+	if !g.frozen {
+		return true
+	}
+	_, in := g.tileIndex(g.cellOf(p[0], p[1]))
+	return in
+}
+
 // gridEdit collects one write's changes to the grid, per tile.
 type gridEdit struct {
 	base    *grid // nil before the first asset
 	adds    []gridAdd
-	removed map[*Asset]bool
+	removed map[*Asset]uint32 // the retired asset and its layer's ordinal
 }
 
 type gridAdd struct {
 	a   *Asset
-	ord uint8
+	ord uint32
 }
 
-func (e *gridEdit) add(a *Asset, ord uint32) {
-	if ord < maxLayerOrd { // searches of other layers use the R-trees
-		e.adds = append(e.adds, gridAdd{a, uint8(ord)})
-	}
-}
+func (e *gridEdit) add(a *Asset, ord uint32) { e.adds = append(e.adds, gridAdd{a, ord}) }
 
-func (e *gridEdit) remove(a *Asset) {
+func (e *gridEdit) remove(a *Asset, ord uint32) {
 	if e.removed == nil {
-		e.removed = map[*Asset]bool{}
+		e.removed = map[*Asset]uint32{}
 	}
-	e.removed[a] = true
+	e.removed[a] = ord
 }
 
 // apply returns the grid with the edit's changes: base itself when there
@@ -124,30 +148,51 @@ func (e *gridEdit) apply() *grid {
 		}
 		g = *newGrid(lat / float64(len(e.adds)))
 	}
+	overCopied := false
+	over := func() *rtree.RTreeG[*Asset] {
+		if !overCopied {
+			if g.over == nil {
+				g.over = &rtree.RTreeG[*Asset]{}
+			} else {
+				g.over = g.over.Copy()
+			}
+			overCopied = true
+		}
+		return g.over
+	}
+	// Retirements from over, judged on the directory before this write
+	// grows it: where the asset went when it was added.
+	touched := map[int][]gridAdd{}
+	for a, ord := range e.removed {
+		if !g.inTiles(a.Point, ord) {
+			over().Delete(a.Point, a.Point, a)
+			continue
+		}
+		if k, in := g.tileIndex(g.cellOf(a.Point[0], a.Point[1])); in && g.tiles[k] != nil {
+			touched[k] = nil
+		}
+	}
 	// Grow the directory for the new assets first, so tile slots are final.
 	adds := e.adds[:0:0]
 	for _, ad := range e.adds {
-		if e.removed[ad.a] { // replaced later in the same write
+		if _, gone := e.removed[ad.a]; gone { // replaced later in the same write
+			continue
+		}
+		if ad.ord >= maxLayerOrd {
+			over().Insert(ad.a.Point, ad.a.Point, ad.a)
 			continue
 		}
 		cx, cy := g.cellOf(ad.a.Point[0], ad.a.Point[1])
 		if _, in := g.tileIndex(cx, cy); !in && !g.grow(cx>>tileBits, cy>>tileBits) {
 			g.frozen = true
+			over().Insert(ad.a.Point, ad.a.Point, ad.a)
 			continue
 		}
 		adds = append(adds, ad)
 	}
-	touched := map[int][]gridAdd{}
 	for _, ad := range adds {
 		k, _ := g.tileIndex(g.cellOf(ad.a.Point[0], ad.a.Point[1]))
 		touched[k] = append(touched[k], ad)
-	}
-	for a := range e.removed {
-		if k, in := g.tileIndex(g.cellOf(a.Point[0], a.Point[1])); in && g.tiles[k] != nil {
-			if _, ok := touched[k]; !ok {
-				touched[k] = nil
-			}
-		}
 	}
 	for k, tileAdds := range touched {
 		g.tiles[k] = rebuildTile(g.tiles[k], tileAdds, e.removed, &g)
@@ -157,18 +202,18 @@ func (e *gridEdit) apply() *grid {
 
 // rebuildTile returns a new tile holding old's entries but removed, and
 // adds; nil when it would be empty.
-func rebuildTile(old *tile, adds []gridAdd, removed map[*Asset]bool, g *grid) *tile {
+func rebuildTile(old *tile, adds []gridAdd, removed map[*Asset]uint32, g *grid) *tile {
 	n := len(adds)
 	if old != nil {
-		n += len(old.as)
+		n += len(old.ents)
 	}
 	slot := make([]uint8, 0, n)
 	kept := make([]gridAdd, 0, n)
 	if old != nil {
 		for s := range tileCells {
 			for i := old.off[s]; i < old.off[s+1]; i++ {
-				if !removed[old.as[i]] {
-					kept = append(kept, gridAdd{old.as[i], old.ords[i]})
+				if _, gone := removed[old.ents[i].a]; !gone {
+					kept = append(kept, gridAdd{old.ents[i].a, uint32(old.ords[i])})
 					slot = append(slot, uint8(s))
 				}
 			}
@@ -181,7 +226,7 @@ func rebuildTile(old *tile, adds []gridAdd, removed map[*Asset]bool, g *grid) *t
 	if len(kept) == 0 {
 		return nil
 	}
-	t := &tile{pts: make([]orb.Point, len(kept)), ords: make([]uint8, len(kept)), as: make([]*Asset, len(kept))}
+	t := &tile{ents: make([]gridEntry, len(kept)), ords: make([]uint8, len(kept))}
 	for _, s := range slot { // counting sort by cell
 		t.off[int(s)+1]++
 	}
@@ -192,7 +237,7 @@ func rebuildTile(old *tile, adds []gridAdd, removed map[*Asset]bool, g *grid) *t
 	for i, ad := range kept {
 		j := next[slot[i]]
 		next[slot[i]]++
-		t.pts[j], t.ords[j], t.as[j] = ad.a.Point, ad.ord, ad.a
+		t.ents[j], t.ords[j] = gridEntry{ad.a.Point, ad.a}, uint8(ad.ord)
 	}
 	return t
 }
@@ -244,94 +289,259 @@ func (g *grid) grow(tx, ty int) bool {
 // layerSet is the layers a search accepts, by ordinal.
 type layerSet [maxLayerOrd / 64]uint64
 
-func (s *layerSet) add(ord uint32)      { s[ord/64] |= 1 << (ord % 64) }
-func (s *layerSet) has(ord uint32) bool { return s[ord/64]&(1<<(ord%64)) != 0 }
-func (s *layerSet) all()                { *s = allLayers }
+// add accepts the layer with this ordinal; ordinals past the tiles' are
+// left to the search of over, which compares names.
+func (s *layerSet) add(ord uint32) {
+	if ord < maxLayerOrd {
+		s[ord/64] |= 1 << (ord % 64)
+	}
+}
 
-var allLayers = layerSet{^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0)}
+func (s *layerSet) has(ord uint32) bool { return s[ord/64]&(1<<(ord%64)) != 0 }
 
 func closer(a *Asset, d float64, b *Asset, bd float64) bool {
 	return d < bd || (d == bd && (a.Layer < b.Layer || (a.Layer == b.Layer && a.ID < b.ID)))
 }
 
-// nearest is Snapshot.Nearest over the grid: the nearest asset of the
-// layers in want within radius of p, by the same distance and tie rule as
-// the R-trees. ok is false when the grid cannot answer (the window leaves
-// the directory or spans too many cells); then the caller must.
-func (g *grid) nearest(p orb.Point, radius float64, want *layerSet) (best *Asset, bestD float64, ok bool) {
-	r := geo.NewRuler(p[1])
+// search is one Nearest search: the query and the best asset so far.
+type search struct {
+	p      orb.Point
+	r      geo.Ruler
+	kx, ky float64 // r's metres per degree
+	radius float64
+	want   *layerSet // layers of the tiles' entries to accept; nil for all
+	names  []string  // layers of over's assets to accept; nil for all
+	best   *Asset
+	bestD  float64
+	// lim is the squared distance in metres past which an entry can
+	// neither win nor tie: min(radius, bestD)² widened by limSlack, far
+	// more than the rounding of the cheap squared distance, so the exact
+	// distance (Ruler.Distance, as brute force computes it) is needed only
+	// for the few entries that might win.
+	lim float64
+}
+
+const limSlack = 1e-9
+
+func (g *grid) newSearch(p orb.Point, radius float64, want *layerSet, names []string) search {
+	s := search{p: p, r: geo.NewRuler(p[1]), radius: radius, want: want, names: names, bestD: math.Inf(1)}
+	s.kx, s.ky = s.r.MetresPerDegree()
+	s.lim = radius * radius * (1 + limSlack)
+	return s
+}
+
+// offer considers asset a at q with the exact distance and tie rule.
+func (s *search) offer(q orb.Point, a *Asset) {
+	d := s.r.Distance(s.p, q)
+	if d > s.radius || d > s.bestD {
+		return
+	}
+	if s.best == nil || closer(a, d, s.best, s.bestD) {
+		s.best, s.bestD = a, d
+		s.lim = d * d * (1 + limSlack)
+	}
+}
+
+// scanRun offers entries [lo, hi) of t. filter skips entries beyond lim
+// by a squared distance without the longitude wrap, which is only right
+// when the window does not cross the antimeridian and is narrow.
+func (s *search) scanRun(t *tile, lo, hi uint32, filter bool) {
+	px, py, kx, ky := s.p[0], s.p[1], s.kx, s.ky
+	ents := t.ents[lo:hi]
+	for i := range ents {
+		e := &ents[i]
+		if filter {
+			dx, dy := (px-e.p[0])*kx, (py-e.p[1])*ky
+			if dx*dx+dy*dy > s.lim {
+				continue
+			}
+		}
+		if s.want != nil && !s.want.has(uint32(t.ords[int(lo)+i])) {
+			continue
+		}
+		s.offer(e.p, e.a)
+	}
+}
+
+func (s *search) acceptsName(layer string) bool {
+	return s.names == nil || slices.Contains(s.names, layer)
+}
+
+// nearest is Snapshot.Nearest: the nearest asset of the accepted layers
+// within radius of p, by the distance and tie rule of brute force; nil
+// when there is none.
+func (g *grid) nearest(p orb.Point, radius float64, want *layerSet, names []string) (*Asset, float64) {
+	s := g.newSearch(p, radius, want, names)
 	// The window of Ruler.Buffer, a hair wider so that an asset the
 	// distance formula puts at exactly radius, give or take its rounding,
 	// is inside it.
-	w := r.Buffer(p, radius*(1+1e-9)+1e-9)
-	if w.Min[0] < -180 || w.Max[0] > 180 { // across the antimeridian
-		return nil, 0, false
+	w := s.r.Buffer(p, radius*(1+1e-9)+1e-9)
+	parts, n := lonParts(w)
+	if !g.nearestPruned(&s, w) {
+		filter := n == 1 && parts[0] == w && g.narrow(w)
+		for _, part := range parts[:n] {
+			g.scanWindow(&s, part, filter)
+		}
+	}
+	if g.over != nil && g.over.Len() > 0 {
+		for _, part := range parts[:n] {
+			g.searchOver(&s, part)
+		}
+	}
+	return s.best, s.bestD
+}
+
+// narrow reports whether every entry of the cells w touches is within
+// 180° of longitude of every point of w, so no distance to it wraps.
+func (g *grid) narrow(w orb.Bound) bool { return w.Max[0]-w.Min[0]+2/g.invW < 180 }
+
+func (g *grid) searchOver(s *search, b orb.Bound) {
+	g.over.Search(b.Min, b.Max, func(at, _ [2]float64, a *Asset) bool {
+		if s.acceptsName(a.Layer) {
+			s.offer(at, a)
+		}
+		return true
+	})
+}
+
+// lonParts splits a window at the antimeridian into at most two boxes
+// within [-180, 180] × [-90, 90], as distances wrap there.
+func lonParts(w orb.Bound) (parts [2]orb.Bound, n int) {
+	lat0, lat1 := max(w.Min[1], -90), min(w.Max[1], 90)
+	box := func(x0, x1 float64) orb.Bound {
+		return orb.Bound{Min: orb.Point{x0, lat0}, Max: orb.Point{x1, lat1}}
+	}
+	switch {
+	case w.Min[0] >= -180 && w.Max[0] <= 180:
+		parts[0] = w
+		if w.Min[1] < -90 || w.Max[1] > 90 {
+			parts[0] = box(w.Min[0], w.Max[0])
+		}
+		return parts, 1
+	case w.Max[0]-w.Min[0] >= 360:
+		parts[0] = box(-180, 180)
+		return parts, 1
+	case w.Min[0] < -180:
+		parts[0], parts[1] = box(-180, w.Max[0]), box(w.Min[0]+360, 180)
+	default:
+		parts[0], parts[1] = box(w.Min[0], 180), box(-180, w.Max[0]-360)
+	}
+	return parts, 2
+}
+
+// nearestPruned searches a window of up to maxSearchCells cells inside the
+// directory (the usual case), the point's own cell first: its nearest asset
+// usually lets the search skip most neighbouring cells, whose every point
+// is farther. False when the window does not qualify.
+func (g *grid) nearestPruned(s *search, w orb.Bound) bool {
+	if !(w.Min[0] >= -180 && w.Max[0] <= 180 && g.narrow(w)) {
+		return false
 	}
 	cx0, cy0 := g.cellOf(w.Min[0], w.Min[1])
 	cx1, cy1 := g.cellOf(w.Max[0], w.Max[1])
 	if (cx1-cx0+1)*(cy1-cy0+1) > maxSearchCells {
-		return nil, 0, false
+		return false
 	}
 	if _, in := g.tileIndex(cx0, cy0); !in {
-		return nil, 0, false
+		return false
 	}
 	if _, in := g.tileIndex(cx1, cy1); !in {
-		return nil, 0, false
+		return false
 	}
-	// The point's own cell first: its nearest asset usually lets the
-	// search skip most neighbouring cells, whose every point is farther.
-	bestD = math.Inf(1)
+	p := s.p
 	pcx, pcy := g.cellOf(p[0], p[1])
-	every := *want == allLayers // no need to read the entries' layers
-	scan := func(cx, cy int) {
-		k, _ := g.tileIndex(cx, cy)
-		t := g.tiles[k]
-		if t == nil {
-			return
-		}
-		s := cellSlot(cx, cy)
-		for i := t.off[s]; i < t.off[s+1]; i++ {
-			if !every && !want.has(uint32(t.ords[i])) {
-				continue
-			}
-			d := r.Distance(p, t.pts[i])
-			if d > radius || d > bestD {
-				continue
-			}
-			if best == nil || closer(t.as[i], d, best, bestD) {
-				best, bestD = t.as[i], d
-			}
-		}
-	}
-	scan(pcx, pcy)
-	kx, ky := r.MetresPerDegree()
+	g.scanCell(s, pcx, pcy)
 	// A cell's box is taken a little short (by slack, in cells) so that
-	// rounding in mapping a point to its cell can never hide an asset.
+	// rounding in mapping a point to its cell, or in multiplying by the
+	// cell's size rather than dividing by invW, can never hide an asset.
 	const slack = 1e-6
+	sx, sy := slack*g.cellW, slack*g.cellH
 	for cy := cy0; cy <= cy1; cy++ {
 		dy := 0.0
 		if cy < pcy {
-			dy = (p[1] - float64(cy+1)/g.invH) - slack/g.invH
+			dy = (p[1] - float64(cy+1)*g.cellH) - sy
 		} else if cy > pcy {
-			dy = (float64(cy)/g.invH - p[1]) - slack/g.invH
+			dy = (float64(cy)*g.cellH - p[1]) - sy
 		}
-		dy = max(dy, 0) * ky
+		dy = max(dy, 0) * s.ky
 		for cx := cx0; cx <= cx1; cx++ {
 			if cx == pcx && cy == pcy {
 				continue
 			}
 			dx := 0.0
 			if cx < pcx {
-				dx = (p[0] - float64(cx+1)/g.invW) - slack/g.invW
+				dx = (p[0] - float64(cx+1)*g.cellW) - sx
 			} else if cx > pcx {
-				dx = (float64(cx)/g.invW - p[0]) - slack/g.invW
+				dx = (float64(cx)*g.cellW - p[0]) - sx
 			}
-			dx = max(dx, 0) * kx
-			if dx*dx+dy*dy > bestD*bestD*(1+1e-9) {
+			dx = max(dx, 0) * s.kx
+			if dx*dx+dy*dy > s.lim {
 				continue // every point of the cell is farther than the best
 			}
-			scan(cx, cy)
+			g.scanCell(s, cx, cy)
 		}
 	}
-	return best, bestD, true
+	return true
+}
+
+func (g *grid) scanCell(s *search, cx, cy int) {
+	k, in := g.tileIndex(cx, cy)
+	if !in {
+		return
+	}
+	if t := g.tiles[k]; t != nil {
+		c := cellSlot(cx, cy)
+		s.scanRun(t, t.off[c], t.off[c+1], true)
+	}
+}
+
+// scanWindow offers every entry of the cells of b inside the directory,
+// tile by tile, skipping empty tiles: wide searches and the antimeridian.
+func (g *grid) scanWindow(s *search, b orb.Bound, filter bool) {
+	if g.tw == 0 {
+		return
+	}
+	cx0, cy0 := g.cellOf(b.Min[0], b.Min[1])
+	cx1, cy1 := g.cellOf(b.Max[0], b.Max[1])
+	cx0, cy0 = max(cx0, g.tx0<<tileBits), max(cy0, g.ty0<<tileBits)
+	cx1, cy1 = min(cx1, (g.tx0+g.tw)<<tileBits-1), min(cy1, (g.ty0+g.th)<<tileBits-1)
+	for ty := cy0 >> tileBits; ty <= cy1>>tileBits; ty++ {
+		for tx := cx0 >> tileBits; tx <= cx1>>tileBits; tx++ {
+			t := g.tiles[(ty-g.ty0)*g.tw+tx-g.tx0]
+			if t == nil {
+				continue
+			}
+			a, z := max(cx0, tx<<tileBits), min(cx1, tx<<tileBits+tileSide-1)
+			for cy := max(cy0, ty<<tileBits); cy <= min(cy1, ty<<tileBits+tileSide-1); cy++ {
+				s.scanRun(t, t.off[cellSlot(a, cy)], t.off[cellSlot(z, cy)+1], filter)
+			}
+		}
+	}
+}
+
+// tileOrder returns the positions of pts grouped by the directory tile
+// they fall in (a counting sort), points outside the directory last.
+func (g *grid) tileOrder(pts []orb.Point) []int32 {
+	n := len(g.tiles)
+	key := make([]int32, len(pts))
+	count := make([]int32, n+2)
+	for i, p := range pts {
+		k := n // outside, or not a finite place
+		if p[0] >= -180 && p[0] <= 180 && p[1] >= -90 && p[1] <= 90 {
+			if t, in := g.tileIndex(g.cellOf(p[0], p[1])); in {
+				k = t
+			}
+		}
+		key[i] = int32(k)
+		count[k+1]++
+	}
+	for k := 1; k < len(count); k++ {
+		count[k] += count[k-1]
+	}
+	order := make([]int32, len(pts))
+	for i, k := range key {
+		order[count[k]] = int32(i)
+		count[k]++
+	}
+	return order
 }

@@ -31,6 +31,13 @@ func scanNearest(all []Asset, p orb.Point, radius float64, layers ...string) (As
 	return *best, bestD, true
 }
 
+// pruned reports whether a search takes the grid's usual path (a small
+// window inside the directory, cells pruned), rather than a tile walk.
+func pruned(s *Snapshot, p orb.Point, radius float64) bool {
+	se := s.grid.newSearch(p, radius, nil, nil)
+	return s.grid.nearestPruned(&se, se.r.Buffer(p, radius*(1+1e-9)+1e-9))
+}
+
 type gridCase struct {
 	p      orb.Point
 	radius float64
@@ -54,11 +61,39 @@ func checkGrid(t *testing.T, ix *Index, cases []gridCase) (byGrid int) {
 			t.Fatalf("Nearest(%v, %v, %q) = %s/%s@%d %v m %v; scan gives %s/%s@%d %v m %v",
 				c.p, c.radius, c.layers, ga.Layer, ga.ID, ga.Version, gd, gok, wa.Layer, wa.ID, wa.Version, wd, wok)
 		}
-		if _, _, _, done := s.nearestInGrid(c.p, c.radius, c.layers); done {
+		if pruned(s, c.p, c.radius) {
 			byGrid++
 		}
 	}
 	return byGrid
+}
+
+// checkAll compares NearestAll with Nearest, point by point, at each
+// radius, for every layer and for each layer alone.
+func checkAll(t *testing.T, s *Snapshot, cases []gridCase) {
+	t.Helper()
+	pts := make([]orb.Point, len(cases))
+	for i, c := range cases {
+		pts[i] = c.p
+	}
+	found := make([]*Asset, len(pts))
+	dist := make([]float64, len(pts))
+	for _, radius := range []float64{0, 30, 75, 5000} {
+		for _, layers := range append([][]string{nil}, func() (ls [][]string) {
+			for _, l := range s.Layers() {
+				ls = append(ls, []string{l})
+			}
+			return ls
+		}()...) {
+			s.NearestAll(pts, radius, found, dist, layers...)
+			for i, p := range pts {
+				a, d, ok := s.Nearest(p, radius, layers...)
+				if ok != (found[i] != nil) || (ok && (a.Layer != found[i].Layer || a.ID != found[i].ID || d != dist[i])) {
+					t.Fatalf("NearestAll(%v, %v, %q): %v %v; Nearest %s/%s %v %v", p, radius, layers, found[i], dist[i], a.Layer, a.ID, d, ok)
+				}
+			}
+		}
+	}
 }
 
 // adversarialCases puts query points where a bucket grid can go wrong:
@@ -153,6 +188,7 @@ func TestGridMatchesScan(t *testing.T) {
 	if n := checkGrid(t, ix, cases); n < len(cases)*9/10 {
 		t.Fatalf("the grid answered %d of %d searches", n, len(cases))
 	}
+	checkAll(t, ix.Snapshot(), cases[:1000])
 
 	// Moves across cells, new assets, retirements and a new layer, in
 	// batches: each published snapshot must match the scan.
@@ -214,9 +250,10 @@ func TestGridMatchesScan(t *testing.T) {
 	}
 }
 
-// An asset far from the others (past the largest directory) and searches
-// the grid cannot answer (wide radii, the antimeridian) go to the R-trees,
-// with the same answers.
+// An asset far from the others (past the largest directory) goes to the
+// grid's overflow R-tree, and searches the pruned path cannot take (wide
+// radii, the antimeridian) walk the tiles, with the same answers; so do
+// layers past the tiles' 256 ordinals.
 func TestGridFallbacks(t *testing.T) {
 	ix, err := NewIndex([]Asset{
 		{Layer: "l", ID: "a", Point: orb.Point{-73.6, 45.5}},
@@ -248,5 +285,35 @@ func TestGridFallbacks(t *testing.T) {
 	}
 	if a, _, ok := ix.Nearest(orb.Point{-73.5, 45.5}, 1); !ok || a.ID != "near" {
 		t.Fatalf("near: %v %v", a.ID, ok)
+	}
+	// Retiring assets of the overflow: never answered again.
+	ix.Delete("l", "paris")
+	ix.Delete("l", "west")
+	if a, _, ok := ix.Nearest(orb.Point{2.3501, 48.85}, 50); ok {
+		t.Fatalf("retired Paris answered: %v", a.ID)
+	}
+	checkGrid(t, ix, cases)
+
+	// 300 layers: those past the 256 ordinals live in the overflow too.
+	var many []Asset
+	for i := range 300 {
+		many = append(many, Asset{Layer: fmt.Sprintf("L%03d", i), ID: "x", Point: orb.Point{-73.6 + float64(i)*1e-5, 45.5001}})
+	}
+	if err := ix.Upsert(many); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []string{"L000", "L255", "L256", "L299"} {
+		cases = append(cases, gridCase{orb.Point{-73.6, 45.5001}, 80, []string{l}}, gridCase{orb.Point{-73.5975, 45.5001}, 60, []string{l}},
+			gridCase{orb.Point{-73.597, 45.5001}, 5000, []string{l}})
+	}
+	cases = append(cases, gridCase{orb.Point{-73.597, 45.5001}, 30, nil}, gridCase{orb.Point{-73.5971, 45.5001}, 1e7, nil})
+	checkGrid(t, ix, cases)
+	at299 := many[299].Point
+	if a, _, ok := ix.Nearest(at299, 1, "L299"); !ok || a.Layer != "L299" {
+		t.Fatalf("layer L299: %v %v", a.Layer, ok)
+	}
+	ix.Delete("L299", "x")
+	if a, _, ok := ix.Nearest(at299, 1, "L299"); ok {
+		t.Fatalf("retired L299/x answered: %v", a.ID)
 	}
 }

@@ -1,11 +1,9 @@
 package assets
 
 import (
-	"cmp"
 	"fmt"
 	"hash/maphash"
 	"maps"
-	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -48,17 +46,16 @@ type Snapshot struct {
 	names  []string // sorted
 	n      int
 	seed   maphash.Seed
-	grid   *grid // every layer's assets by place, for Nearest; nil when empty
+	grid   *grid // every layer's assets by place, for Nearest; nil before the first
 }
 
-// layer is one asset type: an R-tree by place and a trie by ID, holding the
-// same assets. Both are shared with older and newer snapshots and never
-// changed once published.
+// layer is one asset type: a trie by ID. Its assets are found by place in
+// the snapshot's grid, which holds every layer. The trie is shared with
+// older and newer snapshots and never changed once published.
 type layer struct {
-	points *geo.PointIndex[string] // values are asset IDs
-	byID   trie
-	n      int
-	ord    uint32 // tags the layer's entries in the grid; unique among live layers
+	byID trie
+	n    int
+	ord  uint32 // tags the layer's entries in the grid; unique among live layers
 }
 
 // NewIndex returns an index of assets. It refuses invalid assets (no layer,
@@ -256,10 +253,9 @@ func (w *writer) layer(name string) *layer {
 	}
 	w.touched[name] = true
 	if l == nil {
-		l = &layer{points: &geo.PointIndex[string]{}, byID: trie{seed: w.base.seed}, ord: w.freeOrd()}
+		l = &layer{byID: trie{seed: w.base.seed}, ord: w.freeOrd()}
 	} else {
-		// O(1): the R-tree copies its nodes lazily as this write changes them.
-		l = &layer{points: l.points.Copy(), byID: l.byID, n: l.n, ord: l.ord}
+		l = &layer{byID: l.byID, n: l.n, ord: l.ord}
 	}
 	w.layers[name] = l
 	return l
@@ -270,13 +266,11 @@ func (w *writer) put(a *Asset) *Asset {
 	l := w.layer(a.Layer)
 	old := l.byID.set(w.gen, a)
 	if old != nil {
-		l.points.Delete(old.Point, old.ID)
-		w.grid.remove(old)
+		w.grid.remove(old, l.ord)
 	} else {
 		l.n++
 		w.n++
 	}
-	l.points.Insert(a.Point, a.ID)
 	w.grid.add(a, l.ord)
 	return old
 }
@@ -297,8 +291,7 @@ func (w *writer) freeOrd() uint32 {
 func (w *writer) remove(layerName, id string) {
 	l := w.layer(layerName)
 	if old := l.byID.del(w.gen, id); old != nil {
-		l.points.Delete(old.Point, old.ID)
-		w.grid.remove(old)
+		w.grid.remove(old, l.ord)
 		l.n--
 		w.n--
 	}
@@ -327,71 +320,74 @@ func sameKeys(names []string, m map[string]*layer) bool {
 
 // Nearest is Index.Nearest on this snapshot.
 func (s *Snapshot) Nearest(p orb.Point, radius float64, layers ...string) (Asset, float64, bool) {
-	if !(radius >= 0) || geo.ValidatePoint(p) != nil {
+	if !(radius >= 0) || geo.ValidatePoint(p) != nil || s.grid == nil {
 		return Asset{}, 0, false
 	}
-	if a, d, ok, done := s.nearestInGrid(p, radius, layers); done {
-		return a, d, ok
-	}
-	if len(layers) == 0 {
-		layers = s.names
-	}
-	var (
-		best      *layer
-		bestLayer string
-		bestID    string
-		bestDist  = math.Inf(1)
-	)
-	for _, name := range layers {
-		l := s.layers[name]
-		if l == nil {
-			continue
-		}
-		// Searching later layers only as far as the best so far keeps
-		// multi-layer lookups close to the cost of one.
-		id, d, ok := l.points.Nearest(p, math.Min(radius, bestDist), nil)
-		if !ok {
-			continue
-		}
-		// d <= bestDist here, as the search radius was cut to it.
-		if d < bestDist || cmp.Or(cmp.Compare(name, bestLayer), cmp.Compare(id, bestID)) < 0 {
-			best, bestLayer, bestID, bestDist = l, name, id, d
+	var want *layerSet
+	var names []string // nil for every layer
+	if len(layers) > 0 {
+		want, names = new(layerSet), layers
+		for _, name := range layers {
+			if l := s.layers[name]; l != nil {
+				want.add(l.ord)
+			}
 		}
 	}
-	if best == nil {
+	a, d := s.grid.nearest(p, radius, want, names)
+	if a == nil {
 		return Asset{}, 0, false
 	}
-	return *best.byID.get(bestID), bestDist, true
+	return *a, d, true
 }
 
-// nearestInGrid answers Nearest from the grid when it can (done).
-func (s *Snapshot) nearestInGrid(p orb.Point, radius float64, layers []string) (_ Asset, _ float64, found, done bool) {
-	if s.grid == nil {
-		return Asset{}, 0, false, false
+// NearestAll answers Nearest(pts[i], radius, layers...) for every point:
+// found[i] is the asset (nil for none; it must not be modified) and
+// dist[i] its distance. It is the loop a bulk geocode (an import) runs: the
+// points are visited grouped by the grid's tile they fall in, so the cells
+// one point reads are still in cache for the next. found and dist must be
+// at least as long as pts.
+func (s *Snapshot) NearestAll(pts []orb.Point, radius float64, found []*Asset, dist []float64, layers ...string) {
+	found, dist = found[:len(pts)], dist[:len(pts)]
+	clear(found)
+	clear(dist)
+	if !(radius >= 0) || s.grid == nil || len(pts) == 0 {
+		return
 	}
-	var want layerSet
-	if len(layers) == 0 {
-		if len(s.layers) > maxLayerOrd {
-			return Asset{}, 0, false, false
-		}
-		want.all()
-	}
-	for _, name := range layers {
-		if l := s.layers[name]; l != nil {
-			if l.ord >= maxLayerOrd {
-				return Asset{}, 0, false, false
+	var want *layerSet
+	var names []string // nil for every layer
+	if len(layers) > 0 {
+		want, names = new(layerSet), layers
+		for _, name := range layers {
+			if l := s.layers[name]; l != nil {
+				want.add(l.ord)
 			}
-			want.add(l.ord)
 		}
 	}
-	a, d, ok := s.grid.nearest(p, radius, &want)
-	if !ok {
-		return Asset{}, 0, false, false
+	// Gather the points in tile order, answer them in a tight loop, then
+	// scatter the answers: the gather and scatter loops' loads and stores
+	// are independent, so the memory overlaps them, which the search loop,
+	// waiting on each point, could not.
+	order := s.grid.tileOrder(pts)
+	sorted := make([]orb.Point, len(order))
+	for j, i := range order {
+		sorted[j] = pts[i]
 	}
-	if a == nil {
-		return Asset{}, 0, false, true
+	type answer struct {
+		a *Asset
+		d float64
 	}
-	return *a, d, true, true
+	answers := make([]answer, len(sorted))
+	for j, p := range sorted {
+		if geo.ValidatePoint(p) != nil {
+			continue
+		}
+		if a, d := s.grid.nearest(p, radius, want, names); a != nil {
+			answers[j] = answer{a, d}
+		}
+	}
+	for j, i := range order {
+		found[i], dist[i] = answers[j].a, answers[j].d
+	}
 }
 
 // Get is Index.Get on this snapshot.

@@ -46,11 +46,14 @@ func adversarialPoints(polys []orb.MultiPolygon, g *cellGrid, rng *rand.Rand) []
 		nudge(orb.Point{x, y})
 		pts = append(pts, orb.Point{x + 0.5/g.invW, y}, orb.Point{x, y + 0.5/g.invH})
 	}
-	// Corners of the cells a border crosses, where fast and slow cells meet.
+	// Corners of the cells a border crosses, where fast and slow cells
+	// meet, and of their subcells.
 	for j := 0; j < g.ny; j++ {
 		for i := 0; i < g.nx; i++ {
-			if g.value(i, j) == cellMixed && rng.IntN(8) == 0 {
+			if g.value(i, j)&cellMixed != 0 && rng.IntN(8) == 0 {
 				nudge(orb.Point{g.minX + float64(i)/g.invW, g.minY + float64(j)/g.invH})
+				sx, sy := rng.IntN(subSide+1), rng.IntN(subSide+1)
+				nudge(orb.Point{g.minX + float64(i*subSide+sx)/(g.invW*subSide), g.minY + float64(j*subSide+sy)/(g.invH*subSide)})
 			}
 		}
 	}
@@ -96,8 +99,16 @@ func TestCellGridMatchesBruteForce(t *testing.T) {
 					t.Fatalf("Locate(%v) = %d,%v; brute force %d,%v (cell %d in grid %v, value %d)",
 						p, got, ok, want, wantOK, cl, in, ix.grid.lookup(p))
 				}
-				if _, in := ix.grid.cell(p); in && ix.grid.lookup(p) != cellMixed {
+				if _, in := ix.grid.cell(p); in && ix.grid.lookup(p)&cellMixed == 0 {
 					fast++
+				}
+			}
+			// The batch answers as Locate does, point by point.
+			out := make([]int32, len(pts))
+			ix.LocateAll(pts, out)
+			for i, p := range pts {
+				if got, _ := ix.Locate(p); int32(got) != out[i] {
+					t.Fatalf("LocateAll at %v: %d, Locate %d", p, out[i], got)
 				}
 			}
 			t.Logf("%d × %d cells, %d mixed (%.1f%%), %d bytes; %d points, %d answered by the grid",

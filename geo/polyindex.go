@@ -1,6 +1,8 @@
 package geo
 
 import (
+	"slices"
+
 	"github.com/paulmach/orb"
 	"github.com/tidwall/rtree"
 )
@@ -81,23 +83,66 @@ func NewPolygonIndex(polys []orb.MultiPolygon) *PolygonIndex {
 // Locate returns the index of the polygon covering p, by the boundary rule
 // above, or false when no polygon covers it.
 func (ix *PolygonIndex) Locate(p orb.Point) (int, bool) {
+	var best int
 	if ix.grid.blocks != nil {
-		switch v := ix.grid.lookup(p); v {
-		case cellNone: // outside every polygon, or their bounds
+		x, y, ok := ix.grid.cellXY(p)
+		if !ok { // outside the polygons' bounds
 			return -1, false
-		case cellMixed:
-		default:
+		}
+		v := ix.grid.value(x, y)
+		if v < cellNone {
 			return int(v), true
 		}
+		if v == cellNone { // outside every polygon
+			return -1, false
+		}
+		best = ix.locateMixed(v&^cellMixed, x, y, p)
+	} else {
+		best = ix.locateEdges(p)
 	}
-	best := ix.locateEdges(p)
 	return best, best >= 0
 }
 
+// LocateAll sets out[i] to the polygon covering pts[i] by Locate's rule,
+// or -1: Locate for a batch (an import geocoding a city's history), with
+// the grid read inline and no call per point. out must be at least as long
+// as pts.
+func (ix *PolygonIndex) LocateAll(pts []orb.Point, out []int32) {
+	out = out[:len(pts)]
+	g := &ix.grid
+	if g.blocks == nil {
+		for i, p := range pts {
+			out[i] = int32(ix.locateEdges(p))
+		}
+		return
+	}
+	for i, p := range pts {
+		x, y, ok := g.cellXY(p)
+		if !ok { // outside the polygons' bounds
+			out[i] = -1
+			continue
+		}
+		switch v := g.value(x, y); {
+		case v < cellNone:
+			out[i] = int32(v)
+		case v == cellNone:
+			out[i] = -1
+		default:
+			out[i] = int32(ix.locateMixed(v&^cellMixed, x, y, p))
+		}
+	}
+}
+
 // locateEdges is Locate by the R-tree and the edge test alone, or -1.
-func (ix *PolygonIndex) locateEdges(p orb.Point) int {
+func (ix *PolygonIndex) locateEdges(p orb.Point) int { return ix.lowestCovering(p, nil) }
+
+// lowestCovering is locateEdges among the parts not in skip.
+func (ix *PolygonIndex) lowestCovering(p orb.Point, skip []int32) int {
 	best := -1
 	ix.tree.Search(p, p, func(_, _ [2]float64, part int32) bool {
+		if slices.Contains(skip, part) {
+			return true
+		}
 		pp := &ix.parts[part]
 		if best >= 0 && pp.owner >= best {
 			return true

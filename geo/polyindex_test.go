@@ -1,6 +1,7 @@
 package geo
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -195,4 +196,46 @@ func BenchmarkPolygonIndexLocate(b *testing.B) {
 			}
 		}
 	})
+}
+
+// A ring whose north side zigzags: a ray along it crosses hundreds of
+// edges that span its band, the case the banded ring answers by binary
+// search. Every answer must be the full scan's, on and beside the edges.
+func TestBandedRingSpanningEdges(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	r := orb.Ring{{0, 0}, {10, 0}}
+	for i := 400; i >= 0; i-- {
+		r = append(r, orb.Point{10 * float64(i) / 400, 9 + rng.Float64()})
+	}
+	r = append(r, orb.Point{0, 0})
+	if err := ValidateRing(r); err != nil {
+		t.Fatal(err)
+	}
+	br := newBandedRing(r)
+	spanning := 0
+	for k := range br.span {
+		spanning += int(br.start[k+1] - br.span[k])
+	}
+	if spanning < len(r) {
+		t.Fatalf("only %d spanning entries: the test does not exercise them", spanning)
+	}
+	var pts []orb.Point
+	for range 20000 {
+		pts = append(pts, orb.Point{rng.Float64()*10.2 - 0.1, 8.8 + rng.Float64()*1.4})
+	}
+	for k := 0; k+1 < len(r); k++ {
+		a, b := r[k], r[k+1]
+		for range 4 {
+			u := rng.Float64()
+			p := orb.Point{a[0] + u*(b[0]-a[0]), a[1] + u*(b[1]-a[1])}
+			pts = append(pts, p, a,
+				orb.Point{math.Nextafter(p[0], 20), p[1]}, orb.Point{math.Nextafter(p[0], -20), p[1]},
+				orb.Point{p[0], math.Nextafter(p[1], 20)}, orb.Point{p[0], math.Nextafter(p[1], -20)})
+		}
+	}
+	for _, p := range pts {
+		if got, want := br.classify(p), ringClass(r, p); got != want {
+			t.Fatalf("%v: banded %v, full scan %v", p, got, want)
+		}
+	}
 }

@@ -33,6 +33,15 @@ func BenchmarkLocate(b *testing.B) {
 			b.Run("Generation", func(b *testing.B) {
 				cpuLoop(b, func(i int) { g.Locate(pts[i&(len(pts)-1)]) })
 			})
+			b.Run("Generation_batch", func(b *testing.B) {
+				// LocateAll over the points, reported per point.
+				out := make([]int32, len(pts))
+				cpuLoop(b, func(i int) {
+					if i%len(pts) == 0 {
+						g.LocateAll(pts, out)
+					}
+				})
+			})
 			b.Run("Generation_hot", func(b *testing.B) {
 				cpuLoop(b, func(i int) { g.Locate(pts[i&15]) })
 			})

@@ -96,6 +96,12 @@ func (g *Generation) Locate(p orb.Point) (*Ward, bool) {
 	return &g.Wards[i], true
 }
 
+// LocateAll sets out[i] to the position in g.Wards of the ward covering
+// pts[i] by Locate's rule, or -1 when it is in no ward: Locate for a batch
+// (an import geocoding a city's history), with no call per point. out must
+// be at least as long as pts.
+func (g *Generation) LocateAll(pts []orb.Point, out []int32) { g.index.LocateAll(pts, out) }
+
 // Ward returns the ward with the given ID.
 func (g *Generation) Ward(id string) (*Ward, bool) {
 	i, ok := g.byID[id]
@@ -197,6 +203,20 @@ func (s *Set) Locate(p orb.Point, at time.Time) (*Ward, bool) {
 		return nil, false
 	}
 	return g.Locate(p)
+}
+
+// LocateAll is Generation.LocateAll in the generation in force at t, which
+// it returns; when none is, it returns nil and sets every out[i] to -1.
+func (s *Set) LocateAll(pts []orb.Point, at time.Time, out []int32) *Generation {
+	g := s.Current(at)
+	if g == nil {
+		for i := range pts {
+			out[i] = -1
+		}
+		return nil
+	}
+	g.LocateAll(pts, out)
+	return g
 }
 
 // Generations returns the generations, oldest first.

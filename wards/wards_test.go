@@ -75,6 +75,13 @@ func TestRedistricting(t *testing.T) {
 			t.Errorf("Locate(%v, %s) = %q, want %q", p, c.at, got, c.want)
 		}
 	}
+	out := make([]int32, 2)
+	if g := s.LocateAll([]orb.Point{p, {5, 5}}, date("2020-06-01"), out); g != old || g.Wards[out[0]].ID != "W" || out[1] != -1 {
+		t.Errorf("LocateAll in 2020: %v", out)
+	}
+	if g := s.LocateAll([]orb.Point{p, {5, 5}}, date("2009-12-31"), out); g != nil || out[0] != -1 || out[1] != -1 {
+		t.Errorf("LocateAll before any generation: %v", out)
+	}
 	if _, ok := s.Locate(orb.Point{5, 5}, date("2020-01-01")); ok {
 		t.Error("a point outside every ward was located")
 	}
@@ -271,16 +278,21 @@ func firstCovering(ws []Ward, p orb.Point) (string, bool) {
 func checkAgainstBruteForce(t *testing.T, g *Generation, pts []orb.Point) {
 	t.Helper()
 	bad := 0
-	for _, p := range pts {
+	batch := make([]int32, len(pts))
+	g.LocateAll(pts, batch)
+	for i, p := range pts {
 		want, wantOK := firstCovering(g.Wards, p)
 		got, ok := g.Locate(p)
-		gotID := ""
+		gotID, batchID := "", ""
 		if ok {
 			gotID = got.ID
 		}
-		if ok != wantOK || gotID != want {
+		if batch[i] >= 0 {
+			batchID = g.Wards[batch[i]].ID
+		}
+		if ok != wantOK || gotID != want || batchID != want {
 			if bad++; bad <= 10 {
-				t.Errorf("Locate(%.9f, %.9f) = %q %v, brute force %q %v", p[0], p[1], gotID, ok, want, wantOK)
+				t.Errorf("Locate(%.9f, %.9f) = %q %v (LocateAll %q), brute force %q %v", p[0], p[1], gotID, ok, batchID, want, wantOK)
 			}
 		}
 	}
