@@ -27,6 +27,7 @@ type Store interface {
 	MediaStore
 	KeyAdmin
 	ModerationStore
+	FeedbackStore
 }
 
 // RequestStore is the persistence the Service needs.
