@@ -261,6 +261,10 @@ type historyOut struct {
 	ExpectedDatetime    string         `json:"expected_datetime"`
 	ExpectedDate        string         `json:"expected_date"` // the due day in the language's format
 	Paused              bool           `json:"paused"`        // waiting on the resident: the date moves when they answer
+	// While closed and the catalog's reopen window runs (api/feedback.go):
+	// its end, and that day in the language's format.
+	ReopenUntil     string `json:"reopen_until,omitempty"`
+	ReopenUntilDate string `json:"reopen_until_date,omitempty"`
 	History             []historyEntry `json:"history"`
 }
 
@@ -303,6 +307,9 @@ func (h *handler) requestHistory(w http.ResponseWriter, r *http.Request) {
 	for _, e := range evs {
 		out.History = append(out.History, historyEntry{At: fmtTime(e.At, loc), Status: string(e.To),
 			StatusLabel: e.To.Label().In(lang), Note: e.PublicNote(lang)})
+	}
+	if until := reopenUntil(req, evs, h.svc.Catalog()); until.After(h.now()) {
+		out.ReopenUntil, out.ReopenUntilDate = fmtTime(until, loc), h.svc.DueDate(until, lang)
 	}
 	writeJSON(w, http.StatusOK, out)
 }
