@@ -229,6 +229,12 @@ func TestBrowserStatusSatisfactionReopenFrench(t *testing.T) {
 	if got := br.text("#satisfaction-title"); got != "Êtes-vous satisfait ?" {
 		t.Errorf("satisfaction title %q", got)
 	}
+	axe, axeErr := os.ReadFile(filepath.Join("..", "..", "web", "node_modules", "axe-core", "axe.min.js"))
+	if axeErr == nil {
+		axeClean(br, string(axe), "the satisfaction form")
+	} else {
+		t.Logf("axe-core not installed (cd web && npm ci): the forms are not checked: %v", axeErr)
+	}
 	br.do("answering 4 of 5",
 		chromedp.Click(`#satisfaction-form input[name="score"][value="4"]`),
 		chromedp.SendKeys("#satisfaction-comment", "Rapide, merci"),
@@ -250,6 +256,9 @@ func TestBrowserStatusSatisfactionReopenFrench(t *testing.T) {
 		chromedp.WaitVisible("#reopen-form"))
 	if got := br.text("#reopen-form"); !strings.Contains(got, "Vous pouvez rouvrir cette demande jusqu'au") {
 		t.Errorf("reopen form %q", got)
+	}
+	if axeErr == nil {
+		axeClean(br, string(axe), "the reopen form")
 	}
 	br.do("reopening",
 		chromedp.SendKeys("#reopen-comment", "Le trou s'est rouvert"),
