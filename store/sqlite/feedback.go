@@ -42,7 +42,7 @@ func (s *Store) GetSatisfaction(ctx context.Context, tenant, serviceRequestID st
 		return requests.Satisfaction{}, false, requests.RequestNotFoundError(serviceRequestID)
 	}
 	var (
-		out   = requests.Satisfaction{Tenant: tenant, ServiceRequestID: serviceRequestID}
+		out              = requests.Satisfaction{Tenant: tenant, ServiceRequestID: serviceRequestID}
 		at, score, found sql.NullInt64
 		comment          sql.NullString
 	)
