@@ -251,21 +251,22 @@ func (h *handler) listTemplates(w http.ResponseWriter, r *http.Request) {
 // historyOut is a request's public history, in the asked language: what
 // the status page shows. No internal note, actor or reporter.
 type historyOut struct {
-	ServiceRequestID    string `json:"service_request_id"`
-	Status              string `json:"status"` // Open311's open or closed
-	DetailedStatus      string `json:"detailed_status"`
-	DetailedStatusLabel string `json:"detailed_status_label"`
-	CloseReason         string `json:"close_reason,omitempty"`
-	CloseReasonLabel    string `json:"close_reason_label,omitempty"`
-	StatusNotes         string `json:"status_notes"`
-	ExpectedDatetime    string `json:"expected_datetime"`
-	ExpectedDate        string `json:"expected_date"` // the due day in the language's format
-	Paused              bool   `json:"paused"`        // waiting on the resident: the date moves when they answer
+	ServiceRequestID    string         `json:"service_request_id"`
+	Status              string         `json:"status"` // Open311's open or closed
+	DetailedStatus      string         `json:"detailed_status"`
+	DetailedStatusLabel string         `json:"detailed_status_label"`
+	CloseReason         string         `json:"close_reason,omitempty"`
+	CloseReasonLabel    string         `json:"close_reason_label,omitempty"`
+	StatusNotes         string         `json:"status_notes"`
+	ExpectedDatetime    string         `json:"expected_datetime"`
+	ExpectedDate        string         `json:"expected_date"` // the due day in the language's format
+	Paused              bool           `json:"paused"`        // waiting on the resident: the date moves when they answer
+	History             []historyEntry `json:"history"`
+
 	// While closed and the catalog's reopen window runs (api/feedback.go):
 	// its end, and that day in the language's format.
-	ReopenUntil     string         `json:"reopen_until,omitempty"`
-	ReopenUntilDate string         `json:"reopen_until_date,omitempty"`
-	History         []historyEntry `json:"history"`
+	ReopenUntil     string `json:"reopen_until,omitempty"`
+	ReopenUntilDate string `json:"reopen_until_date,omitempty"`
 }
 
 type historyEntry struct {
