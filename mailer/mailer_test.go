@@ -310,8 +310,8 @@ func TestResidentsHearBack(t *testing.T) {
 			}
 		}
 
-		// Every link in a message works: the status page, the
-		// satisfaction link (the status page for now), the unsubscribe
+		// Every link in a message works: the satisfaction and reopen
+		// links (the status page with their tokens), the unsubscribe
 		// page.
 		var fr mailtest.Message
 		for _, m := range byTo["amelie@ok.test"] {
@@ -320,7 +320,7 @@ func TestResidentsHearBack(t *testing.T) {
 			}
 		}
 		links := regexp.MustCompile(`https?://\S+`).FindAllString(fr.Text, -1)
-		if len(links) != 2 {
+		if len(links) != 3 || !strings.Contains(links[0], "&satisfaction=") || !strings.Contains(links[1], "&reopen=") {
 			t.Fatalf("close message links: %q", links)
 		}
 		for _, l := range links {
