@@ -203,6 +203,7 @@ func New(cfg Config) http.Handler {
 	h.mountTiles(r.With(h.limit(ratelimit.Tiles)), cfg.Tiles)
 	h.mountWeb(r, cfg.Web)
 	h.mountUnsubscribe(r)
+	h.mountFeedback(r)
 
 	// Keyed routes, in groups by the roles that may call them (auth.go).
 	r.Group(func(r chi.Router) {

@@ -22,6 +22,9 @@ import (
 type MailAPI struct {
 	Store requests.MailStore
 	Links *linktoken.Keyring
+	// Feedback keeps the residents' satisfaction and reopens, authorised
+	// by the same links (api/feedback.go); nil: no such routes.
+	Feedback requests.FeedbackStore
 }
 
 // mountMailAdmin mounts, behind the admin key:

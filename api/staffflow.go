@@ -262,6 +262,11 @@ type historyOut struct {
 	ExpectedDate        string         `json:"expected_date"` // the due day in the language's format
 	Paused              bool           `json:"paused"`        // waiting on the resident: the date moves when they answer
 	History             []historyEntry `json:"history"`
+
+	// While closed and the catalog's reopen window runs (api/feedback.go):
+	// its end, and that day in the language's format.
+	ReopenUntil     string `json:"reopen_until,omitempty"`
+	ReopenUntilDate string `json:"reopen_until_date,omitempty"`
 }
 
 type historyEntry struct {
@@ -303,6 +308,9 @@ func (h *handler) requestHistory(w http.ResponseWriter, r *http.Request) {
 	for _, e := range evs {
 		out.History = append(out.History, historyEntry{At: fmtTime(e.At, loc), Status: string(e.To),
 			StatusLabel: e.To.Label().In(lang), Note: e.PublicNote(lang)})
+	}
+	if until := reopenUntil(req, evs, h.svc.Catalog()); until.After(h.now()) {
+		out.ReopenUntil, out.ReopenUntilDate = fmtTime(until, loc), h.svc.DueDate(until, lang)
 	}
 	writeJSON(w, http.StatusOK, out)
 }

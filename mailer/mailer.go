@@ -271,7 +271,7 @@ func (m *Mailer) Render(msg requests.MailMessage) (mail.Message, error) {
 	if lang != i18n.Fr {
 		lang = i18n.En
 	}
-	if msg.Kind == requests.MailEscalated {
+	if msg.Kind == requests.MailEscalated || msg.Kind == requests.MailReopenedStaff {
 		return m.renderEscalated(msg, lang)
 	}
 	unsub, err := m.cfg.Links.Mint(linktoken.Unsubscribe, msg.RequestID)
@@ -302,6 +302,15 @@ func (m *Mailer) Render(msg requests.MailMessage) (mail.Message, error) {
 		}
 		d.SatisfactionURL = m.cfg.BaseURL + "/r/" + url.PathEscape(msg.RequestID) + q + "&satisfaction=" + sat
 		d.Reason = closeReason(msg)
+		if m.cfg.Catalog != nil && m.cfg.Catalog.ReopenDays() > 0 {
+			// The window runs from the close, queued in its transaction.
+			reo, err := m.cfg.Links.Mint(linktoken.Reopen, msg.RequestID)
+			if err != nil {
+				return mail.Message{}, err
+			}
+			d.ReopenURL = m.cfg.BaseURL + "/r/" + url.PathEscape(msg.RequestID) + q + "&reopen=" + reo
+			d.ReopenUntil = msg.CreatedAt.Add(m.cfg.Catalog.ReopenWindow())
+		}
 	}
 	r, err := m.cfg.Templates.Render(notify.Kind(msg.Kind), lang, d)
 	if err != nil {
@@ -314,8 +323,9 @@ func (m *Mailer) Render(msg requests.MailMessage) (mail.Message, error) {
 	}, nil
 }
 
-// renderEscalated writes a staff message: the request, its service, the
-// level and the due time, and the link to the staff queue. It carries
+// renderEscalated writes a staff message (an escalation, or a resident's
+// reopen): the request, its service, the level and the due time, and the
+// link to the staff queue. It carries
 // nothing of the reporter, and no unsubscribe link (staff contacts are
 // the catalog's, not subscribers).
 func (m *Mailer) renderEscalated(msg requests.MailMessage, lang i18n.Lang) (mail.Message, error) {
@@ -335,7 +345,11 @@ func (m *Mailer) renderEscalated(msg requests.MailMessage, lang i18n.Lang) (mail
 			d.Department = dep.Name
 		}
 	}
-	r, err := m.cfg.Templates.Render(notify.Escalated, lang, d)
+	kind := notify.Escalated
+	if msg.Kind == requests.MailReopenedStaff {
+		kind = notify.StaffReopened
+	}
+	r, err := m.cfg.Templates.Render(kind, lang, d)
 	if err != nil {
 		return mail.Message{}, err
 	}

@@ -116,7 +116,7 @@ func newTown(t *testing.T, st requests.Store, opts mailtest.Options) *town {
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	tw.srv = httptest.NewServer(api.New(api.Config{Service: svc, Keys: st, Logger: quiet, Web: pages,
-		Mail: api.MailAPI{Store: st, Links: links}}))
+		Mail: api.MailAPI{Store: st, Links: links, Feedback: st}}))
 	t.Cleanup(tw.srv.Close)
 
 	tw.smtp = mailtest.Start(t, opts)
@@ -310,8 +310,8 @@ func TestResidentsHearBack(t *testing.T) {
 			}
 		}
 
-		// Every link in a message works: the status page, the
-		// satisfaction link (the status page for now), the unsubscribe
+		// Every link in a message works: the satisfaction and reopen
+		// links (the status page with their tokens), the unsubscribe
 		// page.
 		var fr mailtest.Message
 		for _, m := range byTo["amelie@ok.test"] {
@@ -320,7 +320,7 @@ func TestResidentsHearBack(t *testing.T) {
 			}
 		}
 		links := regexp.MustCompile(`https?://\S+`).FindAllString(fr.Text, -1)
-		if len(links) != 2 {
+		if len(links) != 3 || !strings.Contains(links[0], "&satisfaction=") || !strings.Contains(links[1], "&reopen=") {
 			t.Fatalf("close message links: %q", links)
 		}
 		for _, l := range links {

@@ -136,7 +136,7 @@ func sample(k Kind) Data {
 		Level:           2, DueAt: at, Overdue: true, Department: i18n.T("Roads", "Voirie"), Ward: "Ward 1",
 		StaffURL: "https://311.example/staff/queue?request=12345",
 	}
-	if k == Escalated {
+	if !k.ToResident() {
 		d.UnsubscribeURL = ""
 	}
 	return d

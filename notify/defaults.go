@@ -200,6 +200,29 @@ It reached escalation level <strong>{{.Level}}</strong>.</p>
 Elle a atteint le niveau d'escalade <strong>{{.Level}}</strong>.</p>
 <p><a href="{{.StaffURL}}">Ouvrez-la</a></p>`),
 	},
+
+	// StaffReopened goes to staff (the department's contacts) when a
+	// resident reopens a closed request: no unsubscribe footer, nothing
+	// of the reporter (their comment is on the request, behind the key).
+	StaffReopened: {
+		Subject: i18n.T(
+			`[Reopened] Request {{.RequestID}}{{with .Service}} ({{.}}){{end}}`,
+			`[Rouverte] Demande {{.RequestID}}{{with .Service}} ({{.}}){{end}}`),
+		Text: i18n.T(`Request {{.RequestID}}{{with .Service}} ({{.}}){{end}}{{with .Department}}, {{.}}{{end}}, which your team closed, was reopened by the resident who reported it.
+It is back in the queue; their comment is in its history.
+
+Open it: {{.StaffURL}}
+`, `La demande {{.RequestID}}{{with .Service}} ({{.}}){{end}}{{with .Department}}, {{.}}{{end}}, que votre équipe a fermée, a été rouverte par le résident qui l'a signalée.
+Elle est de retour dans la file; son commentaire figure dans l'historique.
+
+Ouvrez-la : {{.StaffURL}}
+`),
+		HTML: i18n.T(`<p>Request <strong>{{.RequestID}}</strong>{{with .Service}} ({{.}}){{end}}{{with .Department}}, {{.}}{{end}}, which your team closed, was reopened by the resident who reported it.
+It is back in the queue; their comment is in its history.</p>
+<p><a href="{{.StaffURL}}">Open it</a></p>`, `<p>La demande <strong>{{.RequestID}}</strong>{{with .Service}} ({{.}}){{end}}{{with .Department}}, {{.}}{{end}}, que votre équipe a fermée, a été rouverte par le résident qui l'a signalée.
+Elle est de retour dans la file; son commentaire figure dans l'historique.</p>
+<p><a href="{{.StaffURL}}">Ouvrez-la</a></p>`),
+	},
 }
 
 // footer closes every message to a resident: why they get it and how to

@@ -27,14 +27,18 @@ const (
 	Closed    Kind = "closed"    // to the resident: reason, note, satisfaction and reopen links
 	Reopened  Kind = "reopened"  // to the resident: the request is back in the queue
 	Escalated Kind = "escalated" // to staff: a request reached an escalation level
+	// StaffReopened goes to the staff of the department whose request a
+	// resident reopened (its "department" contacts: actors have no
+	// address).
+	StaffReopened Kind = "reopened_staff"
 )
 
 // Kinds lists every message.
-func Kinds() []Kind { return []Kind{Received, Updated, Closed, Reopened, Escalated} }
+func Kinds() []Kind { return []Kind{Received, Updated, Closed, Reopened, Escalated, StaffReopened} }
 
 // ToResident reports whether the message goes to residents (and so
 // carries an unsubscribe link).
-func (k Kind) ToResident() bool { return k != Escalated }
+func (k Kind) ToResident() bool { return k != Escalated && k != StaffReopened }
 
 // Template is one message in both languages. Subject and Text are
 // text/template, HTML is html/template (the body only: Render adds the
@@ -278,6 +282,8 @@ func checkData(kind Kind, d Data) error {
 		if _, ok := d.Reason.Text(); !ok {
 			return i18n.Errorf(i18n.Invalid, "reason", i18n.T("unknown close reason %q", "motif de fermeture inconnu %q"), d.Reason)
 		}
+	case StaffReopened:
+		links["staff_url"] = d.StaffURL
 	case Escalated:
 		links["staff_url"] = d.StaffURL
 		if d.DueAt.IsZero() || d.Level < 1 {

@@ -139,6 +139,7 @@ type Catalog struct {
 	mail        notify.Config  // catalogmail.go
 	lang        i18n.Lang      // catalogmail.go
 	notice      *PrivacyNotice // nil: the catalog has none
+	reopenDays  *int           // satisfaction.go; nil: DefaultReopenDays
 }
 
 // Category returns the category with the given code.

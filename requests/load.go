@@ -60,6 +60,7 @@ import (
 //	    "auto_close": {"waiting_days": 10}
 //	  }],
 //	  "auto_close": {"waiting_days": 15},
+//	  "reopen_days": 14,
 //	  "templates": [{
 //	    "id": "pothole_scheduled", "service_codes": ["pothole"], "to": "in_progress",
 //	    "en": "Request {service_request_id}: a crew will fill it by {due_date}.",
@@ -92,6 +93,8 @@ import (
 // ordered by "order", then by their place in the file, and renumbered 1..n.
 // auto_close (per category, else for the catalog) closes a request
 // waiting on the resident for waiting_days business days as no_response.
+// reopen_days is how many days after closing a resident may reopen a
+// request (0 to 366; default 14; 0: never).
 // A template (a canned response, see Template) lists service_codes, or a
 // department, or neither (every category); "to" is the move it goes with,
 // "reason" the close reason when that is "closed"; en and fr may use the
@@ -128,6 +131,7 @@ type catalogFile struct {
 	Mail          *notify.Config  `json:"mail,omitempty"`             // catalogmail.go
 	Language      string          `json:"default_language,omitempty"` // catalogmail.go
 	PrivacyNotice *PrivacyNotice  `json:"privacy_notice"`
+	ReopenDays    *int            `json:"reopen_days"` // satisfaction.go
 }
 
 type hoursFile struct {
@@ -193,6 +197,9 @@ func (f *catalogFile) build() (*Catalog, error) {
 		return nil, err
 	}
 	if err := f.buildMail(c); err != nil {
+		return nil, err
+	}
+	if err := f.buildReopen(c); err != nil {
 		return nil, err
 	}
 	if n := f.PrivacyNotice; n != nil {

@@ -29,6 +29,7 @@ type Store interface {
 	ModerationStore
 	BlockStore
 	MediaPurgeLister
+	FeedbackStore
 }
 
 // RequestStore is the persistence the Service needs.

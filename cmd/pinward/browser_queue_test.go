@@ -202,3 +202,128 @@ func axeClean(br *browser, axe, what string) {
 		br.t.Errorf("axe-core on %s: %s (%s) at %v", what, v.ID, v.Help, at)
 	}
 }
+
+// TestBrowserQueueActsFrench is issue 13's clerk in French, from the queue
+// page alone: open public works' queue, acknowledge one pothole with the
+// canned response "received_reviewing" (the template sets the move), close
+// another as fixed with a note in each language; then the status page
+// /r/{id} shows each public note in the page's language (French, and
+// English after switching), with the detailed status and the reason.
+func TestBrowserQueueActsFrench(t *testing.T) {
+	chromium := chromiumPath(t)
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	base, staffKey := startServeWithStaffKey(t)
+	places := issuePlaces(t, 2, 300)
+	var ids []string
+	for _, p := range places {
+		res, err := http.PostForm(base+"/open311/v2/requests.json", url.Values{"api_key": {staffKey}, "service_code": {"pothole"},
+			"attribute[size]": {"large"}, "locale": {"fr"},
+			"long": {strconv.FormatFloat(p[0], 'f', -1, 64)}, "lat": {strconv.FormatFloat(p[1], 'f', -1, 64)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []map[string]string
+		json.NewDecoder(res.Body).Decode(&got)
+		res.Body.Close()
+		if res.StatusCode != http.StatusCreated || len(got) != 1 {
+			t.Fatalf("POST: %d", res.StatusCode)
+		}
+		ids = append(ids, got[0]["service_request_id"])
+	}
+	ack, fix := ids[0], ids[1]
+	row := func(id string) string { return `#queue tr[data-id="` + id + `"]` }
+	choose := func(sel, v string) chromedp.Action[chromedp.Void] {
+		// As a person picks an option: the value, then the change event.
+		q, _ := json.Marshal(sel)
+		val, _ := json.Marshal(v)
+		return chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector(` + string(q) + `); s.value = ` + string(val) +
+			`; s.dispatchEvent(new Event("change", {bubbles: true})); })()`)
+	}
+
+	br := &browser{t: t, ctx: newHeadless(t, chromium)}
+	br.do("the queue in French",
+		chromedp.EmulateViewport(1280, 900),
+		chromedp.Navigate(base+"/staff/queue?locale=fr"),
+		chromedp.WaitVisible("#staff-key"),
+		chromedp.SendKeys("#staff-key", staffKey),
+		chromedp.Click(`#login button[type="submit"]`),
+		chromedp.WaitVisible(`#queue tbody tr`),
+		chromedp.SetValue("#q-department", "public_works"),
+		chromedp.Click(`#query button[type="submit"]`),
+		chromedp.WaitVisible(row(ack)), chromedp.WaitVisible(row(fix)))
+
+	br.do("acknowledging with a canned response",
+		chromedp.Click(row(ack)+" button"),
+		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll("#t-template option")].some(o => o.value === "received_reviewing")`,
+			chromedp.WithPollingTimeout(10*time.Second)))
+	if got := br.text(`#t-template option[value="received_reviewing"]`); !strings.HasPrefix(got, "Prise en charge — Nous avons reçu la demande") {
+		t.Errorf("the template's option %q: not its move and French text", got)
+	}
+	br.do("sending it",
+		choose("#t-to", "in_progress"),
+		choose("#t-template", "received_reviewing"),
+		chromedp.Poll[chromedp.Void](`document.getElementById("t-to").value === "acknowledged"`, chromedp.WithPollingTimeout(5*time.Second)),
+		chromedp.Click(`#transition-form button[type="submit"]`),
+		chromedp.Poll[chromedp.Void](`document.getElementById("action-result").textContent === "C'est fait."`, chromedp.WithPollingTimeout(10*time.Second)),
+		chromedp.WaitVisible(`#history li[data-kind="status"]`),
+		chromedp.Poll[chromedp.Void](`document.querySelector('`+row(ack)+` [data-col="status"]')?.textContent === "Prise en charge"`,
+			chromedp.WithPollingTimeout(10*time.Second)))
+	br.shot("queue-acknowledged-fr")
+
+	br.do("closing another as fixed",
+		chromedp.Click(row(fix)+" button"),
+		chromedp.Poll[chromedp.Void](`document.getElementById("detail-title").textContent.includes("`+fix+`")`, chromedp.WithPollingTimeout(5*time.Second)),
+		choose("#t-template", ""),
+		choose("#t-to", "closed"),
+		choose("#t-reason", "fixed"),
+		chromedp.SendKeys("#t-note-fr", "Le nid-de-poule est bouché."),
+		chromedp.SendKeys("#t-note-en", "The pothole is filled."),
+		chromedp.SendKeys("#t-internal", "asphalte froid, 2 sacs"),
+		chromedp.Click(`#transition-form button[type="submit"]`),
+		chromedp.Poll[chromedp.Void](`document.getElementById("action-result").textContent === "C'est fait."`, chromedp.WithPollingTimeout(10*time.Second)),
+		chromedp.Poll[chromedp.Void](`!document.querySelector('`+row(fix)+`')`, chromedp.WithPollingTimeout(10*time.Second)))
+	if got := br.text("#history"); !strings.Contains(got, "Fermée") {
+		t.Errorf("the closed request's history %q", got)
+	}
+
+	// The status pages, in French then in English.
+	notes := func() []string {
+		return eval[[]string](br, `[...document.querySelectorAll("#history li .note")].map(n => n.textContent)`)
+	}
+	br.do("the acknowledged request's status page",
+		chromedp.Navigate(base+"/r/"+ack+"?locale=fr"),
+		chromedp.WaitVisible(`#history li[data-status="acknowledged"]`))
+	if got := br.text("#request-status"); got != "Prise en charge" {
+		t.Errorf("status %q", got)
+	}
+	if n := notes(); len(n) != 1 || !strings.HasPrefix(n[0], "Nous avons reçu la demande "+ack+" (Nid-de-poule) et l'équipe Travaux publics l'examine.") {
+		t.Errorf("French notes %q", n)
+	}
+	br.do("the closed request's status page",
+		chromedp.Navigate(base+"/r/"+fix+"?locale=fr"),
+		chromedp.WaitVisible(`#history li[data-status="closed"]`))
+	br.shot("status-fixed-fr")
+	if got, reason := br.text("#request-status"), br.text("#request-reason"); got != "Fermée" || reason != "Réglé" {
+		t.Errorf("status %q, reason %q", got, reason)
+	}
+	if n := notes(); len(n) != 1 || n[0] != "Le nid-de-poule est bouché." {
+		t.Errorf("French notes %q", n)
+	}
+	if strings.Contains(eval[string](br, `document.body.innerText`), "asphalte froid") {
+		t.Error("the internal note is on the status page")
+	}
+	br.do("in English",
+		chromedp.Click(`[data-lang-button="en"]`),
+		chromedp.Poll[chromedp.Void](`document.getElementById("request-status")?.textContent === "Closed"`, chromedp.WithPollingTimeout(10*time.Second)))
+	if n := notes(); len(n) != 1 || n[0] != "The pothole is filled." {
+		t.Errorf("English notes %q", n)
+	}
+	br.do("the acknowledged one in English",
+		chromedp.Navigate(base+"/r/"+ack+"?locale=en"),
+		chromedp.WaitVisible(`#history li[data-status="acknowledged"]`))
+	if n := notes(); len(n) != 1 || !strings.HasPrefix(n[0], "We received request "+ack) {
+		t.Errorf("English notes %q", n)
+	}
+}

@@ -59,7 +59,7 @@ func (s *Store) ClaimMail(ctx context.Context, tenant string, now time.Time, lea
 		}
 		if _, err := tx.Exec(ctx, `WITH c AS (
 				SELECT o.id FROM mail_outbox o
-				WHERE o.tenant_id = $1 AND o.state = 'pending' AND o.next_attempt_at <= $2 AND o.kind = 'escalated'
+				WHERE o.tenant_id = $1 AND o.state = 'pending' AND o.next_attempt_at <= $2 AND o.to_address IS NOT NULL
 				  AND EXISTS (SELECT 1 FROM mail_undeliverable u WHERE u.tenant_id = o.tenant_id AND u.email = lower(o.to_address))
 				FOR UPDATE OF o SKIP LOCKED)
 			UPDATE mail_outbox o SET state = 'dead', last_error = 'the address is undeliverable'

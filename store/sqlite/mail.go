@@ -51,7 +51,7 @@ func (s *Store) ClaimMail(ctx context.Context, tenant string, now time.Time, lea
 		}
 		// So does a staff message to an address refused since.
 		if _, err := tx.ExecContext(ctx, `UPDATE mail_outbox SET state = 'dead', last_error = 'the address is undeliverable'
-			WHERE tenant_id = ? AND state = 'pending' AND next_attempt_at <= ? AND kind = 'escalated'
+			WHERE tenant_id = ? AND state = 'pending' AND next_attempt_at <= ? AND to_address IS NOT NULL
 			  AND EXISTS (SELECT 1 FROM mail_undeliverable u WHERE u.tenant_id = mail_outbox.tenant_id AND u.email = lower(mail_outbox.to_address))`,
 			tenant, now.UnixMicro()); err != nil {
 			return err

@@ -107,6 +107,7 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		{"MediaPurgeList", testMediaPurgeList},
 		{"PublicUpdates", testPublicUpdates},
 		{"Recut", testRecut},
+		{"Feedback", testFeedback},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

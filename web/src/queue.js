@@ -106,7 +106,7 @@ const T = {
   ev_note: { en: "Internal note", fr: "Note interne" },
 };
 const $ = (id) => document.getElementById(id);
-const st = { lang: initialLang(), key: "", rows: [], cursor: "", departments: [], services: [], current: null };
+const st = { lang: initialLang(), key: "", rows: [], cursor: "", departments: [], services: [], templates: [], current: null };
 const tr = (k) => (T[k] ? T[k][st.lang] : k);
 const sub = (k, vars) => Object.entries(vars).reduce((s, [n, v]) => s.replace(`{${n}}`, v), tr(k));
 window.pinward = { state: st };
@@ -222,12 +222,26 @@ async function loadTemplates(code) {
   fill(sel, el("option", { value: "" }, tr("noTemplate")));
   if (!code) return;
   try {
-    const ts = await api(`/api/v1/templates?service_code=${encodeURIComponent(code)}`, { key: st.key, lang: st.lang });
-    for (const t of ts.templates || ts || []) sel.append(el("option", { value: t.code || t.id }, (st.lang === "fr" ? t.name_fr : t.name_en) || t.code || t.id));
-  } catch {
-    // No templates route yet, or none for the category: notes only.
+    st.templates = await api(`/api/v1/templates?service_code=${encodeURIComponent(code)}`, { key: st.key, lang: st.lang });
+    // Each option says where it moves the request and what the resident
+    // will read, in the page's language.
+    for (const t of st.templates) {
+      const text = st.lang === "fr" ? t.fr : t.en;
+      sel.append(el("option", { value: t.id }, `${tr("st_" + t.to)} — ${text.length > 80 ? text.slice(0, 79) + "…" : text}`));
+    }
+  } catch (err) {
+    if (!session.authFailed(err)) st.templates = []; // none for the category: notes only
   }
 }
+
+// A canned response goes with one move (and a close with its reason):
+// choosing it sets them, so the clerk does not send a move it refuses.
+$("t-template").addEventListener("change", () => {
+  const t = (st.templates || []).find((x) => x.id === $("t-template").value);
+  if (!t) return;
+  $("t-to").value = t.to;
+  $("t-reason").value = t.reason || "";
+});
 
 $("show-reporter").addEventListener("click", async () => {
   if (!st.current) return;

@@ -1,4 +1,6 @@
-// The status page /r/{id}: a request's public record, in the resident's language.
+// The status page /r/{id}: a request's public record, in the resident's
+// language; after closure, with the links of the closing mail
+// (?satisfaction=TOKEN, ?reopen=TOKEN), "Are you satisfied?" and a reopen.
 import { api, applyLang, el, fmtDate, initialLang } from "./common.js";
 
 const T = {
@@ -21,7 +23,95 @@ const T = {
   loading: { en: "Loading…", fr: "Chargement…" },
   flag: { en: "Report this as inappropriate", fr: "Signaler comme inapproprié" },
   flagged: { en: "Thank you: staff will look at this report.", fr: "Merci : le personnel examinera ce signalement." },
+  satisfied: { en: "Are you satisfied?", fr: "Êtes-vous satisfait ?" },
+  scoreHint: { en: "1: not at all · 5: completely", fr: "1 : pas du tout · 5 : entièrement" },
+  comment: { en: "Comment (optional)", fr: "Commentaire (facultatif)" },
+  send: { en: "Send", fr: "Envoyer" },
+  thanks: { en: "Thank you for your answer:", fr: "Merci de votre réponse :" },
+  reopenTitle: { en: "Is the problem still there?", fr: "Le problème persiste ?" },
+  reopenUntil: { en: "You may reopen this request until", fr: "Vous pouvez rouvrir cette demande jusqu'au" },
+  reopenWhy: { en: "What is still wrong?", fr: "Qu'est-ce qui ne va toujours pas ?" },
+  reopen: { en: "Reopen the request", fr: "Rouvrir la demande" },
+  reopened: { en: "The request is reopened and back with the team that handles it.", fr: "La demande est rouverte et retourne à l'équipe qui la traite." },
+  tooLate: { en: "This request can no longer be reopened.", fr: "Cette demande ne peut plus être rouverte." },
 };
+
+// The tokens of the closing mail's links, kept for this visit only and
+// taken out of the address bar (a shared screenshot or link leaks none).
+const params = new URLSearchParams(location.search);
+const tokens = { satisfaction: params.get("satisfaction") || "", reopen: params.get("reopen") || "" };
+if (tokens.satisfaction || tokens.reopen) {
+  params.delete("satisfaction");
+  params.delete("reopen");
+  history.replaceState(null, "", location.pathname + (params.size ? "?" + params : ""));
+}
+let reopenedNow = false;
+
+// satisfactionBox asks "Are you satisfied?" once per request, or thanks
+// for the answer given.
+async function satisfactionBox() {
+  const path = `/api/v1/requests/${encodeURIComponent(id)}/satisfaction?locale=${lang}`;
+  const given = await api(`${path}&token=${encodeURIComponent(tokens.satisfaction)}`, { lang });
+  const box = el("section", { id: "satisfaction", "aria-labelledby": "satisfaction-title" }, el("h3", { id: "satisfaction-title" }, T.satisfied[lang]));
+  const thanks = (g) => el("p", { role: "status", id: "satisfaction-done" }, `${T.thanks[lang]} ${g.score}/5`);
+  if (given.given) {
+    box.append(thanks(given));
+    return box;
+  }
+  const scores = el("fieldset", {}, el("legend", {}, T.scoreHint[lang]),
+    ...[1, 2, 3, 4, 5].map((n) => el("label", { class: "score" },
+      el("input", { type: "radio", name: "score", value: String(n), required: true }), ` ${n} `)));
+  const comment = el("textarea", { id: "satisfaction-comment", name: "comment", maxlength: "2000" });
+  const form = el("form", { id: "satisfaction-form" }, scores,
+    el("label", { for: "satisfaction-comment" }, T.comment[lang]), comment,
+    el("button", { type: "submit", class: "primary" }, T.send[lang]));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const btn = form.querySelector("button");
+    btn.disabled = true;
+    form.querySelector(".alert")?.remove();
+    try {
+      const score = Number(new FormData(form).get("score"));
+      const g = await api(path, { method: "POST", lang, json: { token: tokens.satisfaction, score, comment: comment.value } });
+      form.replaceWith(thanks(g));
+    } catch (err) {
+      btn.disabled = false;
+      form.append(el("p", { class: "alert", role: "alert" }, err.message));
+    }
+  });
+  box.append(form);
+  return box;
+}
+
+// reopenBox offers the reopen while the window runs.
+function reopenBox(h) {
+  const box = el("section", { id: "reopen", "aria-labelledby": "reopen-title" }, el("h3", { id: "reopen-title" }, T.reopenTitle[lang]));
+  if (!h.reopen_until) {
+    box.append(el("p", { id: "reopen-closed" }, T.tooLate[lang]));
+    return box;
+  }
+  const comment = el("textarea", { id: "reopen-comment", name: "comment", maxlength: "2000", required: true });
+  const form = el("form", { id: "reopen-form" },
+    el("p", {}, `${T.reopenUntil[lang]} ${h.reopen_until_date}.`),
+    el("label", { for: "reopen-comment" }, T.reopenWhy[lang]), comment,
+    el("button", { type: "submit" }, T.reopen[lang]));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const btn = form.querySelector("button");
+    btn.disabled = true;
+    form.querySelector(".alert")?.remove();
+    try {
+      await api(`/api/v1/requests/${encodeURIComponent(id)}/reopen?locale=${lang}`, { method: "POST", lang, json: { token: tokens.reopen, comment: comment.value } });
+      reopenedNow = true;
+      await render();
+    } catch (err) {
+      btn.disabled = false;
+      form.append(el("p", { class: "alert", role: "alert" }, err.message));
+    }
+  });
+  box.append(form);
+  return box;
+}
 
 // A resident's "report this": staff see it in their list of flags.
 async function flag(btn) {
@@ -80,6 +170,9 @@ async function render() {
         el("li", { "data-status": e.status },
           el("strong", {}, e.status_label), " · ", fmtDate(e.at, lang),
           e.note ? el("p", { class: "note" }, e.note) : ""))),
+      reopenedNow ? el("p", { role: "status", id: "reopen-done" }, T.reopened[lang]) : "",
+      h.status === "closed" && tokens.satisfaction ? await satisfactionBox().catch((err) => el("p", { class: "alert", role: "alert" }, err.message)) : "",
+      h.status === "closed" && tokens.reopen ? reopenBox(h) : "",
       el("button", { type: "button", id: "flag", onclick: (ev) => flag(ev.currentTarget) }, T.flag[lang]));
   } catch (err) {
     box.replaceChildren(el("p", { class: "alert", role: "alert" }, err.message));
