@@ -27,6 +27,7 @@ type Store interface {
 	MediaStore
 	KeyAdmin
 	ModerationStore
+	HistoryStore
 }
 
 // RequestStore is the persistence the Service needs.
