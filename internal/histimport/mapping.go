@@ -130,7 +130,11 @@ func (m *Mapping) check() error {
 	if !requests.Status(m.DefaultStatus).Valid() {
 		return fmt.Errorf("default_status %q: want one of %s", m.DefaultStatus, requests.StatusList())
 	}
-	m.statuses, m.channels, m.categories, m.wardNames = norm(m.Statuses), norm(m.Channels), norm(m.Categories), norm(m.Wards)
+	m.statuses, m.channels, m.categories = norm(m.Statuses), norm(m.Channels), norm(m.Categories)
+	m.wardNames = map[string]string{}
+	for k, v := range m.Wards {
+		m.wardNames[nameKey(k)] = v
+	}
 	for k, v := range m.statuses {
 		if !requests.Status(v).Valid() {
 			return fmt.Errorf("statuses[%q] = %q: want one of %s", k, v, requests.StatusList())

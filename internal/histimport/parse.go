@@ -171,7 +171,7 @@ func (m *Mapping) wardCandidates(s string) []string {
 	} else if g := leadingNum.FindStringSubmatch(s); g != nil {
 		out = append(out, strings.TrimLeft(g[1], "0"))
 	}
-	if id, ok := m.wardNames[key(s)]; ok {
+	if id, ok := m.wardNames[nameKey(s)]; ok {
 		out = append(out, id)
 	}
 	return append(out, s)
