@@ -24,7 +24,8 @@ var importStageColumns = []string{"ord", "service_code", "description", "status"
 // importInsert moves the staged rows into requests in input order. A row
 // whose key is stored already is skipped (ON CONFLICT DO NOTHING on the
 // unique index); a member's cluster is its head's ID, the stored one when
-// the head came in an earlier import, else the staged one.
+// the head came in an earlier import, else the staged one. The lateral
+// lookup runs for members only (heads are most rows).
 const importInsert = `INSERT INTO requests (id, tenant_id, service_code, description, status, geom, address,
 	ward_id, asset_layer, asset_id, asset_distance_m, cluster_id, department, requested_at, updated_at, channel,
 	close_reason, source, source_id, source_status, source_channel, source_category, located, close_time_known)
@@ -35,7 +36,8 @@ SELECT s.id, $1, s.service_code, s.description, s.status, ST_SetSRID(ST_MakePoin
 	s.source_status, s.source_channel, s.source_category, s.located, s.close_time_known
 FROM import_stage s
 LEFT JOIN import_stage h ON s.head <> s.source_id AND h.source = s.source AND h.source_id = s.head
-LEFT JOIN requests e ON s.head <> s.source_id AND e.tenant_id = $1 AND e.source = s.source AND e.source_id = s.head
+LEFT JOIN LATERAL (SELECT e.id FROM requests e
+	WHERE s.head <> s.source_id AND e.tenant_id = $1 AND e.source = s.source AND e.source_id = s.head) e ON true
 ORDER BY s.ord
 ON CONFLICT (tenant_id, source, source_id) WHERE source IS NOT NULL DO NOTHING`
 
