@@ -147,17 +147,27 @@ func benchImport(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	var backend string
+	if err := conn.QueryRow(ctx, `SELECT pg_backend_pid()::text`).Scan(&backend); err != nil {
+		return err
+	}
+	server := serverCPU(backend)
 	rules := dedup.Rules{Default: dedup.Rule{Distance: 30}}
+	self0, _ := processCPU("self")
+	srv0, srvOK := server()
 	sum, err := histimport.Import(ctx, histimport.Config{Tenant: tenant, Mapping: m, Catalog: catalog, Wards: set,
 		Assets: ix, Store: st, Log: io.Discard, Rules: &rules, Chunk: 250_000}, []string{file})
 	if err != nil {
 		return err
 	}
+	self1, selfOK := processCPU("self")
+	srv1, _ := server()
+	ourCPU := cpuText(self1-self0, selfOK, srv1-srv0, srvOK)
 	if sum.Imported != len(city.Requests) {
 		return fmt.Errorf("pinward imported %d of %d rows", sum.Imported, len(city.Requests))
 	}
-	fmt.Fprintf(env.Stdout, "pinward  import, committed       %7.1f s  %8.0f rows/s  (read+parse %.1f s, ward+asset %.1f s, cluster %.1f s, COPY+INSERT+commit %.1f s; %d clusters, %d outside)\n",
-		sum.Elapsed.Seconds(), float64(sum.Imported)/sum.Elapsed.Seconds(), sum.Read.Seconds(), sum.Geocode.Seconds(),
+	fmt.Fprintf(env.Stdout, "pinward  import, committed       %7.1f s  %8.0f rows/s  %s\n         (read+parse %.1f s, ward+asset %.1f s, cluster %.1f s, COPY+INSERT+commit %.1f s; %d clusters, %d outside)\n",
+		sum.Elapsed.Seconds(), float64(sum.Imported)/sum.Elapsed.Seconds(), ourCPU, sum.Read.Seconds(), sum.Geocode.Seconds(),
 		sum.Cluster.Seconds(), sum.Store.Seconds(), sum.Clusters, sum.Outside)
 
 	// SQL, in the same run.
@@ -168,12 +178,16 @@ func benchImport(ctx context.Context, env Env, args []string) error {
 	if err := loadCategoryTable(ctx, conn, catalog.Categories()); err != nil {
 		return err
 	}
+	self0, _ = processCPU("self")
+	srv0, srvOK = server()
 	sqlTime, sqlClusters, steps, err := sqlImport(ctx, conn, city, srid)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "SQL      COPY + assign, committed %7.1f s  %8.0f rows/s  (%s; %d clusters)\n",
-		sqlTime.Seconds(), float64(len(city.Requests))/sqlTime.Seconds(), steps, sqlClusters)
+	self1, selfOK = processCPU("self")
+	srv1, _ = server()
+	fmt.Fprintf(env.Stdout, "SQL      COPY + assign, committed %7.1f s  %8.0f rows/s  %s\n         (%s; %d clusters)\n",
+		sqlTime.Seconds(), float64(len(city.Requests))/sqlTime.Seconds(), cpuText(self1-self0, selfOK, srv1-srv0, srvOK), steps, sqlClusters)
 	fmt.Fprintf(env.Stdout, "ratio    SQL / pinward            %.1fx\n", sqlTime.Seconds()/sum.Elapsed.Seconds())
 
 	var total, sameWard, sameAsset int
@@ -313,4 +327,49 @@ func loadAverage() string {
 		return "unknown"
 	}
 	return strings.Join(f[:3], " ") + " (2 cores)"
+}
+
+// serverCPU returns a reader of the CPU time of the whole PostgreSQL
+// server that runs backend (the postmaster and every child: backends,
+// WAL writer, checkpointer), when it runs on this machine; false when not.
+func serverCPU(backend string) func() (time.Duration, bool) {
+	status, err := os.ReadFile(filepath.Join("/proc", backend, "status"))
+	if err != nil {
+		return func() (time.Duration, bool) { return 0, false }
+	}
+	var parent string
+	for _, l := range strings.Split(string(status), "\n") {
+		if v, ok := strings.CutPrefix(l, "PPid:"); ok {
+			parent = strings.TrimSpace(v)
+		}
+	}
+	return func() (time.Duration, bool) {
+		total, ok := postgresCPU(parent)
+		if !ok {
+			return 0, false
+		}
+		procs, _ := os.ReadDir("/proc")
+		for _, p := range procs {
+			st, err := os.ReadFile(filepath.Join("/proc", p.Name(), "stat"))
+			if err != nil {
+				continue
+			}
+			// Field 4 of stat is the parent; the command (field 2) may hold
+			// spaces, so count from its closing parenthesis.
+			f := strings.Fields(string(st[strings.LastIndexByte(string(st), ')')+1:]))
+			if len(f) > 1 && f[1] == parent {
+				if c, ok := postgresCPU(p.Name()); ok {
+					total += c
+				}
+			}
+		}
+		return total, true
+	}
+}
+
+func cpuText(self time.Duration, selfOK bool, server time.Duration, serverOK bool) string {
+	if !selfOK || !serverOK {
+		return "(CPU unknown: the server is not on this machine)"
+	}
+	return fmt.Sprintf("(CPU: pinward %.1f s + PostgreSQL %.1f s = %.1f s)", self.Seconds(), server.Seconds(), (self + server).Seconds())
 }

@@ -36,7 +36,7 @@ type row struct {
 // first returns the value of the first of cols present in rec.
 func first(rec record, cols []string) (string, bool) {
 	for _, c := range cols {
-		if v, ok := rec.fields[strings.ToLower(c)]; ok {
+		if v, ok := rec.field(strings.ToLower(c)); ok {
 			return strings.TrimSpace(v), true
 		}
 	}
@@ -90,7 +90,7 @@ func (m *Mapping) parseRow(rec record, occurrence func(string) int) (row, error)
 	}
 	r.channel = requests.ChannelAPI
 	for _, c := range m.Columns.Channel {
-		v, ok := rec.fields[strings.ToLower(c)]
+		v, ok := rec.field(strings.ToLower(c))
 		if !ok {
 			continue
 		}
@@ -109,7 +109,8 @@ func (m *Mapping) parseRow(rec record, occurrence func(string) int) (row, error)
 	r.description, _ = first(rec, m.Columns.Description)
 	var addr []string
 	for _, c := range m.Columns.Address {
-		if v := strings.TrimSpace(rec.fields[strings.ToLower(c)]); v != "" {
+		if v, _ := rec.field(strings.ToLower(c)); strings.TrimSpace(v) != "" {
+			v = strings.TrimSpace(v)
 			addr = append(addr, v)
 		}
 	}

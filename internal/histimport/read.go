@@ -16,13 +16,23 @@ import (
 )
 
 // record is one data row of a source file: its line (CSV) or position
-// (JSON array, 1-based), its fields by lower-case column name, and its
-// raw fields in file order (what a row without an ID is keyed by).
+// (JSON array, 1-based), its raw fields (in file order for CSV: what a row
+// without an ID is keyed by) and the index of each lower-case column name
+// in them (shared by every row of a CSV file).
 type record struct {
-	line   int
-	fields map[string]string
-	raw    []string
-	err    error // the row cannot be read: reported and skipped
+	line int
+	cols map[string]int
+	raw  []string
+	err  error // the row cannot be read: reported and skipped
+}
+
+// field returns the value of column c (lower case).
+func (r record) field(c string) (string, bool) {
+	i, ok := r.cols[c]
+	if !ok {
+		return "", false
+	}
+	return r.raw[i], true
 }
 
 // readFile calls fn for every data row of path.
@@ -59,10 +69,15 @@ func readCSV(r io.Reader, fn func(record) error) error {
 	if err != nil {
 		return fmt.Errorf("header: %w", err)
 	}
-	cols := make([]string, len(header))
+	cols := make(map[string]int, len(header))
 	for i, h := range header {
-		cols[i] = strings.ToLower(strings.TrimSpace(h))
+		if c := strings.ToLower(strings.TrimSpace(h)); c != "" {
+			if _, dup := cols[c]; !dup {
+				cols[c] = i
+			}
+		}
 	}
+	width := len(header)
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
@@ -79,14 +94,9 @@ func readCSV(r io.Reader, fn func(record) error) error {
 		if err != nil {
 			return err
 		}
-		out := record{line: line, raw: rec}
-		if len(rec) != len(cols) {
-			out.err = fmt.Errorf("%d fields where the header has %d", len(rec), len(cols))
-		} else {
-			out.fields = make(map[string]string, len(cols))
-			for i, c := range cols {
-				out.fields[c] = rec[i]
-			}
+		out := record{line: line, raw: rec, cols: cols}
+		if len(rec) != width {
+			out.err = fmt.Errorf("%d fields where the header has %d", len(rec), width)
 		}
 		if err := fn(out); err != nil {
 			return err
@@ -106,8 +116,14 @@ func readJSON(r io.Reader, fn func(record) error) error {
 		if err := dec.Decode(&obj); err != nil {
 			return fmt.Errorf("record %d: %w", n, err)
 		}
-		out.fields = make(map[string]string, len(obj))
-		for k, v := range obj {
+		keys := make([]string, 0, len(obj))
+		for k := range obj {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys) // a map's order is random; the hash key must not be
+		out.cols = make(map[string]int, len(obj))
+		for _, k := range keys {
+			v := obj[k]
 			var s string
 			switch v := v.(type) {
 			case nil:
@@ -121,10 +137,9 @@ func readJSON(r io.Reader, fn func(record) error) error {
 				b, _ := json.Marshal(v)
 				s = string(b)
 			}
-			out.fields[strings.ToLower(k)] = s
-			out.raw = append(out.raw, k+"="+s)
+			out.cols[strings.ToLower(k)] = len(out.raw)
+			out.raw = append(out.raw, s)
 		}
-		slices.Sort(out.raw) // a map's order is random; the hash key must not be
 		if err := fn(out); err != nil {
 			return err
 		}
