@@ -30,6 +30,7 @@ type Store interface {
 	BlockStore
 	MediaPurgeLister
 	FeedbackStore
+	HistoryStore
 }
 
 // RequestStore is the persistence the Service needs.

@@ -10,6 +10,8 @@
 #   - the stores and api never import each other; a store never imports
 #     live or tiles;
 #   - live works through requests.Store: it never imports api or a store;
+#   - histimport (pinward import) works through requests.HistoryStore: it
+#     never imports api, live, tiles or a store;
 #   - only cmd, internal/bench and internal/storeflags open a store (import store/postgis or
 #     store/sqlite); everything else gets a requests.Store.
 # A package counts as its top directory (wards/x is wards; internal/ is looked
@@ -55,6 +57,8 @@ function rule(src, dst, su, du) {
 		return "the stores and api never import each other"
 	if (su == "store" && du ~ /^(live|tiles)$/) return "a store never imports live or tiles"
 	if (su == "live" && du ~ /^(api|store)$/) return "live works through requests.Store, never api or a store"
+	if (su == "histimport" && du ~ /^(api|live|tiles|store)$/)
+		return "histimport works through requests.HistoryStore: never api, live, tiles or a store"
 	if (dst ~ /\/store\/(postgis|sqlite)$/ && su !~ /^(cmd|bench|storeflags|store)$/)
 		return "only cmd, internal/bench and internal/storeflags open a store"
 	return ""

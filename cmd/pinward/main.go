@@ -16,6 +16,7 @@ import (
 	"github.com/pinward/pinward/internal/bench"
 	"github.com/pinward/pinward/internal/blockcli"
 	"github.com/pinward/pinward/internal/cli"
+	"github.com/pinward/pinward/internal/histimport"
 	"github.com/pinward/pinward/internal/storeflags"
 )
 
@@ -45,6 +46,9 @@ func commands() []command {
 		{"blocks", "the block list: blocks add --kind email|device --value V, blocks list, blocks remove ID", blockcli.Command(storeflags.OpenTenant)},
 		{"incidents", "keep the confidentiality-incident register (incidents list|add|export)", runIncidents},
 		{"geocode", "locate points (CSV) in their ward and at their nearest asset", runGeocode},
+		{"import", "load historical requests (import --source ottawa|windsor|la|montreal [--mapping F] FILE…)", func(ctx context.Context, env Env, args []string) error {
+			return histimport.Command(ctx, env, args, &storeflags.Flags{})
+		}},
 		{"assets", "import asset layers into the store (assets import --layer L FILE)", runAssets},
 		{"cluster", "group duplicate requests (CSV) into clusters", runCluster},
 		{"bench", "measure pinward against PostGIS on the same data", bench.Run},

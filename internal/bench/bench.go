@@ -37,6 +37,7 @@ that both give the same answers. Modes:
 
   geocode   ward lookup and nearest asset for N points (default 100,000)
   cluster   batch duplicate clustering against ST_ClusterDBSCAN
+  import    1,000,000 historical requests imported (geocoded, clustered, committed) beside COPY + SQL assignment
   intake    Open311 POST throughput and latency on loopback, for each store
   hotspot   POSTs at one point already holding thousands of open reports, for each store
   assets    asset upsert throughput (features/s) through PUT /api/v1/assets, for each store
@@ -57,6 +58,7 @@ func Run(ctx context.Context, env Env, args []string) error {
 		"intake":     benchIntake,
 		"hotspot":    benchHotspot,
 		"cluster":    benchCluster,
+		"import":     benchImport,
 		"assets":     benchAssets,
 		"workorders": benchWorkOrders,
 		"tiles":      benchTiles,

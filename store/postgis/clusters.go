@@ -19,7 +19,7 @@ var _ requests.ClusterStore = (*Store)(nil)
 // newest-first index), so only a page's clusters are counted.
 const clusterAnchors = `SELECT a.tenant_id, a.id, a.cluster_id, a.service_code, a.ward_id, a.department,
 	ST_X(a.geom) AS lon, ST_Y(a.geom) AS lat, a.asset_layer, a.asset_id, a.requested_at
-	FROM requests a WHERE a.tenant_id = $1 AND a.cluster_id = a.id::text`
+	FROM requests a WHERE a.tenant_id = $1 AND a.cluster_id = a.id::text AND a.located`
 
 // clusterCounts counts the members m of the anchors in "page". The
 // reporter count keys a resident by email, else phone, else device, else

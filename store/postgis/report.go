@@ -22,7 +22,7 @@ const reportSelect = `SELECT GROUPING(%[1]s) = 1, %[1]s, count(*),
 	count(*) FILTER (WHERE status <> 'closed' AND due_at < $2),
 	count(*) FILTER (WHERE due_at IS NULL),
 	percentile_cont($3::float8[]) WITHIN GROUP (ORDER BY date_part('epoch', updated_at - requested_at) / 3600)
-		FILTER (WHERE status = 'closed')
+		FILTER (WHERE status = 'closed' AND close_time_known)
 FROM requests WHERE %[2]s
 GROUP BY GROUPING SETS ((%[1]s), ())`
 

@@ -415,7 +415,8 @@ func (s *Store) GetRequestByToken(ctx context.Context, tenant, token string) (re
 // ListRequests implements requests.Store.
 func (s *Store) ListRequests(ctx context.Context, f requests.Filter) ([]requests.Request, error) {
 	var (
-		where = []string{"tenant_id = $1"}
+		// Imported rows without a point are for reports only.
+		where = []string{"tenant_id = $1", "located"}
 		args  = []any{f.Tenant}
 	)
 	// arg adds a bind parameter and returns its placeholder.

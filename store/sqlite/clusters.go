@@ -17,7 +17,7 @@ var _ requests.ClusterStore = (*Store)(nil)
 // newest-first index), so only a page's clusters are counted.
 const clusterAnchors = `SELECT a.tenant_id, a.id, a.cluster_id, a.service_code, a.ward_id, a.department,
 	a.lon, a.lat, a.asset_layer, a.asset_id, a.requested_at
-	FROM requests a WHERE a.tenant_id = ? AND a.cluster_id = CAST(a.id AS TEXT)`
+	FROM requests a WHERE a.tenant_id = ? AND a.cluster_id = CAST(a.id AS TEXT) AND a.located`
 
 // clusterCounts counts the members m of the anchors in "page". The
 // reporter count keys a resident by email, else phone, else device, else

@@ -18,13 +18,14 @@ const reportCounts = `SELECT %[1]s, count(*),
 	count(*) FILTER (WHERE status = 'closed' AND updated_at <= due_at),
 	count(*) FILTER (WHERE status = 'closed' AND updated_at > due_at),
 	count(*) FILTER (WHERE status <> 'closed' AND due_at < ?),
-	count(*) FILTER (WHERE due_at IS NULL)
+	count(*) FILTER (WHERE due_at IS NULL),
+	count(*) FILTER (WHERE status = 'closed' AND close_time_known)
 FROM requests WHERE %[2]s GROUP BY %[1]s`
 
 // reportHours streams the closed requests' microseconds to close, least
 // first: one pass picks every group's order statistics and the total's.
 const reportHours = `SELECT %[1]s, updated_at - requested_at FROM requests
-WHERE %[2]s AND status = 'closed' ORDER BY 2`
+WHERE %[2]s AND status = 'closed' AND close_time_known ORDER BY 2`
 
 // ReportRows aggregates in SQLite: see requests.Store. Both statements
 // run in one read transaction, so they see the same rows.
@@ -57,13 +58,17 @@ func (s *Store) ReportRows(ctx context.Context, tenant string, q requests.Report
 		return nil, total, wrap(ctx, "report", err)
 	}
 	var out []requests.ReportRow
+	// Imported rows closed at an unknown time have no time to close.
+	timed, timedAll := map[string]int{}, 0
 	for rows.Next() {
 		var r requests.ReportRow
-		if err := rows.Scan(&r.Key, &r.Received, &r.Open, &r.Closed, &r.ClosedOnTime, &r.ClosedLate, &r.OpenOverdue, &r.NoSLA); err != nil {
+		var n int
+		if err := rows.Scan(&r.Key, &r.Received, &r.Open, &r.Closed, &r.ClosedOnTime, &r.ClosedLate, &r.OpenOverdue, &r.NoSLA, &n); err != nil {
 			rows.Close()
 			return nil, total, wrap(ctx, "report", err)
 		}
 		out = append(out, r)
+		timed[r.Key], timedAll = n, timedAll+n
 		total.Received += r.Received
 		total.Open += r.Open
 		total.Closed += r.Closed
@@ -80,9 +85,9 @@ func (s *Store) ReportRows(ctx context.Context, tenant string, q requests.Report
 	// Order statistics, picked as the sorted stream passes them.
 	pickers := make(map[string]*quantilePicker, len(out))
 	for _, r := range out {
-		pickers[r.Key] = newQuantilePicker(r.Closed)
+		pickers[r.Key] = newQuantilePicker(timed[r.Key])
 	}
-	all := newQuantilePicker(total.Closed)
+	all := newQuantilePicker(timedAll)
 	rows, err = tx.QueryContext(ctx, rc.sql(sub.Replace(reportHours)), rc.args(args...)...)
 	if err != nil {
 		return nil, total, wrap(ctx, "report", err)

@@ -328,7 +328,7 @@ func (s *Store) GetRequestByToken(ctx context.Context, tenant, token string) (re
 
 // ListRequests implements requests.Store.
 func (s *Store) ListRequests(ctx context.Context, f requests.Filter) ([]requests.Request, error) {
-	where := []string{`tenant_id = ?`}
+	where := []string{`tenant_id = ?`, `located` /* imported rows without a point: reports only */}
 	args := []any{f.Tenant}
 	if len(f.ServiceRequestIDs) > 0 {
 		var ids []any

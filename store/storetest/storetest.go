@@ -108,6 +108,7 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		{"PublicUpdates", testPublicUpdates},
 		{"Recut", testRecut},
 		{"Feedback", testFeedback},
+		{"History", testHistory},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -1,0 +1,5 @@
+//go:build !race
+
+package histimport_test
+
+const raceEnabled = false
