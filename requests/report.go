@@ -59,11 +59,16 @@ func ParseReportGrouping(s string) (by, cross ReportBy, err error) {
 
 // Grouping is the grouping as the API path and the CLI write it: "ward" or
 // "ward,department".
-func (q ReportQuery) Grouping() string {
-	if q.Cross == "" {
-		return string(q.By)
+func (q ReportQuery) Grouping() string { return grouping(q.By, q.Cross) }
+
+// Grouping is the report's grouping, as ReportQuery's.
+func (rep Report) Grouping() string { return grouping(rep.By, rep.Cross) }
+
+func grouping(by, cross ReportBy) string {
+	if cross == "" {
+		return string(by)
 	}
-	return string(q.By) + "," + string(q.Cross)
+	return string(by) + "," + string(cross)
 }
 
 // ReportQuery selects the requests of a report: those received (RequestedAt)
@@ -168,8 +173,9 @@ type ReportRow struct {
 	P90HoursToAck    float64
 
 	Reopened int // transitions to "reopened"
-	// Escalations counts the levels fired (EventEscalated events):
-	// Escalations[0] level 1, and so on.
+	// Escalations counts the requests escalated to each level (an
+	// EventEscalated event of that level; each level fires once per
+	// request): Escalations[0] level 1, and so on.
 	Escalations []int
 
 	// Satisfaction: how many residents answered, the sum of their scores

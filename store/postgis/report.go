@@ -30,15 +30,14 @@ import (
 //     W(end) - W(start) summed over the pauses, i.e. W over the events
 //     leaving "waiting_on_resident" less W over those entering it, W being
 //     the calendar's working seconds (work below);
-//   - escalations: escalated events per level, as int so the outer sums
-//     add in int8, not numeric.
+//   - escalations: the levels it reached, as bits (level l is bit l-1),
+//     counted per level by the outer FILTERs.
 //
 // Satisfaction is at most one row per request (its primary key).
 func reportSQL(cols []string, where string) string {
-	var esc, escSum []string
+	var esc []string
 	for l := 1; l <= requests.ReportLevels; l++ {
-		esc = append(esc, fmt.Sprintf("count(*) FILTER (WHERE e.kind = 'escalated' AND e.level = %d)::int AS e%d", l, l))
-		escSum = append(escSum, fmt.Sprintf("coalesce(sum(ev.e%d), 0)", l))
+		esc = append(esc, fmt.Sprintf("count(*) FILTER (WHERE ev.esc & %d <> 0)", 1<<(l-1)))
 	}
 	g := strings.Join(cols, ", ")
 	return `WITH ev AS (
@@ -47,7 +46,7 @@ func reportSQL(cols []string, where string) string {
 		count(*) FILTER (WHERE e.kind = 'status' AND e.to_status = 'reopened')::int AS reopened,
 		coalesce(sum(` + work("e.at") + `) FILTER (WHERE e.kind = 'status' AND e.from_status = 'waiting_on_resident'), 0)
 			- coalesce(sum(` + work("e.at") + `) FILTER (WHERE e.kind = 'status' AND e.to_status = 'waiting_on_resident'), 0) AS paused,
-		` + strings.Join(esc, ",\n\t\t") + `
+		bit_or(1 << (e.level - 1)) FILTER (WHERE e.kind = 'escalated' AND e.level BETWEEN 1 AND ` + strconv.Itoa(requests.ReportLevels) + `) AS esc
 	FROM events e
 	WHERE e.tenant_id = $1 AND (e.kind = 'escalated' OR (e.kind = 'status' AND
 		(e.from_status IN ('new', 'waiting_on_resident') OR e.to_status IN ('reopened', 'waiting_on_resident'))))
@@ -67,7 +66,7 @@ SELECT GROUPING(` + cols[0] + `) = 1, ` + g + `, count(*),
 	percentile_cont($3::float8[]) WITHIN GROUP (ORDER BY date_part('epoch', ev.ack_at - r.requested_at) / 3600)
 		FILTER (WHERE ev.ack_at IS NOT NULL),
 	coalesce(sum(ev.reopened), 0),
-	ARRAY[` + strings.Join(escSum, ", ") + `]::int8[],
+	ARRAY[` + strings.Join(esc, ", ") + `]::int8[],
 	count(s.score), coalesce(sum(s.score), 0), count(*) FILTER (WHERE s.score >= 4)
 FROM requests r
 LEFT JOIN ev ON ev.request_id = r.id

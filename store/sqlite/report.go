@@ -15,13 +15,14 @@ import (
 // reportCounts counts a report's groups in one GROUP BY over the period's
 // requests r, each with its events pre-aggregated (ev: one row per
 // request: the first status event out of "new", the transitions to
-// "reopened", the escalated events per level) and its satisfaction (at
+// "reopened", whether it reached each escalation level) and its
+// satisfaction (at
 // most one row). SQLite has no percentile_cont and no arrays for the work
 // calendar: the quantiles come from reportTimes.
 func reportCounts(keys, where string) string {
 	var esc, escSum []string
 	for l := 1; l <= requests.ReportLevels; l++ {
-		esc = append(esc, fmt.Sprintf("count(*) FILTER (WHERE e.kind = 'escalated' AND e.level = %d) AS e%d", l, l))
+		esc = append(esc, fmt.Sprintf("max(e.kind = 'escalated' AND e.level = %d) AS e%d", l, l))
 		escSum = append(escSum, fmt.Sprintf("coalesce(sum(ev.e%d), 0)", l))
 	}
 	return `WITH ev AS (

@@ -406,9 +406,11 @@ func (g *oracleRow) add(o reportOracle, q requests.Request, rq requests.ReportQu
 	closed := q.Status == requests.Closed
 	var steps []requests.StatusStep
 	acked := false
+	levels := map[int]bool{}
 	for _, e := range o.events[q.ID] {
 		switch {
-		case e.Kind == requests.EventEscalated:
+		case e.Kind == requests.EventEscalated && !levels[e.Level]:
+			levels[e.Level] = true
 			r.Escalations[e.Level-1]++
 		case e.Kind != requests.EventStatus:
 		case e.From == requests.New && !acked:
