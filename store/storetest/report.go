@@ -106,16 +106,14 @@ func testReport(t *testing.T, s Stores) {
 		}
 		return create(t, s, newRequest(r))
 	}
-	for _, r := range []requests.Request{
+	stored = append(stored,
 		hand("H", start, requests.Closed, 24*time.Hour, 6*time.Hour),           // on time, 6 h
 		hand("H", start, requests.Closed, 24*time.Hour, 30*time.Hour),          // late, 30 h
 		hand("H", start, requests.New, 24*time.Hour, 0),                        // overdue
 		hand("H", end, requests.Acknowledged, 0, 0),                            // open, no SLA
 		hand("H", start.Add(-time.Microsecond), requests.Closed, 0, time.Hour), // before the period
 		hand("H", end.Add(time.Microsecond), requests.New, 0, 0),               // after it
-	} {
-		stored = append(stored, r)
-	}
+	)
 
 	// Hand-worked group K, across the spring clock change (Sunday 8 March
 	// 2026) in the sample's Toronto time, working hours 08:30–16:30:
