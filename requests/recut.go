@@ -47,8 +47,8 @@ func (s *Service) recutInto(ctx context.Context, q *ReportQuery) error {
 		return i18n.Errorf(i18n.Invalid, "generation", i18n.T("no wards are in force on %s", "aucun quartier n'est en vigueur le %s"),
 			q.Generation.In(s.cfg.Catalog.Location()).Format(time.DateOnly))
 	}
-	if q.By != ByWard {
-		return nil // departments and categories do not depend on wards
+	if q.By != ByWard && q.Cross != ByWard {
+		return nil // departments, categories and channels do not depend on wards
 	}
 	if len(q.Scope.Wards) > 0 {
 		// The stores filter a scoped key's wards on the re-cut ward, which

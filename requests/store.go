@@ -106,12 +106,14 @@ type RequestStore interface {
 	TransitionStore
 
 	// ReportRows aggregates the tenant's requests received in q's period,
-	// where the rows are: one row per value of q.By's column (in any
-	// order) and the total over the period, with every count of
-	// ReportRow (open overdue judged at q.AsOf) and the ReportQuantiles
-	// of hours to close, interpolated as SQL's percentile_cont (NaN when
-	// none closed). Key is the column's value; Name and SLACompliance
-	// are left to the caller.
+	// where the rows are: one row per value of q.By's column (per pair
+	// with q.Cross's, Key2) in any order, and the total over the period,
+	// with every count of ReportRow (open overdue judged at q.AsOf; the
+	// escalation levels ReportLevels long; satisfaction count, sum and
+	// 4s and 5s) and the ReportQuantiles of hours to close, business
+	// hours to close (on q.Calendar) and hours to acknowledge,
+	// interpolated as SQL's percentile_cont (NaN when none). Key is the
+	// column's value; names, compliance, mean and share are the caller's.
 	ReportRows(ctx context.Context, tenant string, q ReportQuery) (rows []ReportRow, total ReportRow, err error)
 
 	// OpenRequestsNear returns the requests that are not closed, of one of

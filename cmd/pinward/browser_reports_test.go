@@ -91,4 +91,34 @@ func TestBrowserReports(t *testing.T) {
 		t.Errorf("by ward: %d rows for 3 requests", rows)
 	}
 	br.shot("reports-by-ward-fr")
+
+	// Crossed: by category then by channel (Open311 with a key is "api"),
+	// the new columns headed in French.
+	br.do("by category and channel",
+		chromedp.SetValue("#r-by", "category"),
+		chromedp.SetValue("#r-cross", "channel"),
+		chromedp.Click(`#query button[type="submit"]`),
+		chromedp.WaitVisible(`#report tbody tr[data-key="pothole"][data-key2="api"]`))
+	br.shot("reports-by-category-channel-fr")
+	if got := br.text(`#report tbody tr[data-key="pothole"][data-key2="api"] [data-col="received"]`); got != "2" {
+		t.Errorf("potholes by the API received: %q, want 2", got)
+	}
+	head = br.text(`#report thead`)
+	for _, h := range []string{"Catégorie", "Canal", "Heures ouvrables médianes avant fermeture", "Heures médianes avant prise en charge",
+		"Réouvertures", "Satisfaction moyenne"} {
+		if !strings.Contains(head, h) {
+			t.Errorf("crossed headings lack %q: %q", h, head)
+		}
+	}
+	if got := br.text(`#report tfoot [data-col="satisfied_share"]`); got != "—" {
+		t.Errorf("satisfaction with no answer: %q, want —", got)
+	}
+	urls = eval[[]string](br, `performance.getEntriesByType("resource").map(e => e.name)`)
+	asked = false
+	for _, u := range urls {
+		asked = asked || strings.Contains(u, "/api/v1/reports/category,channel.json?start_date=")
+	}
+	if !asked {
+		t.Errorf("the page fetched %v: want /api/v1/reports/category,channel.json?start_date=…", urls)
+	}
 }

@@ -41,7 +41,7 @@ func commands() []command {
 		{"serve", "serve the Open311 API, the staff and integrator API, tiles, pages, /healthz and /metrics", runServe},
 		{"migrate", "apply the database migrations", runMigrate},
 		{"purge", "delete reporters' personal information past its retention", runPurge},
-		{"report", "write a council report (CSV): volumes, response times, SLA compliance by ward, department or category", runReport},
+		{"report", "write a council report (CSV): volumes, response times, SLA compliance, satisfaction by ward, department, category, channel or two crossed", runReport},
 		{"keys", "API keys: keys create --role ..., keys list, keys revoke ID, keys rotate --role reporter", runKeys},
 		{"blocks", "the block list: blocks add --kind email|device --value V, blocks list, blocks remove ID", blockcli.Command(storeflags.OpenTenant)},
 		{"incidents", "keep the confidentiality-incident register (incidents list|add|export)", runIncidents},

@@ -12,23 +12,23 @@ import (
 )
 
 const reportHelp = `
-Writes a council report as CSV on stdout: for each ward, department or
-category (--by), the requests received in the period (--from, --to, both
-inclusive; default the last 90 days), how many are open and closed, how
-many closed within their SLA or late, how many are open past it, the SLA
-compliance (on time / outcomes known) and the median and 90th percentile
-hours from received to closed. The last row, key "*", is the total.
-Names come in --lang (en or fr); the columns are the same as
-GET /api/v1/reports/{by}.csv. The store is the one serve uses (--data-dir
-or --db); --wards and --categories name the groups as serve would.
+Writes a council report as CSV on stdout: for each ward, department,
+category or channel (--by; two crossed, --by ward,department, give one row
+per pair), the requests received in the period (--from, --to, inclusive;
+default the last 90 days): open, closed, on time or late, open past due,
+SLA compliance, median and 90th percentile hours to close (calendar and
+business), to first acknowledgement, reopenings, escalations by level and
+satisfaction. The last row, key "*", is the total. Headers and names in
+--lang (en or fr); the columns of GET /api/v1/reports/{by}.csv. The store
+is serve's (--data-dir or --db); --wards and --categories as serve's.
 `
 
 func runReport(ctx context.Context, env Env, args []string) error {
-	fs := newFlags(env, "report", "report [--by ward|department|category] [--from 2026-01-01] [--to 2026-03-31] [--lang en|fr] [--generation DAY] [--data-dir D | --db URL] > report.csv", reportHelp)
-	by := fs.String("by", "ward", "group by `ward`, department or category")
+	fs := newFlags(env, "report", "report [--by ward|department|category|channel[,another]] [--from 2026-01-01] [--to 2026-03-31] [--lang en|fr] [--generation DAY] [--data-dir D | --db URL] > report.csv", reportHelp)
+	by := fs.String("by", "ward", "group by `ward`, department, category or channel, or two: ward,department")
 	from := fs.String("from", "", "first `day` received (YYYY-MM-DD or RFC 3339; default 90 days ago)")
 	to := fs.String("to", "", "last `day` received, included (default: now)")
-	lang := fs.String("lang", "en", "`language` of the names: en or fr")
+	lang := fs.String("lang", "en", "`language` of the headers and names: en or fr")
 	generation := fs.String("generation", "", "re-cut by the wards in force on this `day` (see --wards DATE=FILE): each request with a point counts in the ward covering it then")
 	tenant := fs.String("tenant", "sample", "the municipality's tenant `id`")
 	categories := fs.String("categories", "", "service catalog `JSON` (default: the bundled sample's)")
@@ -40,9 +40,9 @@ func runReport(ctx context.Context, env Env, args []string) error {
 	if err := stf.Parse(fs, env, args); err != nil {
 		return err
 	}
-	grouping, err := requests.ParseReportBy(*by)
+	first, cross, err := requests.ParseReportGrouping(*by)
 	if err != nil {
-		return usageErrorf("--by must be ward, department or category: %q", *by)
+		return usageErrorf("--by must be ward, department, category or channel, or two of them (ward,department): %q", *by)
 	}
 	if *lang != "en" && *lang != "fr" {
 		return usageErrorf("--lang must be en or fr: %q", *lang)
@@ -51,7 +51,7 @@ func runReport(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	q := requests.ReportQuery{By: grouping}
+	q := requests.ReportQuery{By: first, Cross: cross}
 	if q.Start, q.End, err = cli.ParsePeriod(*from, *to, catalog.Location(), time.Now()); err != nil {
 		return usageError{err}
 	}
@@ -81,6 +81,6 @@ func runReport(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(env.Stderr, "pinward report: %d requests in %d groups by %s, %s\n",
-		rep.Total.Received, len(rep.Rows), grouping, time.Since(started).Round(time.Millisecond))
+		rep.Total.Received, len(rep.Rows), q.Grouping(), time.Since(started).Round(time.Millisecond))
 	return nil
 }

@@ -56,7 +56,7 @@ func testRecut(t *testing.T, s Stores) {
 			if err != nil {
 				t.Fatalf("ReportRows(re-cut): %v", err)
 			}
-			wantRows, wantTotal := reportOracle(recut, tenant, q)
+			wantRows, wantTotal := reportOracle{stored: recut}.report(tenant, q)
 			slices.SortFunc(rows, func(a, b requests.ReportRow) int { return strings.Compare(a.Key, b.Key) })
 			if len(rows) != len(wantRows) {
 				t.Fatalf("ReportRows(re-cut, %s, %v): %d rows, want %d:\n%+v\n%+v", tenant, period, len(rows), len(wantRows), rows, wantRows)
@@ -74,7 +74,7 @@ func testRecut(t *testing.T, s Stores) {
 	// An empty re-cut is the plain report.
 	q := requests.ReportQuery{By: requests.ByWard, AsOf: asOf, Recut: &requests.Recut{}}
 	rows, _, err := s.ReportRows(ctx, tenantA, q)
-	wantRows, _ := reportOracle(stored, tenantA, q)
+	wantRows, _ := reportOracle{stored: stored}.report(tenantA, q)
 	slices.SortFunc(rows, func(a, b requests.ReportRow) int { return strings.Compare(a.Key, b.Key) })
 	if err != nil || len(rows) != len(wantRows) {
 		t.Fatalf("ReportRows(empty re-cut) = %d rows, %v; want %d", len(rows), err, len(wantRows))
