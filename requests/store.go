@@ -27,6 +27,7 @@ type Store interface {
 	MediaStore
 	KeyAdmin
 	ModerationStore
+	RightsStore // the resident's rights (rights.go)
 }
 
 // RequestStore is the persistence the Service needs.

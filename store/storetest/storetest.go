@@ -104,6 +104,7 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		{"Hotspot", testHotspot},
 		{"Moderation", testModeration},
 		{"PublicUpdates", testPublicUpdates},
+		{"Rights", testRights},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
