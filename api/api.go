@@ -251,6 +251,7 @@ func New(cfg Config) http.Handler {
 		h.mountMailAdmin(r)
 		h.mountIncidents(r, cfg.Incidents)
 	})
+	h.mountRights(r, r.With(h.require(admins...)))
 	return r
 }
 

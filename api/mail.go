@@ -22,6 +22,9 @@ import (
 type MailAPI struct {
 	Store requests.MailStore
 	Links *linktoken.Keyring
+	// Rights, when set, mounts the resident's rights (rights.go): their
+	// access link goes out by mail.
+	Rights requests.RightsBackend
 }
 
 // mountMailAdmin mounts, behind the admin key:

@@ -34,6 +34,13 @@ type RightsExportStore interface {
 	ListEvents(ctx context.Context, tenant, serviceRequestID string) ([]Event, error)
 }
 
+// RightsBackend is what the rights routes use: the store's rights and
+// the requests and events the export reads.
+type RightsBackend interface {
+	RightsStore
+	RightsExportStore
+}
+
 func timeOrNil(t time.Time) any {
 	if t.IsZero() {
 		return nil

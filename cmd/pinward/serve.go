@@ -196,7 +196,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		NoMetrics:   *metricsAddr != "",
 		PageOrigins: wf.Origins(),
 		Queue:       st,
-		Mail:        api.MailAPI{Store: st, Links: links},
+		Mail:        api.MailAPI{Store: st, Links: links, Rights: st},
 		PublicURL:   pf.publicURL,
 		Limiter:     limiter,
 	})
