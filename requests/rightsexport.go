@@ -12,9 +12,9 @@ import (
 // commonly used technological format). Every section and field carries its
 // English and French label, so the file reads without pinward.
 type RightsExport struct {
-	Title       i18n.Text      `json:"title"`
-	Email       string         `json:"email"`
-	GeneratedAt time.Time      `json:"generated_at"`
+	Title       i18n.Text       `json:"title"`
+	Email       string          `json:"email"`
+	GeneratedAt time.Time       `json:"generated_at"`
 	Sections    []RightsSection `json:"sections"`
 }
 
