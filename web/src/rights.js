@@ -77,6 +77,8 @@ function summary() {
   $("summary").replaceChildren(...items);
 }
 
+// A link pasted into this tab changes only the fragment: start over with it.
+window.addEventListener("hashchange", () => location.reload());
 const token = location.hash.slice(1);
 if (token) {
   $("open").hidden = false;
