@@ -264,3 +264,61 @@ func eventsOf(t *testing.T, s Stores, tenant, id string) []requests.Event {
 	}
 	return evs
 }
+
+// RightsStores is the store under test with a way to write a satisfaction
+// answer, which requests.Store has no method for yet.
+type RightsStores struct {
+	Stores
+	InsertSatisfaction func(ctx context.Context, tenant string, id int64, score int, comment string, at time.Time) error
+}
+
+// RunRights runs the part of the rights contract that needs
+// RightsStores; open returns a fresh, empty store per call.
+func RunRights(t *testing.T, open func(t *testing.T) RightsStores) {
+	t.Run("Satisfaction", func(t *testing.T) {
+		t.Parallel()
+		testRightsSatisfaction(t, open(t))
+	})
+}
+
+// testRightsSatisfaction: a resident's satisfaction answers are part of
+// what is held under their address; a deletion leaves the answer (the
+// council's counts) but no longer ties it to anyone.
+func testRightsSatisfaction(t *testing.T, s RightsStores) {
+	ctx := context.Background()
+	nr := newRequest(newReq(tenantA, origin, t0))
+	nr.Reporter = &requests.Reporter{FirstName: "Zoé", Email: "zoe@example.ca"}
+	r := create(t, s.Stores, nr)
+	theirs := create(t, s.Stores, newRequest(newReq(tenantA, east(100), t0)))
+	at := t0.Add(time.Hour)
+	for _, q := range []requests.Request{r, theirs} {
+		if err := s.InsertSatisfaction(ctx, tenantA, q.ID, 4, "Merci", at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, err := s.RightsData(ctx, tenantA, "ZOE@example.ca")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []requests.Satisfaction{{ServiceRequestID: r.ServiceRequestID, Score: 4, Comment: "Merci", At: utc(at)}}
+	if !slices.Equal(d.Satisfaction, want) {
+		t.Errorf("satisfaction %+v, want %+v (not another request's)", d.Satisfaction, want)
+	}
+	link, err := s.QueueRightsLink(ctx, requests.RightsLinkAsk{Tenant: tenantA, Token: r.Token, Email: "zoe@example.ca", At: at})
+	if err != nil || link == 0 {
+		t.Fatalf("QueueRightsLink = %d, %v", link, err)
+	}
+	if _, err := s.UseRightsLink(ctx, tenantA, link, at); err != nil {
+		t.Fatal(err)
+	}
+	rr, err := s.FileRightsRequest(ctx, requests.RightsFiling{Tenant: tenantA, LinkID: link, Kind: requests.RightsDeletion, At: at})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ActOnRightsRequest(ctx, requests.RightsAction{Tenant: tenantA, ID: rr.ID, Action: requests.RightsDeleted, Actor: "key:1", At: at}); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := s.RightsData(ctx, tenantA, "zoe@example.ca"); err != nil || len(d.Satisfaction) != 0 {
+		t.Errorf("after the deletion: %+v, %v", d.Satisfaction, err)
+	}
+}
