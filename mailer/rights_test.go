@@ -89,7 +89,13 @@ func TestResidentRights(t *testing.T) {
 
 		// A wrong address, an unknown token: the same answer as the
 		// right one, and no mail.
+		// (Nor in its time: every answer waits a floor of 250 ms, longer
+		// than either path takes.)
+		start := time.Now()
 		_, neutral := post("/api/v1/rights/link", map[string]string{"token": token, "email": "paul@ok.test"})
+		if d := time.Since(start); d < 250*time.Millisecond {
+			t.Errorf("a miss answered in %v, before the 250 ms floor", d)
+		}
 		for _, body := range []map[string]string{
 			{"token": "no-such-token", "email": "anne@ok.test"},
 			{"token": "999999", "email": "anne@ok.test"},
@@ -98,7 +104,11 @@ func TestResidentRights(t *testing.T) {
 				t.Errorf("link for %v: %d %s; want the neutral 202 %s", body, status, got, neutral)
 			}
 		}
+		start = time.Now()
 		status, got := post("/api/v1/rights/link", map[string]string{"token": token, "email": " ANNE@ok.test"})
+		if d := time.Since(start); d < 250*time.Millisecond {
+			t.Errorf("a match answered in %v, before the 250 ms floor", d)
+		}
 		if status != http.StatusAccepted || string(got) != string(neutral) {
 			t.Fatalf("link for the right address: %d %s; want the neutral 202 %s", status, got, neutral)
 		}
