@@ -22,7 +22,6 @@ const T = {
   deletion: { en: "delete my contact details", fr: "supprimer mes coordonnées" },
   text: { en: "What should change, and why", fr: "Ce qui doit changer, et pourquoi" },
   fileButton: { en: "Send my request", fr: "Envoyer ma demande" },
-  items: { en: "items", fr: "éléments" },
 };
 
 function initialLang() {
@@ -71,7 +70,7 @@ async function post(path, body) {
 function summary() {
   const items = opened.export.sections.map((s) => {
     const li = document.createElement("li");
-    li.textContent = `${s.label[lang]}: ${s.items.length} ${T.items[lang]}`;
+    li.textContent = s.label[lang] + (lang === "fr" ? " : " : ": ") + s.items.length;
     return li;
   });
   $("summary").replaceChildren(...items);
