@@ -10,6 +10,8 @@
 //   - vector tiles and TileJSON under /tiles/;
 //   - the pages (package web, wired in by main) at /, /r/{id}, /staff,
 //     /staff/reports and /static/, gzipped;
+//   - the resident's rights: /api/v1/rights/link, /open and /file, and
+//     the admins' log /api/v1/rights/requests (rights.go);
 //   - /healthz and /metrics.
 //
 // Routes that need a key are mounted in groups by the roles that may call
@@ -253,6 +255,7 @@ func New(cfg Config) http.Handler {
 		h.mountMailAdmin(r)
 		h.mountIncidents(r, cfg.Incidents)
 	})
+	h.mountRights(r, r.With(h.require(admins...)))
 	return r
 }
 

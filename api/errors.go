@@ -25,6 +25,8 @@ func Status(k i18n.Kind) int {
 		return http.StatusBadRequest
 	case i18n.NotFound:
 		return http.StatusNotFound
+	case requests.KindGone:
+		return http.StatusGone
 	case i18n.Conflict:
 		return http.StatusConflict
 	case requests.KindIdempotencyReused:

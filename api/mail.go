@@ -25,6 +25,9 @@ type MailAPI struct {
 	// Feedback keeps the residents' satisfaction and reopens, authorised
 	// by the same links (api/feedback.go); nil: no such routes.
 	Feedback requests.FeedbackStore
+	// Rights, when set, mounts the resident's rights (rights.go): their
+	// access link goes out by mail.
+	Rights requests.RightsBackend
 }
 
 // mountMailAdmin mounts, behind the admin key:

@@ -118,7 +118,7 @@ func TestRoutesByRole(t *testing.T) {
 		h := api.New(api.Config{
 			Service: svc, Keys: w.store, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 			WorkOrders: ob, Assets: api.AssetAPI{Store: as}, Tiles: tiles.New(tiles.Options{}), Web: pages, Queue: w.store,
-			Mail: api.MailAPI{Store: w.store, Links: links, Feedback: w.store}, Incidents: w.store,
+			Mail: api.MailAPI{Store: w.store, Links: links, Feedback: w.store, Rights: w.store}, Incidents: w.store,
 		})
 		srv := httptest.NewServer(h)
 		t.Cleanup(srv.Close)

@@ -21,5 +21,6 @@ func (h *handler) mountWeb(r chi.Router, pages http.Handler) {
 	r.Get("/staff", pages.ServeHTTP)
 	r.Get("/staff/reports", pages.ServeHTTP)
 	r.Get("/staff/queue", pages.ServeHTTP)
+	r.Get("/rights", pages.ServeHTTP)
 	r.Get("/static/*", pages.ServeHTTP)
 }

@@ -1,7 +1,7 @@
 // Package linktoken makes the unguessable tokens of the links pinward
-// mails to residents: unsubscribe, satisfaction, reopen. Each token does
-// one thing: it is bound to a purpose and a subject, and is refused for
-// any other purpose.
+// mails to residents: unsubscribe, satisfaction, reopen, and the
+// resident's access link (rights). Each token does one thing: it is bound
+// to a purpose and a subject, and is refused for any other purpose.
 //
 // A token is the subject plus an HMAC-SHA-256 (truncated to 128 bits) of
 // the purpose and the subject under a server secret, in URL-safe base64.
@@ -38,6 +38,13 @@ const (
 	Unsubscribe  Purpose = "unsubscribe"  // stop messages about one request (subject: the subscription)
 	Satisfaction Purpose = "satisfaction" // rate a closed request (subject: the request, or the reporter's subscription)
 	Reopen       Purpose = "reopen"       // reopen a closed request (subject: as for Satisfaction)
+	// Rights opens a resident's access link once (subject: the link, its
+	// rights_link event ID); the store makes it single-use and expiring.
+	Rights Purpose = "rights"
+	// RightsAction files the one correction or deletion request an opened
+	// link allows (subject: the link); given only in the opened link's
+	// answer, so the mailed link alone cannot file one.
+	RightsAction Purpose = "rights_action"
 )
 
 // Sizes and limits.
@@ -111,7 +118,7 @@ func (k *Keyring) Verify(p Purpose, token string) (string, error) {
 
 func check(p Purpose, subject string) error {
 	switch p {
-	case Unsubscribe, Satisfaction, Reopen:
+	case Unsubscribe, Satisfaction, Reopen, Rights, RightsAction:
 	default:
 		return fmt.Errorf("linktoken: unknown purpose %q", p)
 	}

@@ -40,10 +40,19 @@ func TestMintVerify(t *testing.T) {
 		t.Fatalf("Verify = %q, %v", got, err)
 	}
 	// Each token does one thing.
-	for _, p := range []linktoken.Purpose{linktoken.Satisfaction, linktoken.Reopen} {
+	for _, p := range []linktoken.Purpose{linktoken.Satisfaction, linktoken.Reopen, linktoken.Rights, linktoken.RightsAction} {
 		if _, err := k.Verify(p, tok); !errors.Is(err, linktoken.ErrInvalid) {
 			t.Errorf("an unsubscribe token verified as %s: %v", p, err)
 		}
+	}
+	// The access link cannot file a request, nor the reverse.
+	rights, _ := k.Mint(linktoken.Rights, "17")
+	if _, err := k.Verify(linktoken.RightsAction, rights); !errors.Is(err, linktoken.ErrInvalid) {
+		t.Errorf("an access link verified as a rights action: %v", err)
+	}
+	action, _ := k.Mint(linktoken.RightsAction, "17")
+	if got, err := k.Verify(linktoken.Rights, action); !errors.Is(err, linktoken.ErrInvalid) {
+		t.Errorf("a rights action verified as an access link: %q, %v", got, err)
 	}
 }
 

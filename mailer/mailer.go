@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -271,8 +272,11 @@ func (m *Mailer) Render(msg requests.MailMessage) (mail.Message, error) {
 	if lang != i18n.Fr {
 		lang = i18n.En
 	}
-	if msg.Kind == requests.MailEscalated || msg.Kind == requests.MailReopenedStaff {
+	switch msg.Kind {
+	case requests.MailEscalated, requests.MailReopenedStaff:
 		return m.renderEscalated(msg, lang)
+	case requests.MailAccess:
+		return m.renderAccess(msg, lang)
 	}
 	unsub, err := m.cfg.Links.Mint(linktoken.Unsubscribe, msg.RequestID)
 	if err != nil {
@@ -350,6 +354,31 @@ func (m *Mailer) renderEscalated(msg requests.MailMessage, lang i18n.Lang) (mail
 		kind = notify.StaffReopened
 	}
 	r, err := m.cfg.Templates.Render(kind, lang, d)
+	if err != nil {
+		return mail.Message{}, err
+	}
+	return mail.Message{
+		ID: mail.MessageID(MessageKey(msg.TenantID, msg.ID), m.cfg.SMTP.From), To: msg.To,
+		From: r.From, FromName: r.FromName, ReplyTo: r.ReplyTo, Lang: string(r.Lang),
+		Subject: r.Subject, Text: r.Text, HTML: r.HTML,
+	}, nil
+}
+
+// renderAccess writes a resident's access link: its token names the link
+// (the rights_link event), and sits in the URL's fragment, which browsers
+// never send to a server: the page posts it, so neither logs nor a mail
+// scanner's fetch of the page use it up.
+func (m *Mailer) renderAccess(msg requests.MailMessage, lang i18n.Lang) (mail.Message, error) {
+	tok, err := m.cfg.Links.Mint(linktoken.Rights, strconv.FormatInt(msg.EventID, 10))
+	if err != nil {
+		return mail.Message{}, err
+	}
+	d := notify.Data{
+		RequestID:   msg.RequestID,
+		AccessURL:   m.cfg.BaseURL + "/rights?locale=" + string(lang) + "#" + tok,
+		AccessUntil: msg.CreatedAt.Add(requests.RightsLinkTTL),
+	}
+	r, err := m.cfg.Templates.Render(notify.Access, lang, d)
 	if err != nil {
 		return mail.Message{}, err
 	}

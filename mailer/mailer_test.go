@@ -116,7 +116,7 @@ func newTown(t *testing.T, st requests.Store, opts mailtest.Options) *town {
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	tw.srv = httptest.NewServer(api.New(api.Config{Service: svc, Keys: st, Logger: quiet, Web: pages,
-		Mail: api.MailAPI{Store: st, Links: links, Feedback: st}}))
+		Mail: api.MailAPI{Store: st, Links: links, Feedback: st, Rights: st}}))
 	t.Cleanup(tw.srv.Close)
 
 	tw.smtp = mailtest.Start(t, opts)

@@ -134,7 +134,8 @@ func sample(k Kind) Data {
 		ReopenURL:       "https://311.example/r/12345/reopen?t=x",
 		UnsubscribeURL:  "https://311.example/unsubscribe/x",
 		Level:           2, DueAt: at, Overdue: true, Department: i18n.T("Roads", "Voirie"), Ward: "Ward 1",
-		StaffURL: "https://311.example/staff/queue?request=12345",
+		StaffURL:  "https://311.example/staff/queue?request=12345",
+		AccessURL: "https://311.example/rights#x", AccessUntil: at,
 	}
 	if !k.ToResident() {
 		d.UnsubscribeURL = ""

@@ -225,6 +225,47 @@ Elle est de retour dans la file; son commentaire figure dans l'historique.</p>
 	},
 }
 
+// Access answers a resident who asked, with their request's tracking
+// token and their address, for what pinward holds about them: the link
+// works once, for a day. It names no one and nothing but the request.
+var accessTemplate = Template{
+	Subject: i18n.T(
+		`{{.Municipality}}: your link to your personal information (request {{.RequestID}})`,
+		`{{.Municipality}} : votre lien vers vos renseignements personnels (demande {{.RequestID}})`),
+	Text: i18n.T(`Hello,
+
+You asked, with the tracking number of request {{.RequestID}}, for what we hold about you.
+Open this link to download it and, if you wish, to ask us to correct or delete it:
+
+{{.AccessURL}}
+
+The link works once, until {{datetime .AccessUntil}}. If you did not ask for it, ignore this message: nothing is shown to anyone without the link.
+
+{{.Municipality}}
+`, `Bonjour,
+
+Vous avez demandé, avec le numéro de suivi de la demande {{.RequestID}}, ce que nous détenons à votre sujet.
+Ouvrez ce lien pour le télécharger et, si vous le souhaitez, nous demander de le rectifier ou de le supprimer :
+
+{{.AccessURL}}
+
+Le lien fonctionne une seule fois, jusqu'au {{datetime .AccessUntil}}. Si vous n'avez rien demandé, ignorez ce message : rien n'est montré à personne sans le lien.
+
+{{.Municipality}}
+`),
+	HTML: i18n.T(`<p>Hello,</p>
+<p>You asked, with the tracking number of request <strong>{{.RequestID}}</strong>, for what we hold about you.</p>
+<p><a href="{{.AccessURL}}">Download it, or ask us to correct or delete it</a></p>
+<p>The link works once, until {{datetime .AccessUntil}}. If you did not ask for it, ignore this message: nothing is shown to anyone without the link.</p>
+<p>{{.Municipality}}</p>`, `<p>Bonjour,</p>
+<p>Vous avez demandé, avec le numéro de suivi de la demande <strong>{{.RequestID}}</strong>, ce que nous détenons à votre sujet.</p>
+<p><a href="{{.AccessURL}}">Téléchargez-le, ou demandez-nous de le rectifier ou de le supprimer</a></p>
+<p>Le lien fonctionne une seule fois, jusqu'au {{datetime .AccessUntil}}. Si vous n'avez rien demandé, ignorez ce message : rien n'est montré à personne sans le lien.</p>
+<p>{{.Municipality}}</p>`),
+}
+
+func init() { defaults[Access] = accessTemplate }
+
 // footer closes every message to a resident: why they get it and how to
 // stop. It is not replaceable, so no catalog can drop the unsubscribe link.
 var footer = Template{

@@ -31,14 +31,19 @@ const (
 	// resident reopened (its "department" contacts: actors have no
 	// address).
 	StaffReopened Kind = "reopened_staff"
+	Access        Kind = "access" // to the resident who asked: the one-time link to their personal information
 )
 
 // Kinds lists every message.
-func Kinds() []Kind { return []Kind{Received, Updated, Closed, Reopened, Escalated, StaffReopened} }
+func Kinds() []Kind {
+	return []Kind{Received, Updated, Closed, Reopened, Escalated, StaffReopened, Access}
+}
 
-// ToResident reports whether the message goes to residents (and so
-// carries an unsubscribe link).
-func (k Kind) ToResident() bool { return k != Escalated && k != StaffReopened }
+// ToResident reports whether the message is a resident's update (and so
+// carries an unsubscribe link). Escalations and reopen notices go to
+// staff; an access link goes to a resident who asked for it, and stopping
+// updates has nothing to do with it.
+func (k Kind) ToResident() bool { return k != Escalated && k != StaffReopened && k != Access }
 
 // Template is one message in both languages. Subject and Text are
 // text/template, HTML is html/template (the body only: Render adds the
@@ -70,6 +75,10 @@ type Data struct {
 	ReopenURL       string // Closed (empty: reopening not offered)
 	UnsubscribeURL  string // every message to a resident
 
+	// Access only: the one-time link and when it expires.
+	AccessURL   string
+	AccessUntil time.Time
+
 	// Escalated only.
 	Level      int
 	DueAt      time.Time
@@ -93,6 +102,9 @@ type view struct {
 	ReopenUntil  time.Time
 
 	TrackingURL, SatisfactionURL, ReopenURL, UnsubscribeURL string
+
+	AccessURL   string
+	AccessUntil time.Time
 
 	Level      int
 	DueAt      time.Time
@@ -262,6 +274,7 @@ func (t *Templates) view(lang i18n.Lang, d Data) view {
 		ExpectedDate: d.ExpectedDate, ReopenUntil: d.ReopenUntil,
 		TrackingURL: d.TrackingURL, SatisfactionURL: d.SatisfactionURL,
 		ReopenURL: d.ReopenURL, UnsubscribeURL: d.UnsubscribeURL,
+		AccessURL: d.AccessURL, AccessUntil: d.AccessUntil,
 		Level: d.Level, DueAt: d.DueAt, Overdue: d.Overdue,
 		Department: d.Department.In(lang), Ward: d.Ward, StaffURL: d.StaffURL,
 	}
@@ -284,6 +297,11 @@ func checkData(kind Kind, d Data) error {
 		}
 	case StaffReopened:
 		links["staff_url"] = d.StaffURL
+	case Access:
+		links["access_url"] = d.AccessURL
+		if d.AccessUntil.IsZero() {
+			return i18n.Errorf(i18n.Invalid, "access_until", msgRequired)
+		}
 	case Escalated:
 		links["staff_url"] = d.StaffURL
 		if d.DueAt.IsZero() || d.Level < 1 {

@@ -38,7 +38,8 @@ func data() notify.Data {
 		ReopenURL:       "https://311.city.example/r/4821/reopen?t=R",
 		UnsubscribeURL:  "https://311.city.example/unsubscribe/U",
 		Level:           2, DueAt: due, Overdue: true, Department: i18n.T("Roads", "Voirie"), Ward: "Ville-Marie",
-		StaffURL: "https://311.city.example/staff/queue?request=4821",
+		StaffURL:  "https://311.city.example/staff/queue?request=4821",
+		AccessURL: "https://311.city.example/rights?locale=en#A", AccessUntil: due,
 	}
 }
 
@@ -57,6 +58,7 @@ func TestRenderEveryMessage(t *testing.T) {
 		notify.Closed:    {"/satisfaction?t=S", "/reopen?t=R", "/unsubscribe/U"},
 		notify.Reopened:  {"/r/4821", "/unsubscribe/U"},
 		notify.Escalated: {"/staff/queue?request=4821"},
+		notify.Access:    {"/rights?locale=en#A"},
 	}
 	for _, k := range notify.Kinds() {
 		for _, lang := range []i18n.Lang{i18n.En, i18n.Fr} {
@@ -91,7 +93,7 @@ func TestRenderEveryMessage(t *testing.T) {
 			if !strings.Contains(r.HTML, `<html lang="`+string(lang)+`">`) {
 				t.Errorf("%s HTML does not declare its language", name)
 			}
-			if k == notify.Escalated && strings.Contains(r.Text, "unsubscribe") {
+			if (k == notify.Escalated || k == notify.Access) && strings.Contains(r.Text, "unsubscribe") {
 				t.Errorf("%s: staff messages carry no unsubscribe footer", name)
 			}
 		}

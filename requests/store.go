@@ -31,6 +31,7 @@ type Store interface {
 	MediaPurgeLister
 	FeedbackStore
 	HistoryStore
+	RightsStore // the resident's rights (rights.go)
 }
 
 // RequestStore is the persistence the Service needs.

@@ -96,7 +96,7 @@ rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
 await build({
-  entryPoints: ["resident.js", "status.js", "staff.js", "reports.js", "queue.js"].map((f) => join(src, f)),
+  entryPoints: ["resident.js", "status.js", "staff.js", "reports.js", "queue.js", "rights.js"].map((f) => join(src, f)),
   outdir: out,
   bundle: true,
   minify: true,

@@ -69,6 +69,7 @@ const configMarker = "<!--pinward-config-->"
 //	GET /staff       the staff cluster map
 //	GET /staff/reports  council reports (volumes, response times, SLA)
 //	GET /staff/queue    the department queue: SLA state, history, actions
+//	GET /rights      the resident's rights: ask for the one-time link, use it
 //	GET /static/...  scripts, styles, MapLibre, named after their content
 //	                 and cached for a year (immutable)
 //
@@ -84,7 +85,7 @@ func Handler(opts Options) (http.Handler, error) {
 	}
 	inject := []byte(`<script id="pinward-config" type="application/json">` + string(cfg) + `</script>`)
 	pages := map[string][]byte{}
-	for _, name := range []string{"index.html", "status.html", "staff.html", "reports.html", "queue.html"} {
+	for _, name := range []string{"index.html", "status.html", "staff.html", "reports.html", "queue.html", "rights.html"} {
 		b, err := fs.ReadFile(files, name)
 		if err != nil {
 			return nil, fmt.Errorf("web: the build lacks %s (run make web): %w", name, err)
@@ -121,6 +122,7 @@ func Handler(opts Options) (http.Handler, error) {
 	mux.HandleFunc("GET /staff", page("staff.html"))
 	mux.HandleFunc("GET /staff/reports", page("reports.html"))
 	mux.HandleFunc("GET /staff/queue", page("queue.html"))
+	mux.HandleFunc("GET /rights", page("rights.html"))
 	static := http.StripPrefix("/static/", http.FileServerFS(files))
 	mux.HandleFunc("GET /static/", func(w http.ResponseWriter, r *http.Request) {
 		name := strings.TrimPrefix(r.URL.Path, "/static/")

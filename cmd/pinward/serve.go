@@ -197,7 +197,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		NoMetrics:   *metricsAddr != "",
 		PageOrigins: wf.Origins(),
 		Queue:       st,
-		Mail:        api.MailAPI{Store: st, Links: links, Feedback: st},
+		Mail:        api.MailAPI{Store: st, Links: links, Feedback: st, Rights: st},
 		PublicURL:   pf.publicURL,
 		Limiter:     limiter,
 	})

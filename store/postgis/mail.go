@@ -44,13 +44,14 @@ func scanMail(row pgx.Row, tenant string) (requests.MailMessage, error) {
 func (s *Store) ClaimMail(ctx context.Context, tenant string, now time.Time, lease time.Duration, limit int) ([]requests.MailMessage, error) {
 	var out []requests.MailMessage
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		// A message whose reporter opted out or whose address was refused
-		// since it was queued goes dead, with the reason; so does a staff
+		// A message whose reporter opted out (an access link excepted: they
+		// asked for it) or whose address was refused since it was queued
+		// goes dead, with the reason; so does a staff
 		// message to an address refused since.
 		if _, err := tx.Exec(ctx, `WITH c AS (
 				SELECT o.id FROM mail_outbox o JOIN pinward_private.reporters rp ON rp.tenant_id = o.tenant_id AND rp.request_id = o.request_id
 				WHERE o.tenant_id = $1 AND o.state = 'pending' AND o.next_attempt_at <= $2
-				  AND (NOT rp.notify OR rp.email = '' OR EXISTS (SELECT 1 FROM mail_undeliverable u
+				  AND ((NOT rp.notify AND o.kind <> 'access') OR rp.email = '' OR EXISTS (SELECT 1 FROM mail_undeliverable u
 				       WHERE u.tenant_id = rp.tenant_id AND u.email = lower(rp.email)))
 				FOR UPDATE OF o SKIP LOCKED)
 			UPDATE mail_outbox o SET state = 'dead', last_error = 'the reporter no longer receives messages'

@@ -40,11 +40,12 @@ func scanMail(sc rowScanner, tenant string, extra ...any) (requests.MailMessage,
 func (s *Store) ClaimMail(ctx context.Context, tenant string, now time.Time, lease time.Duration, limit int) ([]requests.MailMessage, error) {
 	var out []requests.MailMessage
 	err := s.inTx(ctx, "claim mail", func(tx *sql.Tx) error {
-		// A message whose reporter opted out or whose address was refused
-		// since it was queued goes dead, with the reason.
+		// A message whose reporter opted out (an access link excepted: they
+		// asked for it) or whose address was refused since it was queued
+		// goes dead, with the reason.
 		if _, err := tx.ExecContext(ctx, `UPDATE mail_outbox SET state = 'dead', last_error = 'the reporter no longer receives messages'
 			WHERE tenant_id = ? AND state = 'pending' AND next_attempt_at <= ? AND request_id IN (
-				SELECT rp.request_id FROM reporters rp WHERE NOT rp.notify OR rp.email = ''
+				SELECT rp.request_id FROM reporters rp WHERE (NOT rp.notify AND mail_outbox.kind <> 'access') OR rp.email = ''
 				   OR EXISTS (SELECT 1 FROM mail_undeliverable u WHERE u.tenant_id = rp.tenant_id AND u.email = lower(rp.email)))`,
 			tenant, now.UnixMicro()); err != nil {
 			return err

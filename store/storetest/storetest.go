@@ -109,6 +109,7 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		{"Recut", testRecut},
 		{"Feedback", testFeedback},
 		{"History", testHistory},
+		{"Rights", testRights},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
