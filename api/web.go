@@ -22,4 +22,6 @@ func (h *handler) mountWeb(r chi.Router, pages http.Handler) {
 	r.Get("/staff/reports", pages.ServeHTTP)
 	r.Get("/staff/queue", pages.ServeHTTP)
 	r.Get("/static/*", pages.ServeHTTP)
+	r.Get("/sw.js", pages.ServeHTTP)
+	r.Get("/manifest.webmanifest", pages.ServeHTTP)
 }
