@@ -63,9 +63,9 @@ type pageConfig struct {
 	BasemapStyle  string     `json:"basemap_style"`
 	BasemapLayers string     `json:"basemap_layers,omitempty"`
 	Addresses     bool       `json:"addresses,omitempty"`
-	Bounds       [4]float64 `json:"bounds"`
-	NameEn       string     `json:"name_en"`
-	NameFr       string     `json:"name_fr"`
+	Bounds        [4]float64 `json:"bounds"`
+	NameEn        string     `json:"name_en"`
+	NameFr        string     `json:"name_fr"`
 }
 
 // configMarker is where the built HTML pages get their configuration.

@@ -82,6 +82,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	lf.Register(fs)
 	var wf web.Flags
 	wf.Register(fs)
+	mapf := cli.RegisterMapFlags(fs)
 	var af assetFlags
 	af.register(fs)
 	var mf mailer.Flags
@@ -112,6 +113,11 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer closeStore()
+	bm, ad, err := mapf.Load(env, sf.Wards == "" && wf.Basemap == "")
+	if err != nil {
+		return err
+	}
+	defer mapf.Close()
 	// Before anything starts goroutines: a refused --web-key stops here.
 	var pages http.Handler
 	if !wf.Off {
@@ -121,7 +127,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		} else if err != nil {
 			return err
 		}
-		if pages, err = wf.Pages(key, requests.PageBounds(set, time.Now())); err != nil {
+		if pages, err = wf.Pages(key, requests.PageBounds(set, time.Now()), bm != nil, ad != nil); err != nil {
 			return err
 		}
 		log.InfoContext(ctx, "web pages", "resident", "/", "staff", "/staff", "basemap", wf.Basemap != "")
@@ -187,7 +193,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	}
 	h := api.New(api.Config{
 		Service: svc, Keys: st, Jurisdiction: *jurisdiction,
-		Logger: log, Metrics: reg, MaxBody: *maxBody,
+		Logger: log, Metrics: reg, MaxBody: *maxBody, Basemap: bm, Addresses: ad,
 		WorkOrders:  st,
 		Incidents:   st,
 		Web:         pages,
