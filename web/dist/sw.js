@@ -5,13 +5,31 @@
 // content). The page, the catalog, the privacy notice and the map tiles:
 // from the network, the cache when it fails. Nothing else is kept, and
 // nothing a resident sends (POST) passes through here.
-const SHELL = ["/","/static/icon-3dc431b33f.svg","/static/maplibre-gl-a90798a195.css","/static/app-7d1e0dacce.css","/static/resident-24b1a66296.js","/static/maplibre-gl-d86abd44a6.mjs","/static/maplibre-gl-worker-73d7a024a4.mjs"];
-const VERSION = "65a843ccc9a276f57aade9296e5e9fbb";
+const SHELL = ["/","/static/icon-3dc431b33f.svg","/static/maplibre-gl-a90798a195.css","/static/app-4cdda5fc63.css","/static/resident-f1faf81065.js","/static/maplibre-gl-d86abd44a6.mjs","/static/maplibre-gl-worker-73d7a024a4.mjs"];
+const VERSION = "ed0bfb921347eacc12599e3edeee22a9";
 const CACHE = "pinward-" + VERSION;
 const FRESH = ["/open311/v2/services", "/api/v1/privacy-notice", "/tiles/", "/basemap/"];
 
+// precache keeps the shell, and what the form needs to be filled in
+// offline: the catalog and each category's questions in both languages,
+// and the privacy notice (absent on some servers).
+async function precache() {
+  const c = await caches.open(CACHE);
+  await c.addAll(SHELL);
+  await c.add("/api/v1/privacy-notice").catch(() => {});
+  for (const lang of ["en", "fr"]) {
+    const url = `/open311/v2/services.json?locale=${lang}`;
+    const res = await fetch(url);
+    if (!res.ok) continue;
+    await c.put(url, res.clone());
+    const list = await res.json();
+    await Promise.all(list.map((s) =>
+      c.add(`/open311/v2/services/${encodeURIComponent(s.service_code)}.json?locale=${lang}`).catch(() => {})));
+  }
+}
+
 self.addEventListener("install", (e) => {
-  e.waitUntil(caches.open(CACHE).then((c) => c.addAll(SHELL)).then(() => self.skipWaiting()));
+  e.waitUntil(precache().then(() => self.skipWaiting()));
 });
 
 self.addEventListener("activate", (e) => {
@@ -27,7 +45,9 @@ async function networkFirst(req, key) {
     if (res.ok) await cache.put(key, res.clone());
     return res;
   } catch (err) {
-    const hit = await cache.match(key);
+    // The page asks with Accept: application/json; the cache was filled
+    // without: Vary must not hide the copy.
+    const hit = await cache.match(key, { ignoreVary: true });
     if (hit) return hit;
     throw err;
   }
@@ -43,7 +63,7 @@ self.addEventListener("fetch", (e) => {
     return;
   }
   if (url.pathname.startsWith("/static/")) {
-    e.respondWith(caches.match(req).then((hit) => hit || fetch(req)));
+    e.respondWith(caches.match(req, { ignoreVary: true }).then((hit) => hit || fetch(req)));
     return;
   }
   if (FRESH.some((p) => url.pathname.startsWith(p))) e.respondWith(networkFirst(req, req));

@@ -150,7 +150,8 @@ export function addContext(map) {
   map.addSource("wards", { type: "vector", url: "/tiles/wards.json" });
   map.addSource("assets", { type: "vector", url: "/tiles/assets.json" });
   map.addLayer({ id: "wards-fill", type: "fill", source: "wards", "source-layer": "wards",
-    paint: { "fill-color": "#dfe8dc", "fill-opacity": 0.6 } });
+    // Faint over a street basemap, so the streets show through.
+    paint: { "fill-color": "#dfe8dc", "fill-opacity": map.getSource("protomaps") ? 0.2 : 0.6 } });
   map.addLayer({ id: "wards-line", type: "line", source: "wards", "source-layer": "wards",
     paint: { "line-color": "#4a6b52", "line-width": ["interpolate", ["linear"], ["zoom"], 10, 1, 16, 3] } });
   map.addLayer({ id: "assets", type: "circle", source: "assets", "source-layer": "assets", minzoom: 14,

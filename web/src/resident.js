@@ -9,6 +9,9 @@ const T = {
   where: { en: "1. Where is it?", fr: "1. Où est-ce?" },
   mapHint: { en: "Tap the map to zoom in to the street, tap again to drop a pin, then drag it to adjust. With a keyboard: move the map with the arrow keys and press “Pin at map centre”.",
     fr: "Touchez la carte pour vous rapprocher de la rue, touchez-la de nouveau pour placer une épingle, puis faites-la glisser pour l'ajuster. Au clavier : déplacez la carte avec les flèches et appuyez sur « Épingler au centre »." },
+  addrLabel: { en: "Search for an address", fr: "Chercher une adresse" },
+  addrPh: { en: "e.g. 120 Main Street", fr: "p. ex. 120, rue Principale" },
+  noAddr: { en: "No address matches.", fr: "Aucune adresse ne correspond." },
   zoomedIn: { en: "Zoomed in: now tap the exact spot.", fr: "Carte rapprochée : touchez maintenant l'endroit exact." },
   offlinePlace: { en: "You are offline: the ward will be found when the report is sent.",
     fr: "Vous êtes hors ligne : le quartier sera trouvé à l'envoi du signalement." },
@@ -119,6 +122,30 @@ $("locate-me").addEventListener("click", () => {
     () => showError(tr("geoFail")),
     { enableHighAccuracy: true, timeout: 10000 });
 });
+
+// Address search, when the server has an address file (--addresses): a
+// chosen address drops the pin there, at street level.
+if (config.addresses) {
+  $("addr-box").hidden = false;
+  let timer = 0, seq = 0;
+  $("addr").addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const q = $("addr").value.trim();
+      const mine = ++seq;
+      if (q.length < 2) { $("addr-results").replaceChildren(); return; }
+      let list = [];
+      try { list = await api("/api/v1/addresses?" + new URLSearchParams({ q, limit: "6" }), { lang: state.lang }); } catch (err) { console.warn("addresses", err); }
+      if (mine !== seq) return;
+      fill($("addr-results"), list.length === 0 ? el("li", { class: "hint" }, tr("noAddr")) : list.map((a) =>
+        el("li", {}, el("button", { type: "button", class: "addr", onclick: () => {
+          $("addr-results").replaceChildren();
+          $("addr").value = a.label;
+          setPoint([a.long, a.lat], { fly: true });
+        } }, a.label))));
+    }, 250);
+  });
+}
 
 let locateSeq = 0;
 async function locate() {
