@@ -477,8 +477,9 @@ setLang(state.lang);
 loadNotice();
 
 // The service worker (web/src/sw.js) keeps the page's files for offline
-// visits; registered once the page has loaded, so its downloads never
-// compete with the first view.
+// visits; registered once the page has loaded and its map has drawn, so
+// its downloads never compete with the first view.
 if ("serviceWorker" in navigator) {
-  window.addEventListener("load", () => navigator.serviceWorker.register("/sw.js").catch((e) => console.warn("service worker", e)));
+  const register = () => navigator.serviceWorker.register("/sw.js").catch((e) => console.warn("service worker", e));
+  window.addEventListener("load", () => (map ? map.once("idle", register) : register()));
 }
