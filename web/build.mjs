@@ -96,7 +96,8 @@ function offline(renamed, version) {
   const page = readFileSync(join(out, "index.html"), "utf8");
   const shell = ["/"];
   for (const m of page.matchAll(/"(\/static\/[^"]+)"/g)) shell.push(m[1]);
-  shell.push("/static/" + renamed["maplibre-gl.mjs"], "/static/" + renamed["maplibre-gl-worker.mjs"]);
+  shell.push("/static/" + renamed["maplibre-gl.mjs"], "/static/" + renamed["maplibre-gl-worker.mjs"],
+    "/static/" + renamed["basemap-layers.json"]);
   let sw = readFileSync(join(src, "sw.js"), "utf8");
   sw = replaceAll(sw, "self.__PINWARD_SHELL__", JSON.stringify([...new Set(shell)]), "sw.js");
   sw = replaceAll(sw, "self.__PINWARD_VERSION__", JSON.stringify(version), "sw.js");
