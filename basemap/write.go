@@ -30,30 +30,30 @@ func Write(w io.Writer, tiles []Tile, info Info, metadata map[string]any) error 
 	var (
 		data    bytes.Buffer
 		entries []pmtiles.EntryV3
-		seen    = map[string]uint64{} // content -> offset
+		seen    = map[string]pmtiles.EntryV3{} // content -> where it is stored
 		content uint64
 	)
 	for _, t := range tiles {
 		if len(entries) > 0 && entries[len(entries)-1].TileID == id(t) {
 			return fmt.Errorf("basemap: tile %d/%d/%d given twice", t.Z, t.X, t.Y)
 		}
-		gz, err := zw.gzip(t.Data)
-		if err != nil {
-			return err
-		}
-		off, ok := seen[string(gz)]
+		at, ok := seen[string(t.Data)]
 		if !ok {
-			off = uint64(data.Len())
-			seen[string(gz)] = off
+			gz, err := zw.gzip(t.Data)
+			if err != nil {
+				return err
+			}
+			at = pmtiles.EntryV3{Offset: uint64(data.Len()), Length: uint32(len(gz))}
+			seen[string(t.Data)] = at
 			data.Write(gz)
 			content++
 		}
 		last := len(entries) - 1
-		if ok && last >= 0 && entries[last].Offset == off && entries[last].TileID+uint64(entries[last].RunLength) == id(t) {
+		if ok && last >= 0 && entries[last].Offset == at.Offset && entries[last].TileID+uint64(entries[last].RunLength) == id(t) {
 			entries[last].RunLength++
 			continue
 		}
-		entries = append(entries, pmtiles.EntryV3{TileID: id(t), Offset: off, Length: uint32(len(gz)), RunLength: 1})
+		entries = append(entries, pmtiles.EntryV3{TileID: id(t), Offset: at.Offset, Length: at.Length, RunLength: 1})
 	}
 	root, leaves, _ := pmtiles.BuildDirectories(entries, 16384-headerLen, pmtiles.Gzip)
 	meta, err := pmtiles.SerializeMetadata(metadata, pmtiles.Gzip)

@@ -5,8 +5,8 @@
 // content). The page, the catalog, the privacy notice and the map tiles:
 // from the network, the cache when it fails. Nothing else is kept, and
 // nothing a resident sends (POST) passes through here.
-const SHELL = ["/","/static/icon-3dc431b33f.svg","/static/maplibre-gl-a90798a195.css","/static/app-4cdda5fc63.css","/static/resident-7ab5d4a5be.js","/static/maplibre-gl-d86abd44a6.mjs","/static/maplibre-gl-worker-73d7a024a4.mjs","/static/basemap-layers-f9dbdb422c.json"];
-const VERSION = "00a6ff5f7c7ade38c63dac8ebf0a4966";
+const SHELL = ["/","/static/icon-3dc431b33f.svg","/static/maplibre-gl-a90798a195.css","/static/app-4cdda5fc63.css","/static/resident-36234fa671.js","/static/maplibre-gl-d86abd44a6.mjs","/static/maplibre-gl-worker-73d7a024a4.mjs","/static/basemap-layers-f9dbdb422c.json"];
+const VERSION = "4685bcec521563e0df7ee32f7fac512f";
 const CACHE = "pinward-" + VERSION;
 const FRESH = ["/open311/v2/services", "/api/v1/privacy-notice", "/tiles/", "/basemap/"];
 

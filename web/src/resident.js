@@ -401,7 +401,8 @@ let waitingFor = "";
 function waitingShown(idem) {
   waitingFor = idem;
   const box = $("done");
-  fill(box, el("p", { id: "waiting", "data-i18n": "waiting" }, tr("waiting")));
+  fill(box, el("p", { id: "waiting", "data-i18n": "waiting" }, tr("waiting")),
+    el("button", { type: "button", "data-i18n": "another", onclick: () => location.reload() }, tr("another")));
   box.hidden = false;
   $("form").hidden = true;
   box.focus();
