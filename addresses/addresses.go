@@ -13,6 +13,7 @@ import (
 	"cmp"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 
 	"golang.org/x/text/runes"
@@ -145,12 +146,16 @@ func (ix *Index) prefixRange(w string) (int, int) {
 	return lo, hi
 }
 
-var fold = transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+// folds hands out accent-removing transformers: one keeps state while it
+// runs, so concurrent searches each take their own.
+var folds = sync.Pool{New: func() any { return transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC) }}
 
 // words splits s into lower-case words without accents; anything but
 // letters and digits separates them.
 func words(s string) []string {
+	fold := folds.Get().(transform.Transformer)
 	t, _, err := transform.String(fold, s)
+	folds.Put(fold)
 	if err != nil {
 		t = s
 	}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/pinward/pinward/internal/realdata"
@@ -64,6 +65,30 @@ func TestSearch(t *testing.T) {
 	if got := ix.Search(strings.Repeat("w", 10_000), 5); got != nil {
 		t.Errorf("a long query: %v", got)
 	}
+}
+
+// TestSearchConcurrent: searches run at once on one index (the server
+// answers residents in parallel); run with -race.
+func TestSearchConcurrent(t *testing.T) {
+	ix := New([]Address{{Label: "1265 Walkley Rd"}, {Label: "15 Chemin Sainte-Élisabeth"}})
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 200 {
+				q := "walk"
+				if i%2 == 1 {
+					q = "élisa"
+				}
+				if got := ix.Search(q, 5); len(got) != 1 {
+					t.Errorf("Search(%q) = %v", q, got)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 func TestLoadCSV(t *testing.T) {
