@@ -37,6 +37,8 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/pinward/pinward/addresses"
+	"github.com/pinward/pinward/basemap"
 	"github.com/pinward/pinward/i18n"
 	"github.com/pinward/pinward/photo"
 	"github.com/pinward/pinward/ratelimit"
@@ -94,6 +96,10 @@ type Config struct {
 	// Incidents keeps the confidentiality-incident register
 	// (/api/v1/incidents, admin only); nil: no such routes.
 	Incidents requests.IncidentStore
+	// Basemap serves pinward's own street tiles under /basemap/, and
+	// Addresses the address search /api/v1/addresses (mapui.go); nil: none.
+	Basemap   *basemap.Archive
+	Addresses *addresses.Index
 	// Limiter limits submissions, locate and tiles per client IP, API key
 	// and device (see limits.go); nil: no limits.
 	Limiter *ratelimit.Limiter
@@ -204,6 +210,7 @@ func New(cfg Config) http.Handler {
 	h.mountNotice(r)
 	h.mountTiles(r.With(h.limit(ratelimit.Tiles)), cfg.Tiles)
 	h.mountWeb(r, cfg.Web)
+	h.mountMap(r, cfg.Basemap, cfg.Addresses)
 	h.mountUnsubscribe(r)
 	h.mountFeedback(r)
 

@@ -107,6 +107,7 @@ func TestRoutesByRole(t *testing.T) {
 		if !ok {
 			t.Fatalf("%T keeps no assets", w.store)
 		}
+		bm, ad := mapSources(t)
 		pages, err := web.Handler(web.Options{})
 		if err != nil {
 			t.Fatal(err)
@@ -119,6 +120,7 @@ func TestRoutesByRole(t *testing.T) {
 			Service: svc, Keys: w.store, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 			WorkOrders: ob, Assets: api.AssetAPI{Store: as}, Tiles: tiles.New(tiles.Options{}), Web: pages, Queue: w.store,
 			Mail: api.MailAPI{Store: w.store, Links: links, Feedback: w.store, Rights: w.store}, Incidents: w.store,
+			Basemap: bm, Addresses: ad,
 		})
 		srv := httptest.NewServer(h)
 		t.Cleanup(srv.Close)

@@ -68,9 +68,11 @@ func newFullServer(t *testing.T, w *world, log *slog.Logger) *fullServer {
 		t.Fatal(err)
 	}
 	fs := &fullServer{reg: prometheus.NewRegistry()}
+	bm, ad := mapSources(t)
 	fs.h = api.New(api.Config{
 		Service: newService(t, w.store), Keys: w.store, Logger: log, Metrics: fs.reg, MaxBody: maxBody,
 		WorkOrders: ob, Assets: api.AssetAPI{Store: as}, Tiles: tiles.New(tiles.Options{}), Web: pages,
+		Basemap: bm, Addresses: ad,
 	})
 	fs.srv = httptest.NewServer(fs.h)
 	t.Cleanup(fs.srv.Close)
@@ -102,7 +104,7 @@ func (fs *fullServer) do(t *testing.T, method, path string, body io.Reader, head
 // queryParams are every query parameter a route of api reads.
 var queryParams = []string{"jurisdiction_id", "locale", "start_date", "end_date", "service_request_id", "service_code",
 	"status", "page", "page_size", "department", "state", "since", "limit", "cursor", "lat", "long", "api_key", "t",
-	"radius", "bbox", "layer"}
+	"radius", "bbox", "layer", "q"}
 
 var patternParam = regexp.MustCompile(`\{[a-z]+\}|\*`)
 

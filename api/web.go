@@ -23,4 +23,6 @@ func (h *handler) mountWeb(r chi.Router, pages http.Handler) {
 	r.Get("/staff/queue", pages.ServeHTTP)
 	r.Get("/rights", pages.ServeHTTP)
 	r.Get("/static/*", pages.ServeHTTP)
+	r.Get("/sw.js", pages.ServeHTTP)
+	r.Get("/manifest.webmanifest", pages.ServeHTTP)
 }

@@ -49,7 +49,7 @@ const (
 // most towns' grids are, and places assets along it. Local streets thin out
 // from the centre to the outskirts; arterials run everywhere. Only assets
 // inside a ward are kept (none in the lake or at sea).
-func genAssets(cfg CityConfig, rng *rand.Rand, pj proj, loc *locator, bound orb.Bound) []Asset {
+func genAssets(cfg CityConfig, rng *rand.Rand, pj proj, loc *locator, bound orb.Bound) ([]Asset, []Street) {
 	sp := cfg.StreetSpacingM
 	alpha := (2*rng.Float64() - 1) * 0.3
 	ca, sa := math.Cos(alpha), math.Sin(alpha)
@@ -78,7 +78,11 @@ func genAssets(cfg CityConfig, rng *rand.Rand, pj proj, loc *locator, bound orb.
 	// degree counts built street segments at each intersection, for signs.
 	degree := make([]uint8, nk*nl)
 
+	var streets []Street
 	street := func(a, b mpt, arterial bool) {
+		if pa, pb := pj.ll(a), pj.ll(b); loc.locate(pa) >= 0 || loc.locate(pb) >= 0 {
+			streets = append(streets, Street{Line: orb.LineString{pa, pb}, Arterial: arterial})
+		}
 		dx, dy := b.x-a.x, b.y-a.y
 		length := math.Hypot(dx, dy)
 		ux, uy := dx/length, dy/length
@@ -181,7 +185,7 @@ func genAssets(cfg CityConfig, rng *rand.Rand, pj proj, loc *locator, bound orb.
 			off += n
 		}
 	}
-	return assets
+	return assets, streets
 }
 
 // poisson draws a Poisson count with the given mean: Knuth's method for

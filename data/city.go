@@ -22,6 +22,13 @@ type Asset struct {
 	Point    orb.Point
 }
 
+// Street is one street segment of the grid the assets stand along, from
+// intersection to intersection (the sample town's basemap draws them).
+type Street struct {
+	Line     orb.LineString
+	Arterial bool
+}
+
 // Request is one synthetic 311 request. AssetID is the asset the generator
 // placed it next to (streetlight, hydrant and tree categories), else "".
 type Request struct {
@@ -36,6 +43,7 @@ type City struct {
 	Config   CityConfig // normalised: defaults filled in
 	Wards    []Ward
 	Assets   []Asset
+	Streets  []Street
 	Requests []Request
 	// Bound covers all ward geometry. A few requests lie outside it on
 	// purpose (outside the municipality).
@@ -70,7 +78,7 @@ func GenerateCity(cfg CityConfig) (*City, error) {
 	}
 
 	loc := newLocator(c.Wards)
-	c.Assets = genAssets(cfg, newRand(cfg.Seed, streamAssets), pj, loc, c.Bound)
+	c.Assets, c.Streets = genAssets(cfg, newRand(cfg.Seed, streamAssets), pj, loc, c.Bound)
 	c.Requests, err = genRequests(cfg, newRand(cfg.Seed, streamRequests), pj, loc, c.Bound, c.Assets)
 	if err != nil {
 		return nil, fmt.Errorf("generate requests: %w", err)

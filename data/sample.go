@@ -19,7 +19,14 @@ var (
 	sampleAssets []byte
 	//go:embed sample/categories.json
 	sampleCategories []byte
+	//go:embed sample/streets.pmtiles
+	sampleStreets []byte
 )
+
+// SampleStreetsPMTiles returns the sample town's streets as a PMTiles
+// archive (see City.WriteStreetsPMTiles): serve draws them under the maps
+// when it runs the sample without --basemap. Each call returns a fresh copy.
+func SampleStreetsPMTiles() []byte { return bytes.Clone(sampleStreets) }
 
 // SampleWardsGeoJSON returns the sample town's wards as GeoJSON. Each call
 // returns a fresh copy, so callers may modify it.

@@ -20,6 +20,13 @@ func TestSampleUpToDate(t *testing.T) {
 	if !bytes.Equal(wards.Bytes(), SampleWardsGeoJSON()) {
 		t.Error("data/sample/wards.geojson is stale: run `go run ./data/gensample`")
 	}
+	var streets bytes.Buffer
+	if err := c.WriteStreetsPMTiles(&streets); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(streets.Bytes(), SampleStreetsPMTiles()) {
+		t.Error("data/sample/streets.pmtiles is stale: run `go run ./data/gensample`")
+	}
 	if !bytes.Equal(assets.Bytes(), SampleAssetsCSV()) {
 		t.Error("data/sample/assets.csv is stale: run `go run ./data/gensample`")
 	}

@@ -3,7 +3,7 @@
 # the non-test packages of the module, following imports transitively:
 #   - the kernels geo and text import no other pinward package, i18n only text;
 #   - single-job libraries (geojsonio, holidays, mail, notify, linktoken,
-#     photo, ratelimit) import only the kernels;
+#     photo, ratelimit, basemap) import only the kernels;
 #   - wards, assets, dedup and tiles never import each other;
 #   - requests (the domain) never imports net/http, pgx, a store, api, live
 #     or tiles;
@@ -44,7 +44,7 @@ function rule(src, dst, su, du) {
 		return "the kernels geo and text import no other pinward package"
 	if (su == "i18n" && du != "" && du != "text")
 		return "i18n imports only text"
-	if (su ~ /^(geojsonio|holidays|mail|notify|linktoken|photo|ratelimit)$/ && du != "" && du !~ /^(geo|i18n|text)$/)
+	if (su ~ /^(geojsonio|holidays|mail|notify|linktoken|photo|ratelimit|basemap)$/ && du != "" && du !~ /^(geo|i18n|text)$/)
 		return "single-job libraries import only the kernels (geo, i18n, text)"
 	if (su ~ /^(wards|assets|dedup|tiles)$/ && du ~ /^(wards|assets|dedup|tiles)$/)
 		return "wards, assets, dedup and tiles never import each other"

@@ -8,9 +8,16 @@
 // them for a year (Cache-Control: immutable): a new build is new names. The
 // HTML pages keep their names and are revalidated on every load.
 //
+// The resident page works offline: sw.js (the service worker, served at
+// /sw.js) gets the list of the page's files, and manifest.webmanifest makes
+// the page installable. basemap-layers.json is the Protomaps "light" style's
+// layers (npm @protomaps/basemaps, without labels, so no font server is
+// needed) for the streets pinward serves from a PMTiles file (--basemap).
+//
 // dist/.stamp is a digest of everything the build reads (src/, build.mjs,
 // package-lock.json); web's Go test recomputes it to catch a stale dist.
 import { build } from "esbuild";
+import { layers, namedFlavor } from "@protomaps/basemaps";
 import { createHash } from "node:crypto";
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -59,7 +66,7 @@ function hashNames() {
   rename("maplibre-gl.mjs", replaceAll(read("maplibre-gl.mjs"), "`maplibre-gl-worker.mjs`",
     "`" + renamed["maplibre-gl-worker.mjs"] + "`", "maplibre-gl.mjs"));
   for (const f of readdirSync(out).sort()) {
-    if (f.endsWith(".css")) rename(f, read(f));
+    if (f.endsWith(".css") || f.endsWith(".svg") || f === "basemap-layers.json") rename(f, read(f));
   }
   for (const f of readdirSync(out).sort()) {
     if (!f.endsWith(".js") || f.includes("-")) continue;
@@ -80,6 +87,24 @@ function hashNames() {
     }
     writeFileSync(join(out, f), body);
   }
+  return renamed;
+}
+
+// offline writes sw.js, naming the files the resident page needs to open
+// without a connection, and the manifest with its icon's name.
+function offline(renamed, version) {
+  const page = readFileSync(join(out, "index.html"), "utf8");
+  const shell = ["/"];
+  for (const m of page.matchAll(/"(\/static\/[^"]+)"/g)) shell.push(m[1]);
+  shell.push("/static/" + renamed["maplibre-gl.mjs"], "/static/" + renamed["maplibre-gl-worker.mjs"],
+    "/static/" + renamed["basemap-layers.json"]);
+  let sw = readFileSync(join(src, "sw.js"), "utf8");
+  sw = replaceAll(sw, "self.__PINWARD_SHELL__", JSON.stringify([...new Set(shell)]), "sw.js");
+  sw = replaceAll(sw, "self.__PINWARD_VERSION__", JSON.stringify(version), "sw.js");
+  writeFileSync(join(out, "sw.js"), sw);
+  const manifest = replaceAll(readFileSync(join(src, "manifest.webmanifest"), "utf8"),
+    '"/static/icon.svg"', `"/static/${renamed["icon.svg"]}"`, "manifest.webmanifest");
+  writeFileSync(join(out, "manifest.webmanifest"), manifest);
 }
 
 function digest() {
@@ -117,8 +142,10 @@ const ml = join(here, "node_modules", "maplibre-gl", "dist");
 for (const f of ["maplibre-gl.mjs", "maplibre-gl-worker.mjs", "maplibre-gl.css"]) copyFileSync(join(ml, f), join(out, f));
 copyFileSync(join(ml, "..", "LICENSE.txt"), join(out, "maplibre-gl.LICENSE.txt"));
 for (const f of readdirSync(src)) {
-  if (f.endsWith(".html") || f.endsWith(".css")) copyFileSync(join(src, f), join(out, f));
+  if (f.endsWith(".html") || f.endsWith(".css") || f.endsWith(".svg")) copyFileSync(join(src, f), join(out, f));
 }
-hashNames();
+writeFileSync(join(out, "basemap-layers.json"), JSON.stringify(layers("protomaps", namedFlavor("light"))));
+const renamed = hashNames();
+offline(renamed, digest());
 writeFileSync(join(out, ".stamp"), digest() + "\n");
 console.log("web/dist built, stamp", readFileSync(join(out, ".stamp"), "utf8").trim());

@@ -31,10 +31,12 @@ func (f *Flags) Origins() []string {
 }
 
 // Pages is the pages' handler, submitting with key (the page key the
-// server made sure of) and opening on bounds; nil with --no-web.
-func (f *Flags) Pages(key string, bounds [4]float64) (http.Handler, error) {
+// server made sure of) and opening on bounds, drawing pinward's own
+// basemap when it serves one and offering address search when it has an
+// address file; nil with --no-web.
+func (f *Flags) Pages(key string, bounds [4]float64, basemap, addresses bool) (http.Handler, error) {
 	if f.Off {
 		return nil, nil
 	}
-	return Handler(Options{WebKey: key, BasemapStyle: f.Basemap, Bounds: bounds})
+	return Handler(Options{WebKey: key, BasemapStyle: f.Basemap, Basemap: basemap, Addresses: addresses, Bounds: bounds})
 }

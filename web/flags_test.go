@@ -26,7 +26,7 @@ func TestFlags(t *testing.T) {
 		if got := f.Origins(); !slices.Equal(got, tc.origins) {
 			t.Errorf("%v: origins %v, want %v", tc.args, got, tc.origins)
 		}
-		h, err := f.Pages("k", [4]float64{-73.6, 45.4, -73.5, 45.5})
+		h, err := f.Pages("k", [4]float64{-73.6, 45.4, -73.5, 45.5}, true, false)
 		if err != nil || (h != nil) != tc.pages {
 			t.Errorf("%v: pages %v, %v; want pages %v", tc.args, h, err, tc.pages)
 		}

@@ -27,7 +27,7 @@ import (
 
 // contentNamed matches the names build.mjs gives scripts and styles: the
 // first 10 hex digits of the content's SHA-256 before the extension.
-var contentNamed = regexp.MustCompile(`^[a-z0-9.-]+-[0-9a-f]{10}\.(m?js|css)$`)
+var contentNamed = regexp.MustCompile(`^[a-z0-9.-]+-[0-9a-f]{10}\.(m?js|css|json|svg)$`)
 
 //go:embed all:dist
 var dist embed.FS
@@ -43,6 +43,13 @@ type Options struct {
 	// ward boundaries and assets from pinward's tiles are the only context,
 	// so no map service on the internet is needed.
 	BasemapStyle string
+	// Basemap says pinward serves streets itself under /basemap/ (a
+	// PMTiles file, --basemap): the pages draw them with the Protomaps
+	// layers of the build (basemap-layers-*.json). BasemapStyle wins.
+	Basemap bool
+	// Addresses says /api/v1/addresses answers (--addresses): the
+	// resident page shows its address search.
+	Addresses bool
 	// Bounds is the municipality's extent, [west, south, east, north], for
 	// the first view of the maps.
 	Bounds [4]float64
@@ -52,11 +59,13 @@ type Options struct {
 
 // pageConfig is Options as the pages' scripts read it.
 type pageConfig struct {
-	WebKey       string     `json:"web_key"`
-	BasemapStyle string     `json:"basemap_style"`
-	Bounds       [4]float64 `json:"bounds"`
-	NameEn       string     `json:"name_en"`
-	NameFr       string     `json:"name_fr"`
+	WebKey        string     `json:"web_key"`
+	BasemapStyle  string     `json:"basemap_style"`
+	BasemapLayers string     `json:"basemap_layers,omitempty"`
+	Addresses     bool       `json:"addresses,omitempty"`
+	Bounds        [4]float64 `json:"bounds"`
+	NameEn        string     `json:"name_en"`
+	NameFr        string     `json:"name_fr"`
 }
 
 // configMarker is where the built HTML pages get their configuration.
@@ -70,6 +79,8 @@ const configMarker = "<!--pinward-config-->"
 //	GET /staff/reports  council reports (volumes, response times, SLA)
 //	GET /staff/queue    the department queue: SLA state, history, actions
 //	GET /rights      the resident's rights: ask for the one-time link, use it
+//	GET /sw.js       the resident page's service worker (offline)
+//	GET /manifest.webmanifest  the resident page's web app manifest
 //	GET /static/...  scripts, styles, MapLibre, named after their content
 //	                 and cached for a year (immutable)
 //
@@ -79,7 +90,16 @@ func Handler(opts Options) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
-	cfg, err := json.Marshal(pageConfig(opts)) // escapes <, > and &: safe inside <script>
+	pc := pageConfig{WebKey: opts.WebKey, BasemapStyle: opts.BasemapStyle, Addresses: opts.Addresses,
+		Bounds: opts.Bounds, NameEn: opts.NameEn, NameFr: opts.NameFr}
+	if opts.Basemap && opts.BasemapStyle == "" {
+		layers, err := fs.Glob(files, "basemap-layers-*.json")
+		if err != nil || len(layers) != 1 {
+			return nil, fmt.Errorf("web: the build has %d basemap layer files, want 1 (run make web)", len(layers))
+		}
+		pc.BasemapLayers = "/static/" + layers[0]
+	}
+	cfg, err := json.Marshal(pc) // escapes <, > and &: safe inside <script>
 	if err != nil {
 		return nil, fmt.Errorf("web: config: %w", err)
 	}
@@ -123,6 +143,26 @@ func Handler(opts Options) (http.Handler, error) {
 	mux.HandleFunc("GET /staff/reports", page("reports.html"))
 	mux.HandleFunc("GET /staff/queue", page("queue.html"))
 	mux.HandleFunc("GET /rights", page("rights.html"))
+	// The service worker and the manifest keep fixed names at the root (a
+	// worker controls only the paths under its own); revalidated like pages.
+	for name, ctype := range map[string]string{"sw.js": "text/javascript; charset=utf-8", "manifest.webmanifest": "application/manifest+json"} {
+		body, err := fs.ReadFile(files, name)
+		if err != nil {
+			return nil, fmt.Errorf("web: the build lacks %s (run make web): %w", name, err)
+		}
+		mux.HandleFunc("GET /"+name, func(w http.ResponseWriter, r *http.Request) {
+			h := w.Header()
+			h.Set("Cache-Control", "no-cache")
+			h.Set("ETag", etag)
+			h.Set("X-Content-Type-Options", "nosniff")
+			if r.Header.Get("If-None-Match") == etag {
+				w.WriteHeader(http.StatusNotModified)
+				return
+			}
+			h.Set("Content-Type", ctype)
+			w.Write(body)
+		})
+	}
 	static := http.StripPrefix("/static/", http.FileServerFS(files))
 	mux.HandleFunc("GET /static/", func(w http.ResponseWriter, r *http.Request) {
 		name := strings.TrimPrefix(r.URL.Path, "/static/")

@@ -30,17 +30,17 @@ import (
 const serveHelp = `
 Serves pinward over HTTP:
   /open311/v2/...             Open311 GeoReport v2 (JSON and XML); POST needs a key
-  /api/v1/locate              ward, nearest asset and open issues at a point (public)
+  /api/v1/locate              ward, nearest asset and open issues at a point; /api/v1/addresses (--addresses)
   /api/v1/clusters...         staff cluster map API: list, merge, split, close (staff key)
   /api/v1/requests/{id}/...   a request's events and reporter details (staff key)
   /api/v1/reports/...         council reports, JSON or CSV (staff key)
   /api/v1/queue               department queue with SLA state (staff key)
   /api/v1/assets/...          asset sync and change feed (integrator key)
   /api/v1/workorders...       work-order status back (integrator key), dead letters (staff key)
-  /tiles/...                  vector tiles and TileJSON: wards, assets, requests, clusters
+  /tiles/..., /basemap/...    vector tiles and TileJSON: wards, assets, requests, clusters; streets
   /media/{id}.jpg             residents' photos, public once staff approve them (/api/v1/media/{id}/approve)
   /api/v1/requests/{id}/flag  a resident's "report this"; staff moderate under /api/v1/flags and .../description
-  /, /r/{id}, /staff, /staff/reports, /staff/queue, /static/...
+  /, /r/{id}, /staff, /staff/reports, /staff/queue, /static/..., /sw.js
                               the resident, status, staff map and reports pages (not with --no-web)
   /healthz, /metrics          store health, Prometheus metrics (/metrics on --metrics-addr alone when given)
 README.md's "Who may call what" lists which key each route needs.
@@ -82,6 +82,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	lf.Register(fs)
 	var wf web.Flags
 	wf.Register(fs)
+	mapf := cli.RegisterMapFlags(fs)
 	var af assetFlags
 	af.register(fs)
 	var mf mailer.Flags
@@ -112,6 +113,11 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer closeStore()
+	bm, ad, err := mapf.Load(env, len(sf.Wards) == 0 && wf.Basemap == "")
+	if err != nil {
+		return err
+	}
+	defer mapf.Close()
 	// Before anything starts goroutines: a refused --web-key stops here.
 	var pages http.Handler
 	if !wf.Off {
@@ -121,7 +127,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		} else if err != nil {
 			return err
 		}
-		if pages, err = wf.Pages(key, requests.PageBounds(set, time.Now())); err != nil {
+		if pages, err = wf.Pages(key, requests.PageBounds(set, time.Now()), bm != nil, ad != nil); err != nil {
 			return err
 		}
 		log.InfoContext(ctx, "web pages", "resident", "/", "staff", "/staff", "basemap", wf.Basemap != "")
@@ -188,7 +194,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	}
 	h := api.New(api.Config{
 		Service: svc, Keys: st, Jurisdiction: *jurisdiction,
-		Logger: log, Metrics: reg, MaxBody: *maxBody,
+		Logger: log, Metrics: reg, MaxBody: *maxBody, Basemap: bm, Addresses: ad,
 		WorkOrders:  st,
 		Incidents:   st,
 		Web:         pages,

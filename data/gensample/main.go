@@ -16,7 +16,7 @@ import (
 )
 
 func main() {
-	dir := flag.String("dir", filepath.Join("data", "sample"), "directory to write wards.geojson and assets.csv to")
+	dir := flag.String("dir", filepath.Join("data", "sample"), "directory to write wards.geojson, assets.csv and streets.pmtiles to")
 	flag.Parse()
 	if err := run(*dir); err != nil {
 		fmt.Fprintln(os.Stderr, "gensample:", err)
@@ -38,6 +38,7 @@ func run(dir string) error {
 	}{
 		{"wards.geojson", func(b *bytes.Buffer) error { return city.WriteWardsGeoJSON(b) }},
 		{"assets.csv", func(b *bytes.Buffer) error { return city.WriteAssetsCSV(b) }},
+		{"streets.pmtiles", func(b *bytes.Buffer) error { return city.WriteStreetsPMTiles(b) }},
 	}
 	for _, f := range files {
 		var buf bytes.Buffer

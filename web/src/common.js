@@ -65,14 +65,84 @@ export async function api(path, { method = "GET", body, key, lang = "en", json }
 }
 
 // baseStyle is the map's style: a plain background with pinward's ward and
-// asset tiles on it, or the deployment's basemap style when configured.
-export function baseStyle() {
+// asset tiles on it; the streets of pinward's own basemap (--basemap, a
+// PMTiles file served under /basemap/) drawn with the Protomaps layers, which
+// are fetched only when the map starts; or the deployment's basemap style
+// URL when configured.
+export async function baseStyle() {
   if (config.basemap_style) return config.basemap_style;
-  return {
+  const style = {
     version: 8,
     sources: {},
     layers: [{ id: "background", type: "background", paint: { "background-color": "#f2efe9" } }],
   };
+  if (!config.basemap_layers) return style;
+  try {
+    const res = await fetch(config.basemap_layers);
+    if (!res.ok) throw new Error("HTTP " + res.status);
+    style.sources.protomaps = { type: "vector", url: "/basemap/tiles.json" };
+    style.layers = await res.json();
+  } catch (err) {
+    console.warn("basemap unavailable", err);
+  }
+  return style;
+}
+
+// MAP_LOCALE is MapLibre's control labels in French (its defaults are
+// English); setMapLang relabels controls already on the map.
+const MAP_LOCALE = {
+  fr: {
+    "AttributionControl.ToggleAttribution": "Afficher ou masquer les sources",
+    "AttributionControl.MapFeedback": "Commentaires sur la carte",
+    "FullscreenControl.Enter": "Plein écran",
+    "FullscreenControl.Exit": "Quitter le plein écran",
+    "GeolocateControl.FindMyLocation": "Trouver ma position",
+    "GeolocateControl.LocationNotAvailable": "Position non disponible",
+    "LogoControl.Title": "Logo MapLibre",
+    "Map.Title": "Carte",
+    "Marker.Title": "Marqueur",
+    "NavigationControl.ResetBearing": "Faites glisser pour tourner la carte, cliquez pour revenir au nord",
+    "NavigationControl.ZoomIn": "Zoom avant",
+    "NavigationControl.ZoomOut": "Zoom arrière",
+    "Popup.Close": "Fermer",
+    "ScaleControl.Feet": "pi",
+    "ScaleControl.Meters": "m",
+    "ScaleControl.Kilometers": "km",
+    "ScaleControl.Miles": "mi",
+    "ScaleControl.NauticalMiles": "mn",
+    "GlobeControl.Enable": "Activer le globe",
+    "GlobeControl.Disable": "Désactiver le globe",
+    "TerrainControl.Enable": "Activer le relief",
+    "TerrainControl.Disable": "Désactiver le relief",
+    "CooperativeGesturesHandler.WindowsHelpText": "Utilisez Ctrl + molette pour zoomer",
+    "CooperativeGesturesHandler.MacHelpText": "Utilisez ⌘ + molette pour zoomer",
+    "CooperativeGesturesHandler.MobileHelpText": "Utilisez deux doigts pour déplacer la carte",
+  },
+  en: {
+    "NavigationControl.ZoomIn": "Zoom in",
+    "NavigationControl.ZoomOut": "Zoom out",
+    "NavigationControl.ResetBearing": "Drag to rotate map, click to reset north",
+    "Map.Title": "Map",
+    "Marker.Title": "Map marker",
+  },
+};
+
+export function mapLocale(lang) { return MAP_LOCALE[lang] || {}; }
+
+// setMapLang relabels the navigation buttons when the resident switches
+// language after the map was made (MapLibre reads its locale only then).
+export function setMapLang(map, lang) {
+  if (!map) return;
+  const t = { ...MAP_LOCALE.en, ...mapLocale(lang) };
+  const label = (sel, key) => {
+    for (const b of map.getContainer().querySelectorAll(sel)) {
+      b.title = t[key];
+      b.setAttribute("aria-label", t[key]);
+    }
+  };
+  label(".maplibregl-ctrl-zoom-in", "NavigationControl.ZoomIn");
+  label(".maplibregl-ctrl-zoom-out", "NavigationControl.ZoomOut");
+  label(".maplibregl-ctrl-compass", "NavigationControl.ResetBearing");
 }
 
 // addContext adds the ward boundaries and assets from pinward's tiles.
@@ -80,7 +150,8 @@ export function addContext(map) {
   map.addSource("wards", { type: "vector", url: "/tiles/wards.json" });
   map.addSource("assets", { type: "vector", url: "/tiles/assets.json" });
   map.addLayer({ id: "wards-fill", type: "fill", source: "wards", "source-layer": "wards",
-    paint: { "fill-color": "#dfe8dc", "fill-opacity": 0.6 } });
+    // Faint over a street basemap, so the streets show through.
+    paint: { "fill-color": "#dfe8dc", "fill-opacity": map.getSource("protomaps") ? 0.2 : 0.6 } });
   map.addLayer({ id: "wards-line", type: "line", source: "wards", "source-layer": "wards",
     paint: { "line-color": "#4a6b52", "line-width": ["interpolate", ["linear"], ["zoom"], 10, 1, 16, 3] } });
   map.addLayer({ id: "assets", type: "circle", source: "assets", "source-layer": "assets", minzoom: 14,
@@ -91,21 +162,26 @@ export function addContext(map) {
     } });
 }
 
-export function newMap(container, extra = {}) {
+// newMap makes a map labelled in lang, with pinward's context added once
+// its style (fetched first when pinward serves a basemap) has loaded.
+export function newMap(container, extra = {}, lang = initialLang()) {
   const b = config.bounds;
   const hasBounds = b && (b[0] !== 0 || b[2] !== 0);
   const map = new maplibregl.Map({
     container,
-    style: baseStyle(),
     bounds: hasBounds ? [[b[0], b[1]], [b[2], b[3]]] : undefined,
     center: hasBounds ? undefined : [0, 0],
     zoom: hasBounds ? undefined : 1,
     attributionControl: false,
+    locale: mapLocale(lang),
     ...extra,
   });
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
   // Sources that fail (no tiles layer on this server) must not break the page.
   map.on("error", (e) => console.warn("map:", e && e.error && e.error.message));
+  // The style comes after the map: "load" (and the context layers the
+  // pages add on it) waits for it.
+  baseStyle().then((style) => map.setStyle(style));
   return map;
 }
 

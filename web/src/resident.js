@@ -1,13 +1,25 @@
 // The resident report page: pin, category, description, contact, submit
 // through Open311 POST with the server's web key.
-import { addContext, api, applyLang, config, el, fill, initialLang, maplibregl, newMap } from "./common.js";
+import { addContext, api, applyLang, config, el, fill, initialLang, maplibregl, newMap, setMapLang } from "./common.js";
+import { flush, keep, send } from "./outbox.js";
 
 const T = {
   title: { en: "Report an issue", fr: "Signaler un problème" },
   skip: { en: "Skip to the form", fr: "Aller au formulaire" },
   where: { en: "1. Where is it?", fr: "1. Où est-ce?" },
-  mapHint: { en: "Tap the map to drop a pin, then drag it to adjust. With a keyboard: move the map with the arrow keys and press “Pin at map centre”.",
-    fr: "Touchez la carte pour placer une épingle, puis faites-la glisser pour l'ajuster. Au clavier : déplacez la carte avec les flèches et appuyez sur « Épingler au centre »." },
+  mapHint: { en: "Tap the map to zoom in to the street, tap again to drop a pin, then drag it to adjust. With a keyboard: move the map with the arrow keys and press “Pin at map centre”.",
+    fr: "Touchez la carte pour vous rapprocher de la rue, touchez-la de nouveau pour placer une épingle, puis faites-la glisser pour l'ajuster. Au clavier : déplacez la carte avec les flèches et appuyez sur « Épingler au centre »." },
+  addrLabel: { en: "Search for an address", fr: "Chercher une adresse" },
+  addrPh: { en: "e.g. 120 Main Street", fr: "p. ex. 120, rue Principale" },
+  noAddr: { en: "No address matches.", fr: "Aucune adresse ne correspond." },
+  zoomedIn: { en: "Zoomed in: now tap the exact spot.", fr: "Carte rapprochée : touchez maintenant l'endroit exact." },
+  offlinePlace: { en: "You are offline: the ward will be found when the report is sent.",
+    fr: "Vous êtes hors ligne : le quartier sera trouvé à l'envoi du signalement." },
+  waiting: { en: "You are offline. Your report is kept on this phone and will be sent as soon as the connection returns; you can close this page.",
+    fr: "Vous êtes hors ligne. Votre signalement est gardé sur ce téléphone et sera envoyé dès le retour de la connexion; vous pouvez fermer cette page." },
+  sentLater: { en: "Your report kept on this phone was sent. Its request number is",
+    fr: "Votre signalement gardé sur ce téléphone a été envoyé. Son numéro de demande est" },
+  refusedLater: { en: "Your report kept on this phone was refused:", fr: "Votre signalement gardé sur ce téléphone a été refusé :" },
   mapLabel: { en: "Map: choose the location of the issue", fr: "Carte : choisissez l'emplacement du problème" },
   useLocation: { en: "Use my location", fr: "Utiliser ma position" },
   pinCentre: { en: "Pin at map centre", fr: "Épingler au centre" },
@@ -62,11 +74,23 @@ const $ = (id) => document.getElementById(id);
 
 function newIdem() { return (crypto.randomUUID && crypto.randomUUID()) || String(Math.random()).slice(2); }
 
+// Below STREET_ZOOM a tap zooms in to PIN_ZOOM (a fingertip: some 30 m)
+// instead of dropping the pin.
+const STREET_ZOOM = 16, PIN_ZOOM = 17;
 let map = null, marker = null;
 try {
-  map = newMap("map");
+  map = newMap("map", {}, state.lang);
   map.on("load", () => addContext(map));
-  map.on("click", (e) => setPoint([e.lngLat.lng, e.lngLat.lat]));
+  map.on("click", (e) => {
+    // At the opening zoom a fingertip covers a kilometre: the first tap
+    // brings that spot to street level, the next one drops the pin.
+    if (map.getZoom() < STREET_ZOOM) {
+      map.easeTo({ center: e.lngLat, zoom: PIN_ZOOM, duration: 400 });
+      $("place").replaceChildren(el("p", { id: "zoomed-in" }, tr("zoomedIn")));
+      return;
+    }
+    setPoint([e.lngLat.lng, e.lngLat.lat]);
+  });
 } catch (err) {
   console.warn("map unavailable", err);
   $("map").replaceChildren(el("p", { class: "hint", "data-i18n": "mapFail" }, tr("mapFail")));
@@ -81,7 +105,7 @@ function setPoint(p, { fly = false } = {}) {
       marker.getElement().setAttribute("aria-hidden", "true");
       marker.on("dragend", () => { const l = marker.getLngLat(); setPoint([l.lng, l.lat]); });
     } else marker.setLngLat(p);
-    if (fly) map.flyTo({ center: p, zoom: Math.max(map.getZoom(), 16) });
+    if (fly) map.flyTo({ center: p, zoom: Math.max(map.getZoom(), PIN_ZOOM) });
   }
   locate();
 }
@@ -89,7 +113,7 @@ function setPoint(p, { fly = false } = {}) {
 $("pin-centre").addEventListener("click", () => {
   if (!map) return;
   const c = map.getCenter();
-  setPoint([c.lng, c.lat]);
+  setPoint([c.lng, c.lat], { fly: map.getZoom() < STREET_ZOOM });
 });
 $("locate-me").addEventListener("click", () => {
   if (!navigator.geolocation) { showError(tr("geoFail")); return; }
@@ -98,6 +122,30 @@ $("locate-me").addEventListener("click", () => {
     () => showError(tr("geoFail")),
     { enableHighAccuracy: true, timeout: 10000 });
 });
+
+// Address search, when the server has an address file (--addresses): a
+// chosen address drops the pin there, at street level.
+if (config.addresses) {
+  $("addr-box").hidden = false;
+  let timer = 0, seq = 0;
+  $("addr").addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const q = $("addr").value.trim();
+      const mine = ++seq;
+      if (q.length < 2) { $("addr-results").replaceChildren(); return; }
+      let list = [];
+      try { list = await api("/api/v1/addresses?" + new URLSearchParams({ q, limit: "6" }), { lang: state.lang }); } catch (err) { console.warn("addresses", err); }
+      if (mine !== seq) return;
+      fill($("addr-results"), list.length === 0 ? el("li", { class: "hint" }, tr("noAddr")) : list.map((a) =>
+        el("li", {}, el("button", { type: "button", class: "addr", onclick: () => {
+          $("addr-results").replaceChildren();
+          $("addr").value = a.label;
+          setPoint([a.long, a.lat], { fly: true });
+        } }, a.label))));
+    }, 250);
+  });
+}
 
 let locateSeq = 0;
 async function locate() {
@@ -115,7 +163,9 @@ async function locate() {
   } catch (err) {
     if (seq !== locateSeq) return;
     state.where = null;
-    $("place").replaceChildren(el("p", { class: "alert", id: "place-error" }, err.message));
+    const offline = !navigator.onLine || err instanceof TypeError;
+    $("place").replaceChildren(offline ? el("p", { id: "place-offline" }, tr("offlinePlace"))
+      : el("p", { class: "alert", id: "place-error" }, err.message));
     $("nearby").hidden = true;
   }
 }
@@ -182,11 +232,25 @@ function renderCats() {
         onchange: () => chooseCat(s.service_code) }),
       s.service_name))));
   box.replaceChildren(label, ...(sets.length ? sets : [el("p", { class: "hint" }, tr("noCats"))]));
+  showHelp();
+}
+
+// showHelp puts the chosen category's help text (its catalog description,
+// in the page's language) right under it.
+function showHelp() {
+  document.getElementById("cat-help")?.remove();
+  const input = [...$("cats").querySelectorAll("input[name=service_code]")].find((i) => i.value === state.code);
+  const s = state.services.find((x) => x.service_code === state.code);
+  if (!input || !s || !s.description) return;
+  const help = el("p", { id: "cat-help", class: "hint cat-help" }, s.description);
+  input.closest("label").after(help);
+  input.setAttribute("aria-describedby", "cat-help");
 }
 $("cat-search").addEventListener("input", renderCats);
 
 async function chooseCat(code) {
   state.code = code;
+  showHelp();
   locate();
   try {
     const key = state.lang + ":" + code;
@@ -300,26 +364,24 @@ $("form").addEventListener("submit", async (ev) => {
     if (inp.multiple) for (const o of inp.selectedOptions) body.append(inp.name, o.value);
     else if (inp.value !== "") body.set(inp.name, inp.value);
   }
-  let payload = body;
-  if (state.photos.length) {
-    // Photos go as multipart "media" files, as Open311 clients send them.
-    payload = new FormData();
-    for (const [k, v] of body) payload.append(k, v);
-    state.photos.forEach((p, i) => payload.append("media", p.blob, `photo-${i + 1}.jpg`));
-  }
+  const report = { idem: state.idem, fields: [...body], photos: state.photos.map((p) => p.blob), lang: state.lang, at: Date.now() };
   const btn = $("submit");
   btn.disabled = true;
   btn.textContent = tr("sending");
   try {
-    const res = await fetch("/open311/v2/requests.json", {
-      method: "POST", body: payload, headers: { Accept: "application/json", "Idempotency-Key": state.idem },
-    });
-    const data = await res.json().catch(() => null);
-    if (!res.ok) {
-      const e = Array.isArray(data) ? data[0] : data;
-      throw new Error((e && (state.lang === "fr" ? e.description_fr : e.description_en)) || "HTTP " + res.status);
+    let ans;
+    try {
+      if (!navigator.onLine) throw new TypeError("offline");
+      ans = await send(report);
+    } catch (err) {
+      if (!(err instanceof TypeError)) throw err;
+      // No connection: kept on the phone, sent when it returns.
+      await keep(report);
+      waitingShown(report.idem);
+      return;
     }
-    done(data[0]);
+    if (!ans.ok) throw new Error(errorText(ans));
+    done(ans.data[0]);
   } catch (err) {
     showError(err.message);
   } finally {
@@ -327,6 +389,44 @@ $("form").addEventListener("submit", async (ev) => {
     btn.textContent = tr("submit");
   }
 });
+
+function errorText(ans) {
+  const e = Array.isArray(ans.data) ? ans.data[0] : ans.data;
+  return (e && (state.lang === "fr" ? e.description_fr : e.description_en)) || "HTTP " + ans.status;
+}
+
+// waitingShown tells the resident, in their language, that the report
+// idem waits on the phone for the connection.
+let waitingFor = "";
+function waitingShown(idem) {
+  waitingFor = idem;
+  const box = $("done");
+  fill(box, el("p", { id: "waiting", "data-i18n": "waiting" }, tr("waiting")),
+    el("button", { type: "button", "data-i18n": "another", onclick: () => location.reload() }, tr("another")));
+  box.hidden = false;
+  $("form").hidden = true;
+  box.focus();
+}
+
+// sendKept sends what the outbox holds; a report sent from this page view
+// ends as an online one does, one kept from an earlier visit is announced.
+function sendKept() {
+  flush((r, ans) => {
+    if (r.idem === waitingFor) {
+      if (ans.ok) done(ans.data[0]);
+      else fill($("done"), el("p", { class: "alert", id: "kept-error" }, `${tr("refusedLater")} ${errorText(ans)}`));
+      return;
+    }
+    const box = $("outbox");
+    box.append(ans.ok
+      ? el("p", {}, `${tr("sentLater")} `, el("a", { href: `/r/${encodeURIComponent(ans.data[0].service_request_id)}?locale=${state.lang}` }, ans.data[0].service_request_id))
+      : el("p", { class: "alert" }, `${tr("refusedLater")} ${errorText(ans)}`));
+    box.hidden = false;
+  }).catch((err) => console.warn("outbox", err));
+}
+window.addEventListener("online", sendKept);
+setInterval(() => { if (navigator.onLine) sendKept(); }, 30_000);
+sendKept();
 
 function done(r) {
   const id = r.service_request_id;
@@ -368,6 +468,7 @@ function setLang(lang) {
   state.lang = lang;
   localStorage.setItem("pinward-lang", lang);
   applyLang(T, lang);
+  setMapLang(map, lang);
   renderNotice();
   loadServices().then(() => { if (state.code) chooseCat(state.code); }).catch((e) => showError(e.message));
   if (state.point) locate();
@@ -375,3 +476,11 @@ function setLang(lang) {
 for (const b of document.querySelectorAll("[data-lang-button]")) b.addEventListener("click", () => setLang(b.dataset.langButton));
 setLang(state.lang);
 loadNotice();
+
+// The service worker (web/src/sw.js) keeps the page's files for offline
+// visits; registered once the page has loaded and its map has drawn, so
+// its downloads never compete with the first view.
+if ("serviceWorker" in navigator) {
+  const register = () => navigator.serviceWorker.register("/sw.js").catch((e) => console.warn("service worker", e));
+  window.addEventListener("load", () => (map ? map.once("idle", register) : register()));
+}
