@@ -17,6 +17,7 @@ import (
 	"github.com/pinward/pinward/internal/blockcli"
 	"github.com/pinward/pinward/internal/cli"
 	"github.com/pinward/pinward/internal/histimport"
+	"github.com/pinward/pinward/internal/reportcli"
 	"github.com/pinward/pinward/internal/storeflags"
 )
 
@@ -41,7 +42,9 @@ func commands() []command {
 		{"serve", "serve the Open311 API, the staff and integrator API, tiles, pages, /healthz and /metrics", runServe},
 		{"migrate", "apply the database migrations", runMigrate},
 		{"purge", "delete reporters' personal information past its retention", runPurge},
-		{"report", "write a council report (CSV): volumes, response times, SLA compliance, satisfaction by ward, department, category, channel or two crossed", runReport},
+		{"report", "write a council report (CSV): volumes, response times, SLA compliance, satisfaction by ward, department, category, channel or two crossed", func(ctx context.Context, env Env, args []string) error {
+			return reportcli.Run(ctx, env, args, &storeflags.Flags{})
+		}},
 		{"keys", "API keys: keys create --role ..., keys list, keys revoke ID, keys rotate --role reporter", runKeys},
 		{"blocks", "the block list: blocks add --kind email|device --value V, blocks list, blocks remove ID", blockcli.Command(storeflags.OpenTenant)},
 		{"incidents", "keep the confidentiality-incident register (incidents list|add|export)", runIncidents},

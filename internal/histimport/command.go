@@ -2,21 +2,11 @@ package histimport
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"strings"
 
 	"github.com/pinward/pinward/internal/cli"
-	"github.com/pinward/pinward/requests"
 )
-
-// StoreFlags chooses and opens the store (internal/storeflags.Flags, given
-// by cmd: only the wiring opens a store).
-type StoreFlags interface {
-	Register(fs *flag.FlagSet)
-	Parse(fs *flag.FlagSet, env cli.Env, args []string) error
-	Open(ctx context.Context) (requests.Store, func(), error)
-}
 
 const help = `
 Loads historical requests from the files a municipality's earlier system
@@ -38,7 +28,7 @@ stdout. PostGIS is loaded through COPY, SQLite in batched transactions.
 `
 
 // Command is `pinward import --source S [--mapping F] FILE… [--data-dir D | --db URL]`.
-func Command(ctx context.Context, env cli.Env, args []string, sf StoreFlags) error {
+func Command(ctx context.Context, env cli.Env, args []string, sf cli.StoreFlags) error {
 	fs := cli.NewFlags(env, "import", "import --source ottawa|windsor|la|montreal [--mapping F] FILE… [--data-dir D | --db URL]", help)
 	source := fs.String("source", "", "built-in `source`: "+strings.Join(Sources(), ", ")+" (with --mapping: the name rows are keyed under)")
 	mapping := fs.String("mapping", "", "mapping `file` (JSON) for another city's format")

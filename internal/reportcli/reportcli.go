@@ -1,4 +1,6 @@
-package main
+// Package reportcli is `pinward report`: a council report as CSV from the
+// command line, for a cron job or a clerk without the API.
+package reportcli
 
 import (
 	"context"
@@ -7,7 +9,6 @@ import (
 
 	"github.com/pinward/pinward/i18n"
 	"github.com/pinward/pinward/internal/cli"
-	"github.com/pinward/pinward/internal/storeflags"
 	"github.com/pinward/pinward/requests"
 )
 
@@ -23,8 +24,9 @@ satisfaction. The last row, key "*", is the total. Headers and names in
 is serve's (--data-dir or --db); --wards and --categories as serve's.
 `
 
-func runReport(ctx context.Context, env Env, args []string) error {
-	fs := newFlags(env, "report", "report [--by ward|department|category|channel[,another]] [--from 2026-01-01] [--to 2026-03-31] [--lang en|fr] [--generation DAY] [--data-dir D | --db URL] > report.csv", reportHelp)
+// Run runs `pinward report` with args; stf opens the store.
+func Run(ctx context.Context, env cli.Env, args []string, stf cli.StoreFlags) error {
+	fs := cli.NewFlags(env, "report", "report [--by ward|department|category|channel[,another]] [--from 2026-01-01] [--to 2026-03-31] [--lang en|fr] [--generation DAY] [--data-dir D | --db URL] > report.csv", reportHelp)
 	by := fs.String("by", "ward", "group by `ward`, department, category or channel, or two: ward,department")
 	from := fs.String("from", "", "first `day` received (YYYY-MM-DD or RFC 3339; default 90 days ago)")
 	to := fs.String("to", "", "last `day` received, included (default: now)")
@@ -35,17 +37,16 @@ func runReport(ctx context.Context, env Env, args []string) error {
 	var sf cli.SpatialFlags
 	cli.RegisterWards(fs, &sf.Wards)
 	fs.StringVar(&sf.WardFields, "ward-fields", "id,name_en,name_fr", "ward property names: `ID,NAME_EN[,NAME_FR]`")
-	var stf storeflags.Flags
 	stf.Register(fs)
 	if err := stf.Parse(fs, env, args); err != nil {
 		return err
 	}
 	first, cross, err := requests.ParseReportGrouping(*by)
 	if err != nil {
-		return usageErrorf("--by must be ward, department, category or channel, or two of them (ward,department): %q", *by)
+		return cli.UsageErrorf("--by must be ward, department, category or channel, or two of them (ward,department): %q", *by)
 	}
 	if *lang != "en" && *lang != "fr" {
-		return usageErrorf("--lang must be en or fr: %q", *lang)
+		return cli.UsageErrorf("--lang must be en or fr: %q", *lang)
 	}
 	catalog, err := cli.LoadCatalog(*categories)
 	if err != nil {
@@ -53,7 +54,7 @@ func runReport(ctx context.Context, env Env, args []string) error {
 	}
 	q := requests.ReportQuery{By: first, Cross: cross}
 	if q.Start, q.End, err = cli.ParsePeriod(*from, *to, catalog.Location(), time.Now()); err != nil {
-		return usageError{err}
+		return cli.UsageError{Err: err}
 	}
 	sf.Assets = "" // the report names wards; it snaps nothing
 	set, _, err := sf.LoadIn(env, catalog.Location())
