@@ -49,4 +49,4 @@ CREATE INDEX reporters_email ON pinward_private.reporters (tenant_id, lower(emai
 -- reporter's row like any message to a resident.
 ALTER TABLE mail_outbox DROP CONSTRAINT mail_outbox_kind_check;
 ALTER TABLE mail_outbox ADD CONSTRAINT mail_outbox_kind_check
-    CHECK (kind IN ('received', 'updated', 'closed', 'reopened', 'escalated', 'access'));
+    CHECK (kind IN ('received', 'updated', 'closed', 'reopened', 'escalated', 'reopened_staff', 'access'));

@@ -39,7 +39,7 @@ CREATE INDEX reporters_email ON reporters (tenant_id, lower(email)) WHERE email 
 
 -- The access link's message goes through the mail outbox, to the
 -- reporter's row like any message to a resident. SQLite cannot change a
--- CHECK in place: the table is built again as in 1800, and its triggers
+-- CHECK in place: the table is built again as in 2100, and its triggers
 -- with it.
 DROP TRIGGER events_queue_receipt;
 DROP TRIGGER events_queue_update;
@@ -49,7 +49,7 @@ CREATE TABLE mail_outbox_new (
     tenant_id       TEXT    NOT NULL,
     request_id      INTEGER REFERENCES reporters (request_id) ON DELETE CASCADE, -- the reporter's own request; NULL for staff
     event_id        INTEGER NOT NULL REFERENCES events (id) ON DELETE CASCADE, -- maybe of another request of the cluster
-    kind            TEXT    NOT NULL CHECK (kind IN ('received', 'updated', 'closed', 'reopened', 'escalated', 'access')),
+    kind            TEXT    NOT NULL CHECK (kind IN ('received', 'updated', 'closed', 'reopened', 'escalated', 'reopened_staff', 'access')),
     cluster_id      TEXT    NOT NULL, -- the cluster at queue time
     event_at        INTEGER NOT NULL,
     state           TEXT    NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'dead')),
@@ -61,7 +61,7 @@ CREATE TABLE mail_outbox_new (
     to_address      TEXT, -- staff only: the contact's address
     lang            TEXT, -- staff only: the contact's language
     -- A reporter's row has a reporter and no address; a staff row the reverse.
-    CHECK (CASE WHEN kind = 'escalated'
+    CHECK (CASE WHEN kind IN ('escalated', 'reopened_staff')
                 THEN request_id IS NULL AND to_address IS NOT NULL AND lang IS NOT NULL
                 ELSE request_id IS NOT NULL AND to_address IS NULL AND lang IS NULL END)
 );
@@ -77,8 +77,10 @@ CREATE INDEX mail_outbox_state ON mail_outbox (tenant_id, state, id);
 -- A level fires once per request (one event): one message per contact.
 CREATE UNIQUE INDEX mail_outbox_staff_once ON mail_outbox (event_id, to_address) WHERE kind = 'escalated';
 CREATE INDEX mail_outbox_staff_created ON mail_outbox (tenant_id, created_at, id) WHERE kind = 'escalated';
+-- One message per contact and reopen (2100).
+CREATE UNIQUE INDEX mail_outbox_reopen_once ON mail_outbox (event_id, to_address) WHERE kind = 'reopened_staff';
 
--- The triggers of 1300 and 1800, unchanged.
+-- The triggers of 1300, 1800 and 2100, unchanged.
 CREATE TRIGGER events_queue_receipt AFTER INSERT ON events WHEN NEW.kind = 'created' BEGIN
     INSERT OR IGNORE INTO mail_outbox (tenant_id, request_id, event_id, kind, cluster_id, event_at, next_attempt_at, created_at)
     SELECT NEW.tenant_id, rp.request_id, NEW.id, 'received', q.cluster_id, NEW.at,
