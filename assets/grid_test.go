@@ -35,7 +35,8 @@ func scanNearest(all []Asset, p orb.Point, radius float64, layers ...string) (As
 // window inside the directory, cells pruned), rather than a tile walk.
 func pruned(s *Snapshot, p orb.Point, radius float64) bool {
 	se := s.grid.newSearch(p, radius, nil, nil)
-	return s.grid.nearestPruned(&se, se.r.Buffer(p, radius*(1+1e-9)+1e-9))
+	m := radius*(1+1e-9) + 1e-9
+	return s.grid.nearestPruned(&se, m/se.kx, m/se.ky)
 }
 
 type gridCase struct {
