@@ -3,6 +3,7 @@ package assets
 import (
 	"math"
 	"slices"
+	"sync"
 
 	"github.com/paulmach/orb"
 	"github.com/pinward/pinward/geo"
@@ -552,11 +553,12 @@ func (g *grid) scanWindow(s *search, b orb.Bound, filter bool) {
 // within a tile by cell, row after row (a second counting sort), so the
 // points that read a cell follow one another and find it in the nearest
 // cache.
-func (g *grid) tileOrder(pts []orb.Point) []int32 {
+func (g *grid) tileOrder(pts []orb.Point, sc *batchScratch) []int32 {
 	n := len(g.tiles)
-	key := make([]int32, len(pts))
-	slot := make([]uint8, len(pts))
-	count := make([]int32, n+2)
+	key := grown(&sc.key, len(pts))
+	slot := grown(&sc.slot, len(pts))
+	count := grown(&sc.count, n+2)
+	clear(count)
 	for i, p := range pts {
 		k := n // outside, or not a finite place
 		if p[0] >= -180 && p[0] <= 180 && p[1] >= -90 && p[1] <= 90 {
@@ -572,13 +574,13 @@ func (g *grid) tileOrder(pts []orb.Point) []int32 {
 	for k := 1; k < len(count); k++ {
 		count[k] += count[k-1]
 	}
-	order := make([]int32, len(pts))
+	order := grown(&sc.order, len(pts))
 	for i, k := range key {
 		order[count[k]] = int32(i)
 		count[k]++
 	}
 	// count[k] is now the end of tile k's points.
-	var tmp []int32
+	tmp := sc.tmp
 	start := int32(0)
 	for k := range n {
 		end := count[k]
@@ -600,5 +602,29 @@ func (g *grid) tileOrder(pts []orb.Point) []int32 {
 		}
 		start = end
 	}
+	sc.tmp = tmp
 	return order
+}
+
+// batchScratch is NearestAll's working memory, kept in a pool between
+// calls: a batch of 100,000 points would otherwise allocate 4 MB a call,
+// and the collections that follow evict the cells from the cache.
+type batchScratch struct {
+	key, count, order, tmp []int32
+	slot                   []uint8
+	pts                    []orb.Point
+	found                  []*Asset
+	dist                   []float64
+}
+
+var batchScratchPool = sync.Pool{New: func() any { return new(batchScratch) }}
+
+// grown returns (*buf)[:n], reallocating it when it is too short; the
+// contents are left as they were.
+func grown[T any](buf *[]T, n int) []T {
+	if cap(*buf) < n {
+		*buf = make([]T, n)
+	}
+	*buf = (*buf)[:n]
+	return *buf
 }
