@@ -325,10 +325,15 @@ type search struct {
 const limSlack = 1e-9
 
 func (g *grid) newSearch(p orb.Point, radius float64, want *layerSet, names []string) search {
-	s := search{p: p, r: geo.NewRuler(p[1]), radius: radius, want: want, names: names, bestD: math.Inf(1)}
+	var s search
+	s.init(p, radius, want, names)
+	return s
+}
+
+func (s *search) init(p orb.Point, radius float64, want *layerSet, names []string) {
+	s.p, s.r, s.radius, s.want, s.names, s.bestD = p, geo.NewRuler(p[1]), radius, want, names, math.Inf(1)
 	s.kx, s.ky = s.r.MetresPerDegree()
 	s.lim = radius * radius * (1 + limSlack)
-	return s
 }
 
 // offer considers asset a at q with the exact distance and tie rule.
@@ -372,7 +377,10 @@ func (s *search) acceptsName(layer string) bool {
 // within radius of p, by the distance and tie rule of brute force; nil
 // when there is none.
 func (g *grid) nearest(p orb.Point, radius float64, want *layerSet, names []string) (*Asset, float64) {
-	s := g.newSearch(p, radius, want, names)
+	// Built in place: returning the struct from newSearch costs a copy a
+	// point.
+	var s search
+	s.init(p, radius, want, names)
 	// The window of Ruler.Buffer, a hair wider so that an asset the
 	// distance formula puts at exactly radius, give or take its rounding,
 	// is inside it.
