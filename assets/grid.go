@@ -352,13 +352,13 @@ func (s *search) offer(q orb.Point, a *Asset) {
 // by a squared distance without the longitude wrap, which is only right
 // when the window does not cross the antimeridian and is narrow.
 func (s *search) scanRun(t *tile, lo, hi uint32, filter bool) {
-	px, py, kx, ky := s.p[0], s.p[1], s.kx, s.ky
+	px, py, kx, ky, lim := s.p[0], s.p[1], s.kx, s.ky, s.lim
 	ents := t.ents[lo:hi]
 	for i := range ents {
 		e := &ents[i]
 		if filter {
 			dx, dy := (px-e.p[0])*kx, (py-e.p[1])*ky
-			if dx*dx+dy*dy > s.lim {
+			if dx*dx+dy*dy > lim {
 				continue
 			}
 		}
@@ -366,6 +366,7 @@ func (s *search) scanRun(t *tile, lo, hi uint32, filter bool) {
 			continue
 		}
 		s.offer(e.p, e.a)
+		lim = s.lim
 	}
 }
 
