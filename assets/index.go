@@ -380,7 +380,11 @@ func (s *Snapshot) NearestAll(pts []orb.Point, radius float64, found []*Asset, d
 			bestA[j], bestD[j] = nil, 0
 			continue
 		}
-		bestA[j], bestD[j] = s.grid.nearest(p, radius, want, names)
+		a, d := s.grid.nearest(p, radius, want, names)
+		if a == nil {
+			d = 0 // none found: the distance is 0, as for an invalid point
+		}
+		bestA[j], bestD[j] = a, d
 	}
 	for j, i := range order {
 		found[i], dist[i] = bestA[j], bestD[j]
