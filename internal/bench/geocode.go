@@ -56,10 +56,13 @@ query's answers near the radius are counted apart, not as errors.
 
 Without --wards the synthetic city is generated: data.DefaultCityConfig with
 6 x 4 wards (24 wards, about 42,000 vertices, 150,000 assets).
+
+With --postgis=false no database is needed: pinward runs, is checked
+against brute force and judged against the targets, and PostGIS is skipped.
 `
 
 func benchGeocode(ctx context.Context, env Env, args []string) (err error) {
-	fs := newFlags(env, "bench geocode", "bench geocode [--db URL] [--points 100000] [--runs 5] [--wards F --assets F]", benchGeocodeHelp)
+	fs := newFlags(env, "bench geocode", "bench geocode [--db URL | --postgis=false] [--points 100000] [--runs 5] [--wards F --assets F]", benchGeocodeHelp)
 	var sf cli.SpatialFlags
 	sf.Register(fs)
 	db := fs.String("db", "", "PostgreSQL+PostGIS `URL` (default $PINWARD_DATABASE_URL or $PINWARD_TEST_DATABASE_URL)")
