@@ -477,13 +477,6 @@ func (g *grid) nearestPruned(s *search, hx, hy float64) bool {
 	// cell's size rather than dividing by invW, can never hide an asset.
 	const slack = 1e-6
 	sx, sy := slack*g.cellW, slack*g.cellH
-	// The distance in degrees from p to the far side of its own cell's
-	// column and row bounds is the same for every cell left or right (above
-	// or below) of it but for whole cells: compute the nearest ones once.
-	left := (p[0] - float64(pcx)*g.cellW) - sx
-	right := (float64(pcx+1)*g.cellW - p[0]) - sx
-	below := (p[1] - float64(pcy)*g.cellH) - sy
-	above := (float64(pcy+1)*g.cellH - p[1]) - sy
 	for cy := cy0; cy <= cy1; cy++ {
 		dy := 0.0
 		if cy < pcy {
@@ -518,7 +511,6 @@ func (g *grid) nearestPruned(s *search, hx, hy float64) bool {
 			}
 		}
 	}
-	_, _, _, _ = left, right, below, above
 	return true
 }
 
