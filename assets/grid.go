@@ -3,6 +3,7 @@ package assets
 import (
 	"math"
 	"slices"
+	"sync"
 
 	"github.com/paulmach/orb"
 	"github.com/pinward/pinward/geo"
@@ -324,10 +325,15 @@ type search struct {
 const limSlack = 1e-9
 
 func (g *grid) newSearch(p orb.Point, radius float64, want *layerSet, names []string) search {
-	s := search{p: p, r: geo.NewRuler(p[1]), radius: radius, want: want, names: names, bestD: math.Inf(1)}
+	var s search
+	s.init(p, radius, want, names)
+	return s
+}
+
+func (s *search) init(p orb.Point, radius float64, want *layerSet, names []string) {
+	s.p, s.r, s.radius, s.want, s.names, s.bestD = p, geo.NewRuler(p[1]), radius, want, names, math.Inf(1)
 	s.kx, s.ky = s.r.MetresPerDegree()
 	s.lim = radius * radius * (1 + limSlack)
-	return s
 }
 
 // offer considers asset a at q with the exact distance and tie rule.
@@ -346,13 +352,13 @@ func (s *search) offer(q orb.Point, a *Asset) {
 // by a squared distance without the longitude wrap, which is only right
 // when the window does not cross the antimeridian and is narrow.
 func (s *search) scanRun(t *tile, lo, hi uint32, filter bool) {
-	px, py, kx, ky := s.p[0], s.p[1], s.kx, s.ky
+	px, py, kx, ky, lim := s.p[0], s.p[1], s.kx, s.ky, s.lim
 	ents := t.ents[lo:hi]
 	for i := range ents {
 		e := &ents[i]
 		if filter {
 			dx, dy := (px-e.p[0])*kx, (py-e.p[1])*ky
-			if dx*dx+dy*dy > s.lim {
+			if dx*dx+dy*dy > lim {
 				continue
 			}
 		}
@@ -360,6 +366,7 @@ func (s *search) scanRun(t *tile, lo, hi uint32, filter bool) {
 			continue
 		}
 		s.offer(e.p, e.a)
+		lim = s.lim
 	}
 }
 
@@ -371,13 +378,22 @@ func (s *search) acceptsName(layer string) bool {
 // within radius of p, by the distance and tie rule of brute force; nil
 // when there is none.
 func (g *grid) nearest(p orb.Point, radius float64, want *layerSet, names []string) (*Asset, float64) {
-	s := g.newSearch(p, radius, want, names)
+	// Built in place: returning the struct from newSearch costs a copy a
+	// point.
+	var s search
+	s.init(p, radius, want, names)
 	// The window of Ruler.Buffer, a hair wider so that an asset the
 	// distance formula puts at exactly radius, give or take its rounding,
 	// is inside it.
-	w := s.r.Buffer(p, radius*(1+1e-9)+1e-9)
+	m := radius*(1+1e-9) + 1e-9
+	hx, hy := m/s.kx, m/s.ky
+	pruned := g.nearestPruned(&s, hx, hy)
+	if pruned && g.over == nil {
+		return s.best, s.bestD
+	}
+	w := orb.Bound{Min: orb.Point{p[0] - hx, p[1] - hy}, Max: orb.Point{p[0] + hx, p[1] + hy}}
 	parts, n := lonParts(w)
-	if !g.nearestPruned(&s, w) {
+	if !pruned {
 		filter := n == 1 && parts[0] == w && g.narrow(w)
 		for _, part := range parts[:n] {
 			g.scanWindow(&s, part, filter)
@@ -432,13 +448,18 @@ func lonParts(w orb.Bound) (parts [2]orb.Bound, n int) {
 // nearestPruned searches a window of up to maxSearchCells cells inside the
 // directory (the usual case), the point's own cell first: its nearest asset
 // usually lets the search skip most neighbouring cells, whose every point
-// is farther. False when the window does not qualify.
-func (g *grid) nearestPruned(s *search, w orb.Bound) bool {
-	if !(w.Min[0] >= -180 && w.Max[0] <= 180 && g.narrow(w)) {
+// is farther. w is Ruler.Buffer's window around the point, given as its
+// half sides hx, hy in degrees, so the usual search builds no bound. False
+// when the window does not qualify (the antimeridian, a pole, a window
+// wider than maxSearchCells or reaching past the directory).
+func (g *grid) nearestPruned(s *search, hx, hy float64) bool {
+	p := s.p
+	x0, x1, y0, y1 := p[0]-hx, p[0]+hx, p[1]-hy, p[1]+hy
+	if !(x0 >= -180 && x1 <= 180 && y0 >= -90 && y1 <= 90 && x1-x0+2*g.cellW < 180) {
 		return false
 	}
-	cx0, cy0 := g.cellOf(w.Min[0], w.Min[1])
-	cx1, cy1 := g.cellOf(w.Max[0], w.Max[1])
+	cx0, cy0 := g.cellOf(x0, y0)
+	cx1, cy1 := g.cellOf(x1, y1)
 	if (cx1-cx0+1)*(cy1-cy0+1) > maxSearchCells {
 		return false
 	}
@@ -448,8 +469,8 @@ func (g *grid) nearestPruned(s *search, w orb.Bound) bool {
 	if _, in := g.tileIndex(cx1, cy1); !in {
 		return false
 	}
-	p := s.p
 	pcx, pcy := g.cellOf(p[0], p[1])
+	// The window's corners are in the directory, so every cell of it is.
 	g.scanCell(s, pcx, pcy)
 	// A cell's box is taken a little short (by slack, in cells) so that
 	// rounding in mapping a point to its cell, or in multiplying by the
@@ -464,6 +485,12 @@ func (g *grid) nearestPruned(s *search, w orb.Bound) bool {
 			dy = (float64(cy)*g.cellH - p[1]) - sy
 		}
 		dy = max(dy, 0) * s.ky
+		dy2 := dy * dy
+		if dy2 > s.lim {
+			continue
+		}
+		tyBase := (cy>>tileBits-g.ty0)*g.tw - g.tx0
+		rowSlot := (cy & (tileSide - 1)) << tileBits
 		for cx := cx0; cx <= cx1; cx++ {
 			if cx == pcx && cy == pcy {
 				continue
@@ -475,10 +502,13 @@ func (g *grid) nearestPruned(s *search, w orb.Bound) bool {
 				dx = (float64(cx)*g.cellW - p[0]) - sx
 			}
 			dx = max(dx, 0) * s.kx
-			if dx*dx+dy*dy > s.lim {
+			if dx*dx+dy2 > s.lim {
 				continue // every point of the cell is farther than the best
 			}
-			g.scanCell(s, cx, cy)
+			if t := g.tiles[tyBase+cx>>tileBits]; t != nil {
+				c := rowSlot | cx&(tileSide-1)
+				s.scanRun(t, t.off[c], t.off[c+1], true)
+			}
 		}
 	}
 	return true
@@ -520,16 +550,23 @@ func (g *grid) scanWindow(s *search, b orb.Bound, filter bool) {
 }
 
 // tileOrder returns the positions of pts grouped by the directory tile
-// they fall in (a counting sort), points outside the directory last.
-func (g *grid) tileOrder(pts []orb.Point) []int32 {
+// they fall in (a counting sort), points outside the directory last, and
+// within a tile by cell, row after row (a second counting sort), so the
+// points that read a cell follow one another and find it in the nearest
+// cache.
+func (g *grid) tileOrder(pts []orb.Point, sc *batchScratch) []int32 {
 	n := len(g.tiles)
-	key := make([]int32, len(pts))
-	count := make([]int32, n+2)
+	key := grown(&sc.key, len(pts))
+	slot := grown(&sc.slot, len(pts))
+	count := grown(&sc.count, n+2)
+	clear(count)
 	for i, p := range pts {
 		k := n // outside, or not a finite place
 		if p[0] >= -180 && p[0] <= 180 && p[1] >= -90 && p[1] <= 90 {
-			if t, in := g.tileIndex(g.cellOf(p[0], p[1])); in {
+			cx, cy := g.cellOf(p[0], p[1])
+			if t, in := g.tileIndex(cx, cy); in {
 				k = t
+				slot[i] = uint8(cellSlot(cx, cy))
 			}
 		}
 		key[i] = int32(k)
@@ -538,10 +575,57 @@ func (g *grid) tileOrder(pts []orb.Point) []int32 {
 	for k := 1; k < len(count); k++ {
 		count[k] += count[k-1]
 	}
-	order := make([]int32, len(pts))
+	order := grown(&sc.order, len(pts))
 	for i, k := range key {
 		order[count[k]] = int32(i)
 		count[k]++
 	}
+	// count[k] is now the end of tile k's points.
+	tmp := sc.tmp
+	start := int32(0)
+	for k := range n {
+		end := count[k]
+		if end-start > 1 {
+			bucket := order[start:end]
+			var c [tileCells + 1]int32
+			for _, i := range bucket {
+				c[int(slot[i])+1]++
+			}
+			for s := 1; s <= tileCells; s++ {
+				c[s] += c[s-1]
+			}
+			tmp = slices.Grow(tmp[:0], len(bucket))[:len(bucket)]
+			for _, i := range bucket {
+				tmp[c[slot[i]]] = i
+				c[slot[i]]++
+			}
+			copy(bucket, tmp)
+		}
+		start = end
+	}
+	sc.tmp = tmp
 	return order
+}
+
+// batchScratch is NearestAll's working memory, kept in a pool between
+// calls: a batch of 100,000 points would otherwise allocate 4 MB a call,
+// and the collections that follow evict the cells from the cache.
+type batchScratch struct {
+	key, count, order, tmp []int32
+	slot                   []uint8
+	pts                    []orb.Point
+	found                  []*Asset
+	dist                   []float64
+}
+
+var batchScratchPool = sync.Pool{New: func() any { return new(batchScratch) }}
+
+// grown returns (*buf)[:n], reallocating it when it is too short; the
+// contents are left as they were.
+func grown[T any](buf *[]T, n int) []T {
+	if cap(*buf) < n {
+		*buf = make([]T, n)
+	}
+	*buf = (*buf)[:n]
+	return *buf
 }

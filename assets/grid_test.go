@@ -35,7 +35,8 @@ func scanNearest(all []Asset, p orb.Point, radius float64, layers ...string) (As
 // window inside the directory, cells pruned), rather than a tile walk.
 func pruned(s *Snapshot, p orb.Point, radius float64) bool {
 	se := s.grid.newSearch(p, radius, nil, nil)
-	return s.grid.nearestPruned(&se, se.r.Buffer(p, radius*(1+1e-9)+1e-9))
+	m := radius*(1+1e-9) + 1e-9
+	return s.grid.nearestPruned(&se, m/se.kx, m/se.ky)
 }
 
 type gridCase struct {
@@ -315,5 +316,56 @@ func TestGridFallbacks(t *testing.T) {
 	ix.Delete("L299", "x")
 	if a, _, ok := ix.Nearest(at299, 1, "L299"); ok {
 		t.Fatalf("retired L299/x answered: %v", a.ID)
+	}
+}
+
+// TestNearestAllCellOrder runs NearestAll over many points per cell in
+// random order (the batch visits them sorted by cell within a tile), with
+// points outside the directory and invalid ones among them, then over a
+// shorter batch that reuses the pooled working memory, into buffers full of
+// stale answers: every answer must be Nearest's.
+func TestNearestAllCellOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	pr := geo.NewProjection(orb.Point{-75.7, 45.4})
+	var list []Asset
+	for i := range 3000 {
+		p := pr.ToLonLat(orb.Point{rng.Float64()*2000 - 1000, rng.Float64()*2000 - 1000})
+		list = append(list, Asset{Layer: []string{"bin", "tree"}[i%2], ID: fmt.Sprintf("b%04d", i), Point: p})
+	}
+	ix, err := NewIndex(list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := ix.Snapshot()
+	var pts []orb.Point
+	for range 20000 { // about 50 points a cell, shuffled
+		pts = append(pts, pr.ToLonLat(orb.Point{rng.Float64()*2400 - 1200, rng.Float64()*2400 - 1200}))
+	}
+	pts = append(pts, orb.Point{10, 10}, orb.Point{-75.7, 89.99}, orb.Point{math.NaN(), 45.4}, orb.Point{-75.7, 91}, orb.Point{179.9999, 45.4})
+	rng.Shuffle(len(pts), func(i, j int) { pts[i], pts[j] = pts[j], pts[i] })
+	stale := &list[0]
+	for _, n := range []int{len(pts), 777, 1} {
+		batch := pts[:n]
+		for _, layers := range [][]string{nil, {"tree"}} {
+			found := make([]*Asset, n)
+			dist := make([]float64, n)
+			for i := range found {
+				found[i], dist[i] = stale, -1
+			}
+			s.NearestAll(batch, 75, found, dist, layers...)
+			hits := 0
+			for i, p := range batch {
+				a, d, ok := s.Nearest(p, 75, layers...)
+				if ok != (found[i] != nil) || (ok && (a.Layer != found[i].Layer || a.ID != found[i].ID || d != dist[i])) || (!ok && dist[i] != 0) {
+					t.Fatalf("n=%d layers %q: NearestAll(%v) = %v %v; Nearest %s/%s %v %v", n, layers, p, found[i], dist[i], a.Layer, a.ID, d, ok)
+				}
+				if ok {
+					hits++
+				}
+			}
+			if n == len(pts) && hits < n/2 {
+				t.Fatalf("only %d of %d points found an asset: the test is not testing", hits, n)
+			}
+		}
 	}
 }

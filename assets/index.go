@@ -367,27 +367,30 @@ func (s *Snapshot) NearestAll(pts []orb.Point, radius float64, found []*Asset, d
 	// scatter the answers: the gather and scatter loops' loads and stores
 	// are independent, so the memory overlaps them, which the search loop,
 	// waiting on each point, could not.
-	order := s.grid.tileOrder(pts)
-	sorted := make([]orb.Point, len(order))
+	sc := batchScratchPool.Get().(*batchScratch)
+	defer batchScratchPool.Put(sc)
+	order := s.grid.tileOrder(pts, sc)
+	sorted := grown(&sc.pts, len(order))
 	for j, i := range order {
 		sorted[j] = pts[i]
 	}
-	type answer struct {
-		a *Asset
-		d float64
-	}
-	answers := make([]answer, len(sorted))
+	bestA, bestD := grown(&sc.found, len(sorted)), grown(&sc.dist, len(sorted))
 	for j, p := range sorted {
 		if geo.ValidatePoint(p) != nil {
+			bestA[j], bestD[j] = nil, 0
 			continue
 		}
-		if a, d := s.grid.nearest(p, radius, want, names); a != nil {
-			answers[j] = answer{a, d}
+		a, d := s.grid.nearest(p, radius, want, names)
+		if a == nil {
+			d = 0 // none found: the distance is 0, as for an invalid point
 		}
+		bestA[j], bestD[j] = a, d
 	}
 	for j, i := range order {
-		found[i], dist[i] = answers[j].a, answers[j].d
+		found[i], dist[i] = bestA[j], bestD[j]
 	}
+	// The pool must not keep the snapshot's assets alive.
+	clear(bestA)
 }
 
 // Get is Index.Get on this snapshot.

@@ -89,11 +89,10 @@ func NewGeneration(wards []Ward, from, to time.Time) (*Generation, error) {
 // doc, or false when p is in no ward (outside the municipality). p should
 // have passed geo.ValidatePoint. The returned Ward must not be modified.
 func (g *Generation) Locate(p orb.Point) (*Ward, bool) {
-	i, ok := g.index.Locate(p)
-	if !ok {
-		return nil, false
+	if i, ok := g.index.Locate(p); ok { // kept small enough to inline
+		return &g.Wards[i], true
 	}
-	return &g.Wards[i], true
+	return nil, false
 }
 
 // LocateAll sets out[i] to the position in g.Wards of the ward covering
@@ -139,6 +138,10 @@ func fmtTime(t time.Time) string {
 // force then. A Set is immutable.
 type Set struct {
 	gens []*Generation
+	// always is the one generation of a set that has one, in force at
+	// every time: most municipalities. Locate then skips the comparisons
+	// of times a point would otherwise pay for.
+	always *Generation
 }
 
 // NewSet sorts gens by ValidFrom and refuses nil generations and
@@ -174,11 +177,17 @@ func NewSet(gens ...*Generation) (*Set, error) {
 				a.period(), b.period())
 		}
 	}
+	if g := s.gens[0]; len(s.gens) == 1 && g.ValidFrom.IsZero() && g.ValidTo.IsZero() {
+		s.always = g
+	}
 	return s, nil
 }
 
 // Current returns the generation in force at t, or nil when none is.
 func (s *Set) Current(t time.Time) *Generation {
+	if s.always != nil {
+		return s.always
+	}
 	// The last generation starting by t is the only candidate. Scanning
 	// from the newest beats a binary search for the handful of generations
 	// a city has, and most lookups are for recent dates.
@@ -198,11 +207,17 @@ func (s *Set) Current(t time.Time) *Generation {
 // request's own date, so it keeps its ward across a redistricting). False
 // means p is outside the municipality, or no generation is in force at t.
 func (s *Set) Locate(p orb.Point, at time.Time) (*Ward, bool) {
-	g := s.Current(at)
-	if g == nil {
-		return nil, false
+	if g := s.always; g != nil { // kept small enough to inline
+		return g.Locate(p)
 	}
-	return g.Locate(p)
+	return s.locateAt(p, at)
+}
+
+func (s *Set) locateAt(p orb.Point, at time.Time) (*Ward, bool) {
+	if g := s.Current(at); g != nil {
+		return g.Locate(p)
+	}
+	return nil, false
 }
 
 // LocateAll is Generation.LocateAll in the generation in force at t, which

@@ -409,3 +409,41 @@ func TestCurrentMatchesLinearScan(t *testing.T) {
 		}
 	}
 }
+
+// TestSetOneGenerationAnyTime checks the shortcut of a set of one
+// unbounded generation: it is in force at every time, the zero time and
+// the far future included, and answers as the generation does.
+func TestSetOneGenerationAnyTime(t *testing.T) {
+	ws := []Ward{ward("A", box(0, 0, 1, 1)), ward("B", box(1, 0, 2, 1))}
+	g := mustGeneration(t, ws, zeroTime, zeroTime)
+	s, err := NewSet(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, at := range []time.Time{zeroTime, date("1900-01-01"), date("2026-12-06"), date("9999-12-31")} {
+		if s.Current(at) != g {
+			t.Errorf("Current(%v) is not the one generation", at)
+		}
+		for _, c := range []struct {
+			p    orb.Point
+			want string
+		}{{orb.Point{0.5, 0.5}, "A"}, {orb.Point{1.5, 0.5}, "B"}, {orb.Point{1, 0.5}, "A"}, {orb.Point{3, 3}, ""}} {
+			w, ok := s.Locate(c.p, at)
+			got := ""
+			if ok {
+				got = w.ID
+			}
+			if got != c.want {
+				t.Errorf("Locate(%v, %v) = %q, want %q", c.p, at, got, c.want)
+			}
+		}
+	}
+	// A bounded single generation keeps its bounds.
+	bounded, err := NewSet(mustGeneration(t, ws, date("2020-01-01"), zeroTime))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := bounded.Locate(orb.Point{0.5, 0.5}, date("2019-12-31")); ok {
+		t.Error("a generation starting in 2020 answered for 2019")
+	}
+}

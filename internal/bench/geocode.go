@@ -56,10 +56,13 @@ query's answers near the radius are counted apart, not as errors.
 
 Without --wards the synthetic city is generated: data.DefaultCityConfig with
 6 x 4 wards (24 wards, about 42,000 vertices, 150,000 assets).
+
+With --postgis=false no database is needed: pinward runs, is checked
+against brute force and judged against the targets, and PostGIS is skipped.
 `
 
 func benchGeocode(ctx context.Context, env Env, args []string) (err error) {
-	fs := newFlags(env, "bench geocode", "bench geocode [--db URL] [--points 100000] [--runs 5] [--wards F --assets F]", benchGeocodeHelp)
+	fs := newFlags(env, "bench geocode", "bench geocode [--db URL | --postgis=false] [--points 100000] [--runs 5] [--wards F --assets F]", benchGeocodeHelp)
 	var sf cli.SpatialFlags
 	sf.Register(fs)
 	db := fs.String("db", "", "PostgreSQL+PostGIS `URL` (default $PINWARD_DATABASE_URL or $PINWARD_TEST_DATABASE_URL)")
@@ -67,15 +70,18 @@ func benchGeocode(ctx context.Context, env Env, args []string) (err error) {
 	radius := fs.Float64("radius", 75, "asset search radius in `metres`")
 	seed := fs.Uint64("seed", 1, "random `seed` for the points")
 	runs := fs.Int("runs", 5, "timed `runs` of pinward over all the points")
+	withPostGIS := fs.Bool("postgis", true, "run the same lookups in PostGIS (false: pinward and its checks only)")
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
 	}
 	if *runs < 1 {
 		return usageErrorf("--runs must be at least 1")
 	}
-	url, err := databaseURL(env, *db)
-	if err != nil {
-		return err
+	url := ""
+	if *withPostGIS {
+		if url, err = databaseURL(env, *db); err != nil {
+			return err
+		}
 	}
 	var ws []wards.Ward
 	var list []assets.Asset
@@ -211,38 +217,6 @@ func benchGeocode(ctx context.Context, env Env, args []string) (err error) {
 		}
 	}
 
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		return fmt.Errorf("connecting to PostGIS: %w", err)
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	fmt.Fprintln(env.Stderr, "bench geocode: loading PostGIS tables...")
-	defer func() { err = errors.Join(err, dropBenchTables(context.WithoutCancel(ctx), conn)) }()
-	srid := utmSRID(gen.Bound().Center())
-	if err := loadBenchTables(ctx, conn, gen.Wards, list, pts, srid); err != nil {
-		return err
-	}
-	var version string
-	if err := conn.QueryRow(ctx, `SELECT postgis_lib_version()`).Scan(&version); err != nil {
-		return fmt.Errorf("PostGIS version: %w", err)
-	}
-	pgWards, pgWardTime, err := postgisWards(ctx, conn, len(pts), "geom")
-	if err != nil {
-		return err
-	}
-	utmWards, utmWardTime, err := postgisWards(ctx, conn, len(pts), "utm")
-	if err != nil {
-		return err
-	}
-	pgAssets, pgAssetTime, err := postgisNearest(ctx, conn, len(pts), *radius, geographyNearest)
-	if err != nil {
-		return err
-	}
-	utmAssets, utmAssetTime, err := postgisNearest(ctx, conn, len(pts), *radius, utmNearest)
-	if err != nil {
-		return err
-	}
-
 	located, withAsset := 0, 0
 	for i := range pts {
 		if ourWards[i] != "" {
@@ -294,6 +268,47 @@ func benchGeocode(ctx context.Context, env Env, args []string) (err error) {
 		met(exact), met(mb(wardBytes+assetBytes) <= 32), mb(wardBytes+assetBytes))
 	for _, d := range bruteDiffs {
 		fmt.Fprintf(env.Stdout, "    differs: %s\n", d)
+	}
+
+	if !*withPostGIS {
+		if wardExact != len(pts) || assetExact != len(pts) {
+			return fmt.Errorf("pinward differs from brute force on %d ward and %d asset answers", len(pts)-wardExact, len(pts)-assetExact)
+		}
+		if batchDiffer > 0 {
+			return fmt.Errorf("the batch lookups differ from the single ones on %d points", batchDiffer)
+		}
+		return nil
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return fmt.Errorf("connecting to PostGIS: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	fmt.Fprintln(env.Stderr, "bench geocode: loading PostGIS tables...")
+	defer func() { err = errors.Join(err, dropBenchTables(context.WithoutCancel(ctx), conn)) }()
+	srid := utmSRID(gen.Bound().Center())
+	if err := loadBenchTables(ctx, conn, gen.Wards, list, pts, srid); err != nil {
+		return err
+	}
+	var version string
+	if err := conn.QueryRow(ctx, `SELECT postgis_lib_version()`).Scan(&version); err != nil {
+		return fmt.Errorf("PostGIS version: %w", err)
+	}
+	pgWards, pgWardTime, err := postgisWards(ctx, conn, len(pts), "geom")
+	if err != nil {
+		return err
+	}
+	utmWards, utmWardTime, err := postgisWards(ctx, conn, len(pts), "utm")
+	if err != nil {
+		return err
+	}
+	pgAssets, pgAssetTime, err := postgisNearest(ctx, conn, len(pts), *radius, geographyNearest)
+	if err != nil {
+		return err
+	}
+	utmAssets, utmAssetTime, err := postgisNearest(ctx, conn, len(pts), *radius, utmNearest)
+	if err != nil {
+		return err
 	}
 
 	fmt.Fprintf(env.Stdout, "\nPostGIS %s, one backend, one LATERAL query each, wall time (ratio: pinward's best wall-clock run over PostGIS):\n", version)

@@ -45,3 +45,22 @@ func TestUTMSRID(t *testing.T) {
 		}
 	}
 }
+
+// TestBenchGeocodeWithoutPostGIS runs the bench with --postgis=false and
+// no database in the environment: pinward's figures, its brute-force
+// checks and the targets line, and no PostGIS section.
+func TestBenchGeocodeWithoutPostGIS(t *testing.T) {
+	env, out, errb := testEnv(nil)
+	if err := Run(t.Context(), env, []string{"geocode", "--points", "300", "--runs", "1", "--postgis=false"}); err != nil {
+		t.Fatalf("bench geocode --postgis=false: %v\n%s\n%s", err, out, errb)
+	}
+	got := out.String()
+	for _, want := range []string{"equal to brute force: wards 300/300", "assets 300/300", "batches equal to single lookups on 300/300", "targets (median run):", "exact: met"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the output lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "PostGIS") {
+		t.Errorf("--postgis=false printed a PostGIS section:\n%s", got)
+	}
+}
