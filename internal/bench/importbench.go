@@ -156,7 +156,7 @@ func benchImport(ctx context.Context, env Env, args []string) error {
 	self0, _ := processCPU("self")
 	srv0, srvOK := server()
 	sum, err := histimport.Import(ctx, histimport.Config{Tenant: tenant, Mapping: m, Catalog: catalog, Wards: set,
-		Assets: ix, Store: st, Log: io.Discard, Rules: &rules, Chunk: 250_000}, []string{file})
+		Assets: ix, Store: st, Log: io.Discard, Rules: &rules, Chunk: len(city.Requests)}, []string{file})
 	if err != nil {
 		return err
 	}
