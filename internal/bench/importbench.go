@@ -156,7 +156,7 @@ func benchImport(ctx context.Context, env Env, args []string) error {
 	self0, _ := processCPU("self")
 	srv0, srvOK := server()
 	sum, err := histimport.Import(ctx, histimport.Config{Tenant: tenant, Mapping: m, Catalog: catalog, Wards: set,
-		Assets: ix, Store: st, Log: io.Discard, Rules: &rules, Chunk: 250_000}, []string{file})
+		Assets: ix, Store: st, Log: io.Discard, Rules: &rules, Chunk: len(city.Requests)}, []string{file})
 	if err != nil {
 		return err
 	}
@@ -200,6 +200,16 @@ func benchImport(ctx context.Context, env Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stdout, "agree    ward %d of %d (%.3f%%), asset %d (%.3f%%)\n", sameWard, total,
 		100*float64(sameWard)/float64(total), sameAsset, 100*float64(sameAsset)/float64(total))
+	// The stored cluster IDs must form the clusters pinward found: each
+	// member points at its head's ID, drawn before the batches ran.
+	var stored int
+	if err := conn.QueryRow(ctx, `SELECT count(DISTINCT cluster_id) FROM requests WHERE tenant_id = $1`, tenant).Scan(&stored); err != nil {
+		return fmt.Errorf("counting stored clusters: %w", err)
+	}
+	if stored != sum.Clusters {
+		return fmt.Errorf("requests stored in %d clusters, pinward formed %d", stored, sum.Clusters)
+	}
+	fmt.Fprintf(env.Stdout, "stored   %d clusters, as formed\n", stored)
 	fmt.Fprintf(env.Stdout, "load average at end: %s\n", loadAverage())
 	return cleanup()
 }

@@ -13,8 +13,10 @@ import (
 	"io"
 	"maps"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/paulmach/orb"
@@ -95,11 +97,15 @@ func Import(ctx context.Context, cfg Config, files []string) (Summary, error) {
 		occ := map[string]int{}
 		occurrence := func(k string) int { occ[k]++; return occ[k] }
 		name := filepath.Base(f)
-		err := readFile(f, m.Format, func(rec record) error {
+		err := parseFile(ctx, m, f, func(p parsed) error {
 			sum.Rows++
-			r, err := m.parseRow(rec, occurrence)
+			r, err := p.row, p.err
+			if p.hashKey != "" {
+				// Numbered here, in file order (identical rows parse alike).
+				r.sourceID = p.hashKey + "-" + strconv.Itoa(occurrence(p.hashKey))
+			}
 			if err != nil {
-				bad.Skip(rec.line, fmt.Errorf("%s: %w", name, err))
+				bad.Skip(p.line, fmt.Errorf("%s: %w", name, err))
 				return nil
 			}
 			if seen[r.sourceID] {
@@ -121,12 +127,7 @@ func Import(ctx context.Context, cfg Config, files []string) (Summary, error) {
 	// before its members, and IDs follow time.
 	slices.SortStableFunc(rows, func(a, b row) int { return a.requested.Compare(b.requested) })
 
-	out := make([]requests.ImportedRequest, len(rows))
-	wm := wardMatcher{m: m, byGen: map[*wards.Generation]map[string]string{}}
-	for i, r := range rows {
-		ir := cfg.request(r, &sum, wm)
-		out[i] = ir
-	}
+	out := cfg.requests(rows, &sum)
 	sum.Geocode, phase = time.Since(phase), time.Now()
 	rules := cfg.Catalog.DedupRules()
 	if cfg.Rules != nil {
@@ -149,6 +150,140 @@ func Import(ctx context.Context, cfg Config, files []string) (Summary, error) {
 	sum.AlreadyStored = len(out) - sum.Imported
 	sum.Store, sum.Elapsed = time.Since(phase), time.Since(started)
 	return sum, nil
+}
+
+// parsed is one record of a file, parsed.
+type parsed struct {
+	line    int
+	row     row
+	err     error
+	hashKey string // the row has no ID: its key before numbering
+}
+
+// parseFile reads path and parses its records on every core, handing
+// them to fn in file order: one goroutine reads, workers parse blocks of
+// records, and fn runs on the caller's goroutine.
+func parseFile(ctx context.Context, m *Mapping, path string, fn func(parsed) error) error {
+	const block = 4096
+	type job struct {
+		recs []record
+		out  chan []parsed
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	workers := runtime.GOMAXPROCS(0)
+	jobs := make(chan job, workers)
+	order := make(chan chan []parsed, 2*workers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				out := make([]parsed, len(j.recs))
+				for i, rec := range j.recs {
+					p := &out[i]
+					p.line = rec.line
+					p.row, p.err = m.parseRow(rec, func(k string) int { p.hashKey = k; return 0 })
+				}
+				j.out <- out
+			}
+		}()
+	}
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(order)
+		defer close(jobs)
+		var recs []record
+		send := func() error {
+			j := job{recs: recs, out: make(chan []parsed, 1)}
+			recs = make([]record, 0, block)
+			select {
+			case order <- j.out:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			select {
+			case jobs <- j:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			return nil
+		}
+		err := readFile(path, m.Format, func(rec record) error {
+			if recs = append(recs, rec); len(recs) == block {
+				return send()
+			}
+			return nil
+		})
+		if err == nil && len(recs) > 0 {
+			err = send()
+		}
+		readErr <- err
+	}()
+	var err error
+	for out := range order {
+		if err != nil {
+			continue // drain: the reader is stopping
+		}
+		var ps []parsed
+		select {
+		case ps = <-out:
+		case <-ctx.Done():
+			err = ctx.Err() // this block may never be parsed
+			continue
+		}
+		for _, p := range ps {
+			if err == nil {
+				err = fn(p)
+			}
+		}
+		if err == nil {
+			err = ctx.Err()
+		}
+		if err != nil {
+			cancel() // the reader stops; drain what is queued
+		}
+	}
+	wg.Wait()
+	if rerr := <-readErr; err == nil {
+		err = rerr
+	}
+	return err
+}
+
+// requests turns the parsed rows into what the store keeps, on every
+// core: each worker takes a contiguous part with its own counts and ward
+// name cache (the ward set and asset index are safe for concurrent reads).
+func (cfg *Config) requests(rows []row, sum *Summary) []requests.ImportedRequest {
+	out := make([]requests.ImportedRequest, len(rows))
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(rows)/10_000))
+	parts := make([]Summary, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := w*len(rows)/workers, (w+1)*len(rows)/workers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			part := &parts[w]
+			part.UnmappedCategories = map[string]int{}
+			wm := wardMatcher{m: cfg.Mapping, byGen: map[*wards.Generation]map[string]string{}}
+			for i := lo; i < hi; i++ {
+				out[i] = cfg.request(rows[i], part, wm)
+			}
+		}()
+	}
+	wg.Wait()
+	for _, p := range parts {
+		sum.Unmapped += p.Unmapped
+		sum.Located += p.Located
+		sum.Outside += p.Outside
+		sum.WardUnmatched += p.WardUnmatched
+		for k, n := range p.UnmappedCategories {
+			sum.UnmappedCategories[k] += n
+		}
+	}
+	return out
 }
 
 // request turns a parsed row into what the store keeps.
