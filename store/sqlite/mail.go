@@ -42,11 +42,14 @@ func (s *Store) ClaimMail(ctx context.Context, tenant string, now time.Time, lea
 	err := s.inTx(ctx, "claim mail", func(tx *sql.Tx) error {
 		// A message whose reporter opted out (an access link excepted: they
 		// asked for it) or whose address was refused since it was queued
-		// goes dead, with the reason.
+		// goes dead, with the reason. Neither subquery refers to the outer
+		// row, so SQLite builds each once (a correlated one ran per pending
+		// message: 69 messages/s at 4,000).
 		if _, err := tx.ExecContext(ctx, `UPDATE mail_outbox SET state = 'dead', last_error = 'the reporter no longer receives messages'
-			WHERE tenant_id = ? AND state = 'pending' AND next_attempt_at <= ? AND request_id IN (
-				SELECT rp.request_id FROM reporters rp WHERE (NOT rp.notify AND mail_outbox.kind <> 'access') OR rp.email = ''
-				   OR EXISTS (SELECT 1 FROM mail_undeliverable u WHERE u.tenant_id = rp.tenant_id AND u.email = lower(rp.email)))`,
+			WHERE tenant_id = ? AND state = 'pending' AND next_attempt_at <= ? AND (
+				(kind <> 'access' AND request_id IN (SELECT rp.request_id FROM reporters rp WHERE NOT rp.notify))
+				OR request_id IN (SELECT rp.request_id FROM reporters rp WHERE rp.email = ''
+				   OR EXISTS (SELECT 1 FROM mail_undeliverable u WHERE u.tenant_id = rp.tenant_id AND u.email = lower(rp.email))))`,
 			tenant, now.UnixMicro()); err != nil {
 			return err
 		}
