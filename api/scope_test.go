@@ -69,17 +69,29 @@ func TestStaffScope(t *testing.T) {
 			return r
 		}
 		size := map[string][]string{"size": {"large"}}
-		// Potholes 110 m or more apart (potholes cluster within 30 m),
-		// north of the streetlight, each in a ward.
+		// Potholes 110 m or more apart (potholes cluster within 30 m) and
+		// from the streetlight, in the streetlight's ward: the "another
+		// ward" key must see none of the four (w.inside varies by run).
+		home, ok := set.Locate(w.inside, time.Now())
+		if !ok {
+			t.Fatal("w.inside is in no ward")
+		}
 		var spots []orb.Point
-		for i := 1; len(spots) < 3 && i < 200; i++ {
-			p := orb.Point{w.inside[0], w.inside[1] + float64(i)*0.001}
-			if _, ok := set.Locate(p, time.Now()); ok {
-				spots = append(spots, p)
+		for r := 1; len(spots) < 3 && r < 40; r++ { // rings of a 0.0015° grid around it
+			for dx := -r; dx <= r && len(spots) < 3; dx++ {
+				for dy := -r; dy <= r && len(spots) < 3; dy++ {
+					if max(dx, -dx, dy, -dy) != r {
+						continue
+					}
+					p := orb.Point{w.inside[0] + float64(dx)*0.0015, w.inside[1] + float64(dy)*0.0015}
+					if wd, ok := set.Locate(p, time.Now()); ok && wd.ID == home.ID {
+						spots = append(spots, p)
+					}
+				}
 			}
 		}
 		if len(spots) < 3 {
-			t.Fatal("no room for three potholes north of the streetlight")
+			t.Fatal("no room for three potholes near the streetlight in its ward")
 		}
 		hole := submit("pothole", spots[0], size, requests.Photo{JPEG: []byte("jpeg"), Thumb: []byte("thumb"), Width: 1, Height: 1}) // public_works: the object read
 		merged := submit("pothole", spots[1], size)                                                                                  // merged by the own key

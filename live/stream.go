@@ -62,6 +62,7 @@ type Stream struct {
 
 	mu      sync.Mutex // one catch-up at a time; guards cursor and started
 	cursor  requests.ChangeCursor
+	start   requests.ChangeStart // the head the views were loaded at
 	started bool
 
 	lastAt   atomic.Int64 // unix nanoseconds: At of the last change applied
@@ -118,7 +119,7 @@ func (s *Stream) Start(ctx context.Context) error {
 			return fmt.Errorf("live: load the %s view: %w", r.name, err)
 		}
 	}
-	s.cursor = head
+	s.cursor, s.start = head.After, head
 	s.caughtUp.Store(time.Now().UnixNano())
 	fctx, cancel := context.WithCancel(ctx)
 	wake, err := s.cfg.Store.WatchChanges(fctx)
@@ -135,7 +136,7 @@ func (s *Stream) Start(ctx context.Context) error {
 	}()
 	s.started = true
 	s.stop = func() { cancel(); <-done }
-	s.cfg.Log.InfoContext(ctx, "following the change stream", "cursor", head.String(), "views", len(s.views), "poll", s.cfg.Poll)
+	s.cfg.Log.InfoContext(ctx, "following the change stream", "cursor", head.After.String(), "views", len(s.views), "poll", s.cfg.Poll)
 	return nil
 }
 
@@ -194,7 +195,7 @@ func (s *Stream) CatchUp(ctx context.Context) (int, error) {
 			return n, fmt.Errorf("read changes after %v: %w", s.cursor, err)
 		}
 		if len(cs) > 0 {
-			s.deliver(ctx, cs)
+			s.deliver(ctx, s.notLoaded(cs))
 			s.lastAt.Store(cs[len(cs)-1].At.UnixNano())
 		}
 		s.cursor = next
@@ -204,6 +205,24 @@ func (s *Stream) CatchUp(ctx context.Context) (int, error) {
 			return n, nil
 		}
 	}
+}
+
+// notLoaded leaves out the changes the views' load already held (see
+// requests.ChangeStart); past the head's transactions there are none.
+func (s *Stream) notLoaded(cs []requests.Change) []requests.Change {
+	if s.start.Below == 0 {
+		return cs
+	}
+	out := cs[:0:0]
+	for _, c := range cs {
+		if !s.start.InLoad(c.Cursor) {
+			out = append(out, c)
+		}
+	}
+	if last := cs[len(cs)-1].Cursor; last.Tx >= s.start.Below {
+		s.start = requests.ChangeStart{}
+	}
+	return out
 }
 
 // deliver gives each view the changes of its kinds. A view whose Apply

@@ -3,6 +3,7 @@ package requests
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -45,6 +46,27 @@ func (c ChangeCursor) Max(d ChangeCursor) ChangeCursor {
 
 func (c ChangeCursor) String() string { return fmt.Sprintf("%d:%d", c.Tx, c.Seq) }
 
+// ChangeStart is where a reader that is about to read the state follows
+// the stream from (ChangeFeed.ChangeHead).
+type ChangeStart struct {
+	// After is the cursor to read changes after.
+	After ChangeCursor
+	// On PostgreSQL the changes after After include those of transactions
+	// that had committed when the head was read but are younger than an
+	// older one still running (anywhere on the database server). Their
+	// IDs lie below Below and are not in Running; a load that starts after
+	// the head holds them already.
+	Below   int64
+	Running []int64
+}
+
+// InLoad reports whether the change at c had committed when the head was
+// read, so a load begun after it holds the change: the reader skips it
+// rather than apply it twice. Always false on SQLite.
+func (h ChangeStart) InLoad(c ChangeCursor) bool {
+	return c.Tx < h.Below && !slices.Contains(h.Running, c.Tx)
+}
+
 // Change is one committed state change, as every store publishes it: what
 // changed (Kind and Key), not how. A view reads the current state of Key
 // back from the store, so it never applies a state older than the change.
@@ -79,14 +101,15 @@ type ChangeFeed interface {
 	// that can no longer hold a change.
 	Changes(ctx context.Context, tenant string, after ChangeCursor, limit int) ([]Change, ChangeCursor, error)
 
-	// ChangeHead returns the cursor to follow the stream from after
-	// reading the state: every change not yet committed comes after it,
-	// every change at or before it is committed (a read that starts after
-	// the call sees it). On PostgreSQL a change committed shortly before
-	// the call can also come after it, while a transaction older than it
-	// still ran: a view may then see it in its load and again in the
-	// stream, which reading state back makes harmless.
-	ChangeHead(ctx context.Context, tenant string) (ChangeCursor, error)
+	// ChangeHead returns where to follow the stream from after reading the
+	// state: every change not yet committed comes after its cursor, every
+	// change at or before it is committed (a read that starts after the
+	// call sees it). On PostgreSQL a change committed shortly before the
+	// call can also come after it, while a transaction older than it still
+	// runs; InLoad names those, so a view does not apply them twice. (One
+	// that commits between the call and the load can still reach a view in
+	// both, which reading state back makes harmless.)
+	ChangeHead(ctx context.Context, tenant string) (ChangeStart, error)
 
 	// ChangesCommitted returns a cursor at or after every change committed
 	// before the call: a reader whose next cursor reaches it has seen them

@@ -14,10 +14,18 @@ import (
 // 0008_changes); the payload is the tenant.
 const changeChannel = "pinward_changes"
 
-// xminSQL is the oldest transaction still running when the statement's
-// snapshot was taken: every change logged by an older transaction is
-// committed (or gone) and visible to that same statement.
-const xminSQL = `pg_snapshot_xmin(pg_current_snapshot())::text::bigint`
+// xminSQL is the oldest transaction of this database still running when
+// the statement's snapshot was taken: every change logged by an older
+// transaction is committed (or gone) and visible to that same statement.
+// Transactions of the server's other databases are left out (they cannot
+// write this change log), so a long one there (a bulk load, another
+// application) does not hold the stream back. A transaction is left out
+// only when pg_stat_activity shows it in another database; one it cannot
+// place (it ended meanwhile, or the role may not see it) is waited for.
+const xminSQL = `(SELECT coalesce(min(x.id), pg_snapshot_xmax(pg_current_snapshot())::text::bigint)
+	FROM (SELECT v::text::bigint AS id FROM pg_snapshot_xip(pg_current_snapshot()) v) x
+	WHERE x.id % 4294967296 NOT IN (SELECT backend_xid::text::bigint FROM pg_stat_activity
+		WHERE backend_xid IS NOT NULL AND datid IS DISTINCT FROM (SELECT oid FROM pg_database WHERE datname = current_database())))`
 
 // Changes implements requests.ChangeFeed. It reads rows in (tx, id) order
 // up to the oldest running transaction, in one statement so the horizon
@@ -78,15 +86,20 @@ func horizon(xmin int64) requests.ChangeCursor {
 	return requests.ChangeCursor{Tx: xmin - 1, Seq: math.MaxInt64}
 }
 
-// ChangeHead implements requests.ChangeFeed: the horizon now. A change of
-// a transaction still running lies after it; every older one is
-// committed, so a read that starts after this call sees it.
-func (s *Store) ChangeHead(ctx context.Context, tenant string) (requests.ChangeCursor, error) {
-	var xmin int64
-	if err := s.pool.QueryRow(ctx, `SELECT `+xminSQL).Scan(&xmin); err != nil {
-		return requests.ChangeCursor{}, internal("read the change head", err)
+// ChangeHead implements requests.ChangeFeed: the horizon now, with the
+// snapshot's xmax and running transactions, which tell the changes
+// already committed after the horizon (the ones a load will hold).
+func (s *Store) ChangeHead(ctx context.Context, tenant string) (requests.ChangeStart, error) {
+	var (
+		xmin, xmax int64
+		running    []int64
+	)
+	if err := s.pool.QueryRow(ctx, `SELECT `+xminSQL+`,
+		pg_snapshot_xmax(pg_current_snapshot())::text::bigint,
+		ARRAY(SELECT x::text::bigint FROM pg_snapshot_xip(pg_current_snapshot()) x)`).Scan(&xmin, &xmax, &running); err != nil {
+		return requests.ChangeStart{}, internal("read the change head", err)
 	}
-	return horizon(xmin), nil
+	return requests.ChangeStart{After: horizon(xmin), Below: xmax, Running: running}, nil
 }
 
 // ChangesCommitted implements requests.ChangeFeed: every committed

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/pinward/pinward/assets"
 	"github.com/pinward/pinward/internal/pgtest"
 	"github.com/pinward/pinward/requests"
@@ -42,7 +43,7 @@ func TestChangesLateCommit(t *testing.T) {
 	if _, err := s.Pool().Exec(ctx, update, rs[1].ID); err != nil { // logged and committed second
 		t.Fatal(err)
 	}
-	cs, next, err := s.Changes(ctx, "a", head, 0)
+	cs, next, err := s.Changes(ctx, "a", head.After, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,6 +59,92 @@ func TestChangesLateCommit(t *testing.T) {
 	}
 	if len(cs) != 2 || cs[0].Key != rs[0].ServiceRequestID || cs[1].Key != rs[1].ServiceRequestID {
 		t.Fatalf("after the late commit: %+v, want %s then %s", cs, rs[0].ServiceRequestID, rs[1].ServiceRequestID)
+	}
+}
+
+// TestChangeHeadInLoad: with an older transaction still running, a change
+// committed before the head comes after the head's cursor (the stream
+// holds it back), and InLoad names it as already in a load; a change of
+// the transaction running at the head is not.
+func TestChangeHeadInLoad(t *testing.T) {
+	ctx := ctxT(t)
+	s := open(t)
+	var rs []requests.Request
+	for i := range 2 {
+		r, err := s.CreateRequest(ctx, newReq("a", "pothole", centre, t0, fmt.Sprint("tok", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs = append(rs, r)
+	}
+	update := `UPDATE requests SET status_notes = 'x' WHERE tenant_id = 'a' AND id = $1`
+	running, err := s.Pool().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer running.Rollback(context.WithoutCancel(ctx))
+	if _, err := running.Exec(ctx, update, rs[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Pool().Exec(ctx, update, rs[1].ID); err != nil { // committed before the head
+		t.Fatal(err)
+	}
+	head, err := s.ChangeHead(ctx, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := running.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cs, _, err := s.Changes(ctx, "a", head.After, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 2 || cs[0].Key != rs[0].ServiceRequestID || cs[1].Key != rs[1].ServiceRequestID {
+		t.Fatalf("after the head: %+v, want %s then %s", cs, rs[0].ServiceRequestID, rs[1].ServiceRequestID)
+	}
+	if head.InLoad(cs[0].Cursor) {
+		t.Errorf("the change of the transaction running at the head (%v) is said to be in the load (head %+v)", cs[0].Cursor, head)
+	}
+	if !head.InLoad(cs[1].Cursor) {
+		t.Errorf("the change committed before the head (%v) is not said to be in the load (head %+v)", cs[1].Cursor, head)
+	}
+}
+
+// TestChangesOtherDatabase: a write transaction left open in another
+// database of the same server does not hold the stream back (it cannot
+// write this change log), where one in this database does
+// (TestChangesLateCommit).
+func TestChangesOtherDatabase(t *testing.T) {
+	ctx := ctxT(t)
+	s := open(t)
+	other, err := pgx.Connect(ctx, pgtest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close(context.WithoutCancel(ctx))
+	long, err := other.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer long.Rollback(context.WithoutCancel(ctx))
+	if _, err := long.Exec(ctx, `SELECT pg_current_xact_id()`); err != nil { // takes a transaction ID
+		t.Fatal(err)
+	}
+	head, err := s.ChangeHead(ctx, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.CreateRequest(ctx, newReq("a", "pothole", centre, t0, "tok-other-db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, _, err := s.Changes(ctx, "a", head.After, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 1 || cs[0].Key != r.ServiceRequestID {
+		t.Fatalf("with a transaction open in another database, Changes handed out %+v, want request %s", cs, r.ServiceRequestID)
 	}
 }
 
@@ -78,7 +165,7 @@ func TestChangesBulk(t *testing.T) {
 		FROM generate_series(1000001, 1001500) i`); err != nil {
 		t.Fatal(err)
 	}
-	cs, _, err := s.Changes(ctx, "a", head, 0)
+	cs, _, err := s.Changes(ctx, "a", head.After, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

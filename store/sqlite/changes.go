@@ -44,7 +44,13 @@ func (s *Store) Changes(ctx context.Context, tenant string, after requests.Chang
 }
 
 // ChangeHead implements requests.ChangeFeed: the last seq committed.
-func (s *Store) ChangeHead(ctx context.Context, tenant string) (requests.ChangeCursor, error) {
+func (s *Store) ChangeHead(ctx context.Context, tenant string) (requests.ChangeStart, error) {
+	last, err := s.lastChange(ctx, tenant)
+	return requests.ChangeStart{After: last}, err
+}
+
+// lastChange is the cursor of the tenant's last committed change.
+func (s *Store) lastChange(ctx context.Context, tenant string) (requests.ChangeCursor, error) {
 	var seq sql.NullInt64
 	if err := s.read.QueryRowContext(ctx, `SELECT max(seq) FROM changes WHERE tenant_id = ?`, tenant).Scan(&seq); err != nil {
 		return requests.ChangeCursor{}, wrap(ctx, "read the change head", err)
@@ -55,7 +61,7 @@ func (s *Store) ChangeHead(ctx context.Context, tenant string) (requests.ChangeC
 // ChangesCommitted implements requests.ChangeFeed; with one writer it is
 // the head.
 func (s *Store) ChangesCommitted(ctx context.Context, tenant string) (requests.ChangeCursor, error) {
-	return s.ChangeHead(ctx, tenant)
+	return s.lastChange(ctx, tenant)
 }
 
 // WatchChanges implements requests.ChangeFeed: this Store wakes the channel
