@@ -104,16 +104,28 @@ func newWorld(t *testing.T, st store) *world {
 	}
 	w := &world{t: t, store: st, reg: prometheus.NewRegistry(), outside: orb.Point{-75.70, 45.42}}
 	// A streetlight well inside the town: tests report 15 m east of it
-	// and look 330 m north of it, and the scan's order is not fixed.
+	// and up to 1.1 km north of it (every 0.001° of latitude up to 0.011°
+	// must be in a ward), and the scan's order is not fixed.
 	in := func(p orb.Point) bool { _, ok := set.Locate(p, time.Now()); return ok }
+	northIn := func(p orb.Point) bool {
+		for k := 1; k <= 11; k++ {
+			if !in(orb.Point{p[0], p[1] + float64(k)*0.001}) {
+				return false
+			}
+		}
+		return true
+	}
 	ix.Scan(func(a assets.Asset) bool {
 		p := a.Point
-		if a.Layer == "streetlight" && in(p) && in(orb.Point{p[0] + 0.0002, p[1]}) && in(orb.Point{p[0], p[1] + 0.003}) {
+		if a.Layer == "streetlight" && in(p) && in(orb.Point{p[0] + 0.0002, p[1]}) && northIn(p) {
 			w.inside = a.Point
 			return false
 		}
 		return true
 	})
+	if w.inside == (orb.Point{}) {
+		t.Fatal("no streetlight in the sample town with 1.1 km of wards north of it")
+	}
 	key, hash := requests.NewAPIKey()
 	if _, err := st.CreateAPIKey(ctx, requests.Key{TenantID: tenant, Role: requests.RoleIntegrator, Label: "test", Hash: hash, CreatedAt: time.Now().UTC()}); err != nil {
 		t.Fatal(err)

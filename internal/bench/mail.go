@@ -76,8 +76,8 @@ func benchSendMail(ctx context.Context, env Env, name, tenant string, st request
 	var cluster string
 	p := orb.Point{-73.1, 46.0}
 	for i := range n {
-		// Each joins the cluster through the previous report alone (the
-		// window starts at its time), so seeding stays linear.
+		// Each joins the cluster as at a busy spot: the store reads a
+		// bounded sample of the candidates there (see requests/hotspot.go).
 		when := at.Add(time.Duration(i) * time.Microsecond)
 		r := requests.Request{TenantID: tenant, ServiceCode: "pothole", Status: requests.New,
 			Point: p, WardID: "1", Department: "public_works", Description: fmt.Sprintf("bench %d", i),
@@ -86,7 +86,7 @@ func benchSendMail(ctx context.Context, env Env, name, tenant string, st request
 			Reporter: &requests.Reporter{Email: fmt.Sprintf("r%d@ok.test", i)},
 			Event:    requests.Event{TenantID: tenant, At: when, Actor: "bench", Kind: requests.EventCreated, To: requests.New},
 			Cluster: &requests.ClusterQuery{Tenant: tenant, ServiceCodes: []string{"pothole"}, Point: p, DistanceM: 10,
-				Bound: geo.NewRuler(p[1]).Buffer(p, 10), Since: when.Add(-time.Microsecond)}})
+				Bound: geo.NewRuler(p[1]).Buffer(p, 10)}})
 		if err != nil {
 			return err
 		}
