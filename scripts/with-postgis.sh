@@ -5,7 +5,8 @@
 #   - installs PostGIS (and Chromium, gcc for -race) from Debian packages when
 #     missing and we are root; fails with a clear message when not root;
 #   - initdb in a temp dir, starts postgres on 127.0.0.1:<free port> (trust
-#     auth, no fsync), creates database "pinward" with the postgis extension;
+#     auth, no fsync unless PINWARD_PG_DURABLE=1), creates database "pinward"
+#     with the postgis extension;
 #   - exports PINWARD_TEST_DATABASE_URL and PINWARD_REQUIRE_DB=1, runs CMD;
 #   - always stops the server and removes the temp dir; exits with CMD's status.
 # If PINWARD_TEST_DATABASE_URL is already set, CMD simply runs against it.
@@ -122,14 +123,23 @@ fi
 as_pg "$bindir/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C --no-sync >"$tmp/initdb.log" 2>&1 ||
 	{ cat "$tmp/initdb.log" >&2; die "initdb failed"; }
 
+# Tests skip the disk; PINWARD_PG_DURABLE=1 keeps PostgreSQL's defaults
+# (fsync, synchronous commit) for benchmarks whose figures must be a real
+# server's.
+durability='fsync = off
+synchronous_commit = off
+full_page_writes = off'
+if [[ "${PINWARD_PG_DURABLE:-}" == 1 ]]; then
+	durability='fsync = on
+synchronous_commit = on
+full_page_writes = on'
+fi
 cat >>"$data/postgresql.conf" <<EOF
 
 # pinward test server
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$sock'
-fsync = off
-synchronous_commit = off
-full_page_writes = off
+$durability
 max_connections = 200
 EOF
 
