@@ -75,8 +75,8 @@ type serviceRequest struct {
 	Address           string   `json:"address" xml:"address"`
 	AddressID         string   `json:"address_id" xml:"address_id"`
 	Zipcode           string   `json:"zipcode" xml:"zipcode"`
-	Lat               float64  `json:"lat" xml:"lat"`
-	Long              float64  `json:"long" xml:"long"`
+	Lat               *float64 `json:"lat,omitempty" xml:"lat,omitempty"` // none for a request imported without coordinates
+	Long              *float64 `json:"long,omitempty" xml:"long,omitempty"`
 	MediaURL          string   `json:"media_url" xml:"media_url"`
 	WardID            string   `json:"ward_id" xml:"ward_id"`
 	AssetID           string   `json:"asset_id" xml:"asset_id"`
@@ -391,12 +391,13 @@ func (h *handler) record(req requests.Request, lang i18n.Lang) serviceRequest {
 		UpdatedDatetime:   fmtTime(req.UpdatedAt, loc),
 		ExpectedDatetime:  fmtTime(req.DueAt, loc),
 		Address:           req.Address,
-		Lat:               req.Point[1],
-		Long:              req.Point[0],
 		MediaURL:          req.MediaURL,
 		WardID:            req.WardID,
 		AssetID:           req.AssetID,
 		ClusterID:         req.ClusterID,
+	}
+	if !req.Unlocated {
+		rec.Lat, rec.Long = &req.Point[1], &req.Point[0]
 	}
 	if c, ok := cat.Category(req.ServiceCode); ok {
 		rec.ServiceName = c.Name.In(lang)

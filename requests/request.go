@@ -24,6 +24,10 @@ type Request struct {
 	Address          string // address_string as the resident gave it; not geocoded
 	WardID           string // the ward in force at RequestedAt
 
+	// Unlocated marks a request imported without coordinates (pinward
+	// import): Point means nothing, and it stays off the map and lists.
+	Unlocated bool
+
 	// The nearest asset of the category's layers within its radius; empty
 	// when none.
 	AssetLayer     string

@@ -18,7 +18,7 @@ import (
 const requestColumns = `id, tenant_id, service_code, description, status, status_notes,
 	ST_X(geom), ST_Y(geom), address, ward_id, asset_layer, asset_id, asset_distance_m,
 	cluster_id, department, requested_at, updated_at, due_at, attributes, media_url, token, lang,
-	channel, assignee, close_reason, status_notes_fr, paused_at, escalation_level, next_escalation_at`
+	channel, assignee, close_reason, status_notes_fr, paused_at, escalation_level, next_escalation_at, NOT located`
 
 func scanRequest(row pgx.Row) (requests.Request, error) {
 	var (
@@ -30,7 +30,7 @@ func scanRequest(row pgx.Row) (requests.Request, error) {
 	err := row.Scan(&r.ID, &r.TenantID, &r.ServiceCode, &r.Description, &r.Status, &r.StatusNotes,
 		&r.Point[0], &r.Point[1], &r.Address, &r.WardID, &r.AssetLayer, &r.AssetID, &r.AssetDistanceM,
 		&r.ClusterID, &r.Department, &r.RequestedAt, &r.UpdatedAt, &due, &attrs, &r.MediaURL, &r.Token, &lang,
-		&r.Channel, &r.Assignee, &r.CloseReason, &r.StatusNotesFr, &paused, &r.EscalationLevel, &next)
+		&r.Channel, &r.Assignee, &r.CloseReason, &r.StatusNotesFr, &paused, &r.EscalationLevel, &next, &r.Unlocated)
 	if err != nil {
 		return requests.Request{}, err
 	}

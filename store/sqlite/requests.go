@@ -20,7 +20,7 @@ var _ requests.Store = (*Store)(nil)
 const requestCols = `id, tenant_id, service_code, description, status, status_notes, lon, lat, address,
 	ward_id, asset_layer, asset_id, asset_distance_m, cluster_id, department,
 	requested_at, updated_at, due_at, attributes, media_url, token, lang,
-	channel, assignee, close_reason, status_notes_fr, paused_at, escalation_level, next_escalation_at`
+	channel, assignee, close_reason, status_notes_fr, paused_at, escalation_level, next_escalation_at, NOT located`
 
 // querier is what both *sql.DB and *sql.Tx offer.
 type querier interface {
@@ -42,7 +42,7 @@ func scanRequest(sc scanner) (requests.Request, error) {
 	err := sc.Scan(&r.ID, &r.TenantID, &r.ServiceCode, &r.Description, &status, &r.StatusNotes, &lon, &lat, &r.Address,
 		&r.WardID, &r.AssetLayer, &r.AssetID, &r.AssetDistanceM, &r.ClusterID, &r.Department,
 		&requested, &updated, &due, &attrs, &r.MediaURL, &r.Token, &lang,
-		&channel, &r.Assignee, &why, &r.StatusNotesFr, &paused, &r.EscalationLevel, &next)
+		&channel, &r.Assignee, &why, &r.StatusNotesFr, &paused, &r.EscalationLevel, &next, &r.Unlocated)
 	if err != nil {
 		return requests.Request{}, err
 	}

@@ -60,6 +60,14 @@ func testHistory(t *testing.T, s Stores) {
 	if a.Point != (orb.Point{-75.7, 45.4}) || a.Channel != requests.ChannelPhone || a.WardID != "7" || !a.RequestedAt.Equal(at) {
 		t.Errorf("A stored as %+v", a)
 	}
+	// C, between B and D, is read back as having no point.
+	c, err := s.GetRequest(ctx, tenantA, requests.FormatServiceRequestID(b.ID+1))
+	if err != nil || !c.Unlocated || c.Status != requests.Closed {
+		t.Errorf("C read back as %+v, %v; want closed and unlocated", c, err)
+	}
+	if a.Unlocated || b.Unlocated || d.Unlocated {
+		t.Errorf("requests with a point read back as unlocated: %v %v %v", a.Unlocated, b.Unlocated, d.Unlocated)
+	}
 
 	// Again, with one new member of A's cluster: only it is stored.
 	n, err = s.ImportRequests(ctx, tenantA, append(first, row("E", "A", true, requests.New, 0)))
