@@ -61,10 +61,21 @@ func TestBrowserRightsFrench(t *testing.T) {
 	}
 
 	br := &browser{t: t, ctx: newHeadless(t, chromium)}
+	// From the request's status page, in French: its link to the rights
+	// page carries the request number and the language.
+	br.do("follow the status page's link to the rights page",
+		chromedp.Navigate(base+"/r/"+id+"?locale=fr"),
+		chromedp.WaitVisible("#rights-link"),
+		chromedp.Poll[chromedp.Void](`document.querySelector("#rights-link").innerText.startsWith("Vos renseignements personnels")`,
+			chromedp.WithPollingTimeout(10*time.Second)),
+		chromedp.Click("#rights-link"),
+		chromedp.WaitVisible("#ask-form"))
+	prefilled, err := chromedp.Run(br.ctx, chromedp.Evaluate[string](`document.querySelector("#ask-token").value`))
+	if err != nil || prefilled != id {
+		t.Fatalf("the rights page opened from /r/%s has request %q filled in (%v)", id, prefilled, err)
+	}
 	br.do("ask for the link in French",
-		chromedp.Navigate(base+"/rights?locale=fr"),
-		chromedp.WaitVisible("#ask-form"),
-		chromedp.SetValue("#ask-token", id),
+		chromedp.Poll[chromedp.Void](`document.documentElement.lang === "fr"`, chromedp.WithPollingTimeout(10*time.Second)),
 		chromedp.SetValue("#ask-email", "Camille@ok.test"),
 		chromedp.Click("#ask-form button"),
 		chromedp.Poll[chromedp.Void](`document.querySelector("#message").innerText.includes("Si cette adresse")`,

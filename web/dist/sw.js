@@ -5,8 +5,8 @@
 // content). The page, the catalog, the privacy notice and the map tiles:
 // from the network, the cache when it fails. Nothing else is kept, and
 // nothing a resident sends (POST) passes through here.
-const SHELL = ["/","/static/icon-3dc431b33f.svg","/static/maplibre-gl-a90798a195.css","/static/app-06f276ec38.css","/static/resident-36234fa671.js","/static/maplibre-gl-d86abd44a6.mjs","/static/maplibre-gl-worker-73d7a024a4.mjs","/static/basemap-layers-f9dbdb422c.json"];
-const VERSION = "fc3fb0b01fe53bee8c2f1e4d4b5d0a6d";
+const SHELL = ["/","/static/icon-3dc431b33f.svg","/static/maplibre-gl-a90798a195.css","/static/app-06f276ec38.css","/static/resident-bf0ab80243.js","/static/maplibre-gl-d86abd44a6.mjs","/static/maplibre-gl-worker-73d7a024a4.mjs","/static/basemap-layers-f9dbdb422c.json"];
+const VERSION = "12b479c8bfe95c20a4a0770a1b06c144";
 const CACHE = "pinward-" + VERSION;
 const FRESH = ["/open311/v2/services", "/api/v1/privacy-notice", "/tiles/", "/basemap/"];
 

@@ -34,6 +34,7 @@ const T = {
   contactHint: { en: "Only municipal staff see these, to follow up with you.", fr: "Seul le personnel municipal les voit, pour faire un suivi." },
   privacyTitle: { en: "Your privacy", fr: "Protection de vos renseignements personnels" },
   noticeVersion: { en: "Privacy notice, version", fr: "Avis de confidentialité, version" },
+  rightsLink: { en: "Get a copy of your personal information, or have it corrected or deleted", fr: "Obtenir une copie de vos renseignements personnels, ou les faire rectifier ou supprimer" },
   firstName: { en: "First name", fr: "Prénom" },
   lastName: { en: "Last name", fr: "Nom" },
   email: { en: "Email", fr: "Courriel" },
@@ -460,6 +461,7 @@ function renderNotice() {
     el("p", {}, notice.purpose[l]),
     el("p", {}, notice.retention[l]),
     el("p", {}, notice.contact[l]),
+    el("p", {}, el("a", { href: `/rights?locale=${l}`, id: "rights-link" }, tr("rightsLink"))),
     el("p", { class: "hint", id: "privacy-version" }, `${tr("noticeVersion")} ${notice.version}`));
   box.hidden = false;
 }

@@ -85,6 +85,9 @@ if (token) {
   history.replaceState(null, "", location.pathname + location.search);
 } else {
   $("ask").hidden = false;
+  // From a status page: its request number, ready to go with the address.
+  const request = new URLSearchParams(location.search).get("request");
+  if (request) $("ask-token").value = request;
 }
 
 $("ask-form").addEventListener("submit", async (ev) => {

@@ -6,6 +6,7 @@ import { api, applyLang, el, fmtDate, initialLang } from "./common.js";
 const T = {
   title: { en: "Request status", fr: "État de la demande" },
   home: { en: "Report another issue", fr: "Signaler un autre problème" },
+  rights: { en: "Your personal information: get a copy, have it corrected or deleted", fr: "Vos renseignements personnels : en obtenir une copie, les faire rectifier ou supprimer" },
   number: { en: "Request", fr: "Demande" },
   service: { en: "Category", fr: "Catégorie" },
   status: { en: "Status", fr: "État" },
@@ -183,6 +184,7 @@ function setLang(l) {
   lang = l;
   localStorage.setItem("pinward-lang", l);
   applyLang(T, l);
+  document.getElementById("rights-link").href = `/rights?${new URLSearchParams({ request: id, locale: l })}`;
   render();
 }
 for (const b of document.querySelectorAll("[data-lang-button]")) b.addEventListener("click", () => setLang(b.dataset.langButton));
