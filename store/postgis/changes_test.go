@@ -13,20 +13,27 @@ import (
 	"github.com/pinward/pinward/store/postgis"
 )
 
+// twoRequests stores two requests of tenant "a" and returns them.
+func twoRequests(t *testing.T, s *postgis.Store) []requests.Request {
+	t.Helper()
+	var rs []requests.Request
+	for i := range 2 {
+		r, err := s.CreateRequest(ctxT(t), newReq("a", "pothole", centre, t0, fmt.Sprint("tok", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs = append(rs, r)
+	}
+	return rs
+}
+
 // TestChangesLateCommit: a transaction that logs its change first but
 // commits last is not skipped. The stream holds back every change of a
 // transaction younger than one still running, then hands both out.
 func TestChangesLateCommit(t *testing.T) {
 	ctx := ctxT(t)
 	s := open(t)
-	var rs []requests.Request
-	for i := range 2 {
-		r, err := s.CreateRequest(ctx, newReq("a", "pothole", centre, t0, fmt.Sprint("tok", i)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		rs = append(rs, r)
-	}
+	rs := twoRequests(t, s)
 	head, err := s.ChangeHead(ctx, "a")
 	if err != nil {
 		t.Fatal(err)
@@ -69,14 +76,7 @@ func TestChangesLateCommit(t *testing.T) {
 func TestChangeHeadInLoad(t *testing.T) {
 	ctx := ctxT(t)
 	s := open(t)
-	var rs []requests.Request
-	for i := range 2 {
-		r, err := s.CreateRequest(ctx, newReq("a", "pothole", centre, t0, fmt.Sprint("tok", i)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		rs = append(rs, r)
-	}
+	rs := twoRequests(t, s)
 	update := `UPDATE requests SET status_notes = 'x' WHERE tenant_id = 'a' AND id = $1`
 	running, err := s.Pool().Begin(ctx)
 	if err != nil {
