@@ -284,8 +284,10 @@ func TestBrowserQueueActsFrench(t *testing.T) {
 		chromedp.Click(`#transition-form button[type="submit"]`),
 		chromedp.Poll[chromedp.Void](`document.getElementById("action-result").textContent === "C'est fait."`, chromedp.WithPollingTimeout(10*time.Second)),
 		chromedp.Poll[chromedp.Void](`!document.querySelector('`+row(fix)+`')`, chromedp.WithPollingTimeout(10*time.Second)))
-	if got := br.text("#history"); !strings.Contains(got, "Fermée") {
-		t.Errorf("the closed request's history %q", got)
+	// The history is drawn again once the answer is in: wait for it.
+	if _, err := chromedp.Run(br.ctx, chromedp.Poll[chromedp.Void](`document.getElementById("history").textContent.includes("Fermée")`,
+		chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Errorf("the closed request's history %q: %v", br.text("#history"), err)
 	}
 
 	// The status pages, in French then in English.

@@ -203,16 +203,22 @@ async function openRequest(id) {
   await Promise.all([loadHistory(id), loadTemplates(r.service_code)]);
 }
 
+// historyReads numbers the history reads: an older read that answers
+// late (opening a request, then acting on it at once) must not draw over
+// a newer one.
+let historyReads = 0;
 async function loadHistory(id) {
+  const read = ++historyReads;
   try {
     const evs = await api(`/api/v1/requests/${encodeURIComponent(id)}/events`, { key: st.key, lang: st.lang });
+    if (read !== historyReads) return;
     fill($("history"), evs.map((e) => el("li", { "data-kind": e.kind },
       el("time", { datetime: e.at }, fmtDate(e.at, st.lang)), " — ", tr("ev_" + e.kind),
       e.kind === "status" && e.from ? `: ${tr("st_" + e.from)} → ${tr("st_" + e.to)}` : "",
       e.kind === "escalated" ? ` (${e.note})` : e.note ? ` — ${e.note}` : "",
       ` · ${e.actor}`)));
   } catch (err) {
-    if (session.authFailed(err)) return;
+    if (session.authFailed(err) || read !== historyReads) return;
     fill($("history"), el("li", {}, err.message));
   }
 }
