@@ -252,6 +252,9 @@ func TestBrowserQueueActsFrench(t *testing.T) {
 		chromedp.WaitVisible(`#queue tbody tr`),
 		chromedp.SetValue("#q-department", "public_works"),
 		chromedp.Click(`#query button[type="submit"]`),
+		// The rows of the department's query, not those of the first load.
+		chromedp.Poll[chromedp.Void](`(document.getElementById("queue").dataset.query || "").includes("department=public_works")`,
+			chromedp.WithPollingTimeout(10*time.Second)),
 		chromedp.WaitVisible(row(ack)), chromedp.WaitVisible(row(fix)))
 
 	br.do("acknowledging with a canned response",

@@ -130,12 +130,17 @@ function query() {
   return p;
 }
 
+// queueReads numbers the queue reads, as historyReads does the history's:
+// only the latest answer is drawn.
+let queueReads = 0;
 async function load(more) {
+  const read = ++queueReads;
   $("queue-status").textContent = tr("loading");
   const p = query();
   if (more && st.cursor) p.set("cursor", st.cursor);
   try {
     const page = await api(`/api/v1/queue?${p}`, { key: st.key, lang: st.lang });
+    if (read !== queueReads) return;
     st.rows = more ? st.rows.concat(page.requests) : page.requests;
     st.cursor = page.next_cursor || "";
     if (!st.departments.length) {
@@ -144,8 +149,9 @@ async function load(more) {
     }
     $("queue-status").textContent = st.rows.length ? "" : tr("none");
     render();
+    $("queue").dataset.query = p.toString(); // what the rows answer (tests wait on it)
   } catch (err) {
-    if (session.authFailed(err)) return;
+    if (session.authFailed(err) || read !== queueReads) return;
     $("queue-status").textContent = err.message;
   }
 }
