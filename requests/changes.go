@@ -53,9 +53,9 @@ type ChangeStart struct {
 	After ChangeCursor
 	// On PostgreSQL the changes after After include those of transactions
 	// that had committed when the head was read but are younger than an
-	// older one still running (anywhere on the database server). Their
-	// IDs lie below Below and are not in Running; a load that starts after
-	// the head holds them already.
+	// older one of the same database still running. Their IDs lie below
+	// Below and are not in Running; a load that starts after the head
+	// holds them already.
 	Below   int64
 	Running []int64
 }
