@@ -94,9 +94,7 @@ func TestCouncilReports(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		sat, ok := w.store.(interface {
-			InsertSatisfaction(ctx context.Context, tenant string, id int64, score int, comment string, at time.Time) error
-		})
+		sat, ok := w.store.(requests.FeedbackStore)
 		if !ok {
 			t.Fatalf("%T cannot record satisfaction", w.store)
 		}
@@ -104,7 +102,8 @@ func TestCouncilReports(t *testing.T) {
 			r     requests.Request
 			score int
 		}{{r1, 4}, {r2, 2}} {
-			if err := sat.InsertSatisfaction(ctx, tenant, a.r.ID, a.score, "", a.r.UpdatedAt); err != nil {
+			if err := sat.GiveSatisfaction(ctx, requests.Satisfaction{Tenant: tenant, ServiceRequestID: a.r.ServiceRequestID,
+				Score: a.score, At: a.r.UpdatedAt}); err != nil {
 				t.Fatal(err)
 			}
 		}

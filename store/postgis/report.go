@@ -220,14 +220,3 @@ func ceilMicro(t time.Time) time.Time {
 	}
 	return t
 }
-
-// InsertSatisfaction stores a resident's score (1 to 5) for request id
-// (Request.ID) as the status page records it, for loading data and for
-// the report tests; one per request.
-func (s *Store) InsertSatisfaction(ctx context.Context, tenant string, id int64, score int, comment string, at time.Time) error {
-	if _, err := s.pool.Exec(ctx, `INSERT INTO satisfaction (tenant_id, request_id, score, comment, at) VALUES ($1, $2, $3, $4, $5)`,
-		tenant, id, score, comment, at); err != nil {
-		return wrapCtx(ctx, "insert satisfaction", err)
-	}
-	return nil
-}

@@ -305,14 +305,3 @@ func addCounts(total *requests.ReportRow, r requests.ReportRow) {
 	total.SatisfactionSum += r.SatisfactionSum
 	total.Satisfied += r.Satisfied
 }
-
-// InsertSatisfaction stores a resident's score (1 to 5) for request id
-// (Request.ID) as the status page records it, for loading data and for
-// the report tests; one per request.
-func (s *Store) InsertSatisfaction(ctx context.Context, tenant string, id int64, score int, comment string, at time.Time) error {
-	return s.inTx(ctx, "insert satisfaction", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO satisfaction (request_id, tenant_id, score, comment, at)
-			SELECT id, tenant_id, ?, ?, ? FROM requests WHERE tenant_id = ? AND id = ?`, score, comment, micros(at), tenant, id)
-		return err
-	})
-}

@@ -16,12 +16,6 @@ import (
 	"github.com/pinward/pinward/requests"
 )
 
-// satisfier is the store method the report tests record satisfaction with
-// (the status page's own path is not theirs to test).
-type satisfier interface {
-	InsertSatisfaction(ctx context.Context, tenant string, id int64, score int, comment string, at time.Time) error
-}
-
 // reportCalendar is the sample town's catalog: Québec holidays, 08:30 to
 // 16:30 Monday to Friday, America/Toronto.
 func reportCalendar(t *testing.T) *requests.Catalog {
@@ -41,9 +35,9 @@ func reportCalendar(t *testing.T) *requests.Catalog {
 func testReport(t *testing.T, s Stores) {
 	ctx := context.Background()
 	cat := reportCalendar(t)
-	sat, ok := s.Store.(satisfier)
+	sat, ok := s.Store.(requests.FeedbackStore) // the status page's path
 	if !ok {
-		t.Fatalf("%T has no InsertSatisfaction", s.Store)
+		t.Fatalf("%T records no satisfaction", s.Store)
 	}
 	start := time.Date(2026, 1, 1, 5, 0, 0, 0, time.UTC)
 	end := time.Date(2026, 3, 31, 4, 59, 59, 999999000, time.UTC)
@@ -51,8 +45,9 @@ func testReport(t *testing.T, s Stores) {
 	satisfied := map[int64]int{}                       // request ID → score
 	satisfy := func(r requests.Request, score int) {
 		t.Helper()
-		if err := sat.InsertSatisfaction(ctx, r.TenantID, r.ID, score, "", r.UpdatedAt.Add(time.Hour)); err != nil {
-			t.Fatalf("InsertSatisfaction: %v", err)
+		if err := sat.GiveSatisfaction(ctx, requests.Satisfaction{Tenant: r.TenantID, ServiceRequestID: r.ServiceRequestID,
+			Score: score, At: r.UpdatedAt.Add(time.Hour)}); err != nil {
+			t.Fatalf("GiveSatisfaction: %v", err)
 		}
 		satisfied[r.ID] = score
 	}
