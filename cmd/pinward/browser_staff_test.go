@@ -52,6 +52,9 @@ func TestBrowserStaffMergeClose(t *testing.T) {
 	br := &browser{t: t, ctx: newHeadless(t, chromium)}
 
 	selA, selB := `[data-cluster="`+a+`"]`, `[data-cluster="`+b+`"]`
+	// idle waits until the page has the answers to all it asked and has
+	// drawn them: a panel redrawn by a late answer would drop a click.
+	idle := chromedp.Poll[chromedp.Void](`window.pinward.idle()`, chromedp.WithPollingTimeout(15*time.Second))
 	br.do("staff map",
 		chromedp.EmulateViewport(1280, 900),
 		chromedp.Navigate(base+"/staff?locale=en"),
@@ -61,7 +64,8 @@ func TestBrowserStaffMergeClose(t *testing.T) {
 		chromedp.WaitVisible(selA),
 		chromedp.WaitVisible(selB),
 		chromedp.Click(selB),
-		chromedp.WaitVisible("#merge-into"))
+		chromedp.WaitVisible("#merge-into"),
+		idle)
 	br.shot("staff-before-merge")
 	// The list is the staff cluster API's, for the map's view: the page
 	// asked /api/v1/clusters with a bbox (never the Open311 list), and shows
@@ -99,7 +103,9 @@ func TestBrowserStaffMergeClose(t *testing.T) {
 
 	// Split B back out of A from the panel: a new cluster holds B alone.
 	br.do("splitting from the page",
+		idle,
 		chromedp.Click(selA),
+		idle,
 		chromedp.WaitVisible(`#req-`+b),
 		chromedp.Click(`#req-`+b),
 		chromedp.Click(`#split`),
@@ -125,7 +131,9 @@ func TestBrowserStaffMergeClose(t *testing.T) {
 	// Close A: it leaves the list of open clusters, and its resident sees
 	// the request closed with the note; B, split off, stays open.
 	br.do("closing from the page",
+		idle,
 		chromedp.Click(selA),
+		idle,
 		chromedp.WaitVisible("#close-note"),
 		chromedp.SendKeys("#close-note", "Filled on Tuesday"),
 		chromedp.Click(`#close-note + .row button[type="submit"]`),

@@ -6,7 +6,7 @@
 // from the network, the cache when it fails. Nothing else is kept, and
 // nothing a resident sends (POST) passes through here.
 const SHELL = ["/","/static/icon-3dc431b33f.svg","/static/maplibre-gl-a90798a195.css","/static/app-06f276ec38.css","/static/resident-bf0ab80243.js","/static/maplibre-gl-d86abd44a6.mjs","/static/maplibre-gl-worker-73d7a024a4.mjs","/static/basemap-layers-f9dbdb422c.json"];
-const VERSION = "45f5e7228ed33c9b9c01d579215e53ac";
+const VERSION = "3b4f498e185466e2749789230499d21e";
 const CACHE = "pinward-" + VERSION;
 const FRESH = ["/open311/v2/services", "/api/v1/privacy-notice", "/tiles/", "/basemap/"];
 

@@ -3,7 +3,7 @@
 // staff cluster API (/api/v1/clusters). The list is the clusters whose anchor
 // lies in the map's view, fetched again (debounced) when the map moves. The
 // staff key is asked once per tab (sessionStorage) and sent as X-Api-Key.
-import { addContext, api, applyLang, el, fill, fmtDate, initialLang, newMap } from "./common.js";
+import { addContext, api as fetchAPI, applyLang, el, fill, fmtDate, initialLang, newMap } from "./common.js";
 import { staffSession, staffTexts } from "./staffkey.js";
 
 const T = {
@@ -74,7 +74,14 @@ const st = {
 };
 const tr = (k) => T[k][st.lang];
 let map = null;
-window.pinward = { state: st, get map() { return map; } };
+// api is common.js's, counting the calls in flight: the page is idle (its
+// list and panel drawn from the latest answers) when none is.
+let inFlight = 0;
+async function api(...args) {
+  inFlight++;
+  try { return await fetchAPI(...args); } finally { inFlight--; }
+}
+window.pinward = { state: st, get map() { return map; }, idle: () => inFlight === 0 };
 
 // session is the staff key's sign-in (set at the end, once the page is
 // wired); authFailed sends the user back to the key form on 401/403.
@@ -310,7 +317,7 @@ async function after(msg) {
 function renderDetail(message) {
   const c = st.detail;
   const box = $("detail");
-  if (!c) { box.replaceChildren(); return; }
+  if (!c) { box.replaceChildren(); delete box.dataset.shown; return; }
   const id = encodeURIComponent(c.cluster_id);
   if (message) st.note = { id: c.cluster_id, message };
   const msg = el("div", { role: "status", id: "action-result" });
@@ -336,6 +343,9 @@ function renderDetail(message) {
   const retired = reqs.filter((r) => st.retired.has(r.service_request_id));
   const isOpen = c.status === "open";
   const fact = (k, v) => (v === "" || v === undefined || v === null ? [] : [el("dt", {}, tr(k)), el("dd", { "data-fact": k }, v)]);
+  // A late reload draws the same cluster again: what the clerk has typed
+  // or chosen in its forms stays.
+  const typed = box.dataset.shown === c.cluster_id ? ["merge-into", "close-note", "close-reason"].map((k) => [k, $(k) && $(k).value]) : [];
   fill(box,
     el("h2", { id: "detail-h" }, `${tr("cluster")} #${c.cluster_id} — ${serviceName(c.category)}`),
     retired.length ? el("p", { class: "alert", id: "retired-alert" }, tr("retiredAlert")) : null,
@@ -395,6 +405,8 @@ function renderDetail(message) {
       el("textarea", { id: "close-note", name: "note", required: true }),
       el("div", { class: "row" }, el("button", { type: "submit" }, tr("close")))) : null,
     msg);
+  box.dataset.shown = c.cluster_id; // not data-cluster: that marks the list's buttons
+  for (const [k, v] of typed) if (v && $(k)) $(k).value = v;
   mergeOptions();
 }
 
